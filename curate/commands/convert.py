@@ -1,0 +1,48 @@
+"""`curate convert`: any supported input format to canonical or another output format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
+from curate.convert import ConvertOptions, convert_file
+from curate.options import build_options
+
+
+@cli_errors
+def command(
+    source: Annotated[str, typer.Argument(help="Input file, saved HF dataset dir, or hub id.")],
+    output: Output,
+    source_format: Annotated[str | None, typer.Option(
+        "--from", help="alpaca|sharegpt|messages|oasst|hh|columns (default: detect).")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="messages|prompt-completion|alpaca|sharegpt|preference "
+        "(default: messages for conversations, preference for pairs).")] = None,
+    oasst_mode: Annotated[str | None, typer.Option(
+        "--oasst-mode", help="OASST SFT threads: best (rank-0 path) or all (every leaf).")] = None,
+    pairs: Annotated[str | None, typer.Option(
+        "--pairs", help="OASST preference pairs: all (every ranked sibling pair) or extremes.")] = None,
+    lang: Annotated[list[str] | None, typer.Option(
+        "--lang", help="OASST: keep only this language (repeatable).")] = None,
+    drop_synthetic: Annotated[bool | None, typer.Option(
+        "--drop-synthetic/--keep-synthetic", help="OASST: drop synthetic messages.")] = None,
+    prompt_field: Annotated[str | None, typer.Option(help="Columns format: prompt column.")] = None,
+    response_field: Annotated[str | None, typer.Option(help="Columns format: response column.")] = None,
+    config: Config = None,
+    on_error: OnError = OnErrorChoice.raise_,
+    split: Split = "train",
+) -> None:
+    """Convert between Alpaca, ShareGPT, messages, OASST trees, HH transcripts and TRL formats.
+
+    Writes OUT, OUT.stats.json, OUT.removed.jsonl (and OUT.rejects.jsonl with --on-error skip).
+
+    Example: curate convert oasst_trees.jsonl -o pairs.jsonl --to preference --pairs all
+    """
+    options = build_options(
+        ConvertOptions, config=config, source_format=source_format, to=to, oasst_mode=oasst_mode,
+        pairs=pairs, lang=lang or None, drop_synthetic=drop_synthetic, prompt_field=prompt_field,
+        response_field=response_field)
+    convert_file(source, Path(output), options, on_error=on_error.value, split=split)

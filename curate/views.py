@@ -1,0 +1,88 @@
+"""Text views of a record: which text a step compares, scores or filters.
+
+A view is one of:
+
+* `prompt`   - user turns (conversations, preference pairs, prompt/completion;
+               `instruction` + `input` or `question`/`problem` for raw columns);
+* `response` - assistant turns (for a preference pair: the chosen side);
+* `all`      - every turn, system included, in order;
+* `text`     - the `text` column of a plain document;
+* any other name - that column (a dotted path such as `meta.title` reaches inside).
+
+Turns are joined with a blank line. A missing view raises `KeyError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VIEWS = ("prompt", "response", "all", "text")
+
+_RAW_PROMPT_FIELDS = (("instruction", "input"), ("question",), ("problem",), ("query",))
+_RAW_RESPONSE_FIELDS = ("output", "answer", "solution", "response", "completion")
+_JOIN = "\n\n"
+
+
+def text_view(record: dict[str, Any], view: str) -> str:
+    """The text of `record` under `view` (see module docstring)."""
+    if view == "prompt":
+        return _prompt_text(record)
+    if view == "response":
+        return _response_text(record)
+    if view == "all":
+        return _all_text(record)
+    return _column(record, view)
+
+
+def _turns(messages: Any, roles: tuple[str, ...]) -> list[str]:
+    if isinstance(messages, str):
+        return [messages]
+    if not isinstance(messages, list):
+        raise KeyError("messages")
+    return [m["content"] for m in messages if m.get("role") in roles and m.get("content")]
+
+
+def _prompt_text(record: dict[str, Any]) -> str:
+    if "messages" in record:
+        return _JOIN.join(_turns(record["messages"], ("user",)))
+    if "prompt" in record:
+        return _JOIN.join(_turns(record["prompt"], ("user",)))
+    for fields in _RAW_PROMPT_FIELDS:
+        if fields[0] in record:
+            return _JOIN.join(str(record[f]) for f in fields if record.get(f))
+    raise KeyError("prompt")
+
+
+def _response_text(record: dict[str, Any]) -> str:
+    if "messages" in record:
+        return _JOIN.join(_turns(record["messages"], ("assistant",)))
+    for key in ("chosen", "completion"):
+        if key in record:
+            return _JOIN.join(_turns(record[key], ("assistant",)))
+    for key in _RAW_RESPONSE_FIELDS:
+        if key in record:
+            return str(record[key])
+    raise KeyError("response")
+
+
+def _all_text(record: dict[str, Any]) -> str:
+    every_role = ("system", "user", "assistant", "tool")
+    if "messages" in record:
+        return _JOIN.join(_turns(record["messages"], every_role))
+    if "prompt" in record and ("chosen" in record or "completion" in record):
+        reply = record.get("chosen", record.get("completion"))
+        return _JOIN.join(_turns(record["prompt"], every_role) + _turns(reply, every_role))
+    if "text" in record:
+        return str(record["text"])
+    return _JOIN.join(part for part in (_prompt_text(record), _response_text(record)) if part)
+
+
+def _column(record: dict[str, Any], path: str) -> str:
+    value: Any = record
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            raise KeyError(path)
+        value = value[key]
+    if value is None:
+        raise KeyError(path)
+    return value if isinstance(value, str) else str(value)
