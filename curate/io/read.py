@@ -44,7 +44,7 @@ def read_rows(source: str | os.PathLike, *, rejects: Rejects | None = None,
         else:
             with open(path, encoding="utf-8") as handle:
                 yield from _read_text(handle, str(path), rejects)
-    elif _looks_like_hub_id(str(source)):
+    elif looks_like_hub_id(str(source)):
         yield from _read_hub(str(source), split)
     else:
         raise FileNotFoundError(f"{source}: no such file or directory")
@@ -161,7 +161,7 @@ def _read_hub(name: str, split: str) -> Iterator[Row]:
         yield Loc(f"hf://{name}[{split}]", number), record
 
 
-def _looks_like_hub_id(source: str) -> bool:
+def looks_like_hub_id(source: str) -> bool:
     parts = source.split("/")
     return len(parts) in (1, 2) and all(parts) and not source.startswith((".", "~")) \
         and Path(source).suffix not in (".json", ".jsonl", ".gz", ".parquet")

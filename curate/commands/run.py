@@ -1,0 +1,39 @@
+"""`curate run`: run a recipe, resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from curate.commands.common import cli_errors
+from curate.recipes import load_recipe, run_recipe
+
+
+@cli_errors
+def command(
+    recipe_path: Annotated[Path, typer.Argument(help="Recipe YAML: a list of steps.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Run directory (default: the recipe's `output`, else runs/<name>).")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Skip steps whose completion marker matches their config and input.")] = False,
+    from_step: Annotated[str | None, typer.Option(
+        "--from-step", help="Rerun from this step (name, NN_name or number), reusing earlier ones.")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="local, or ray (pip install '.[ray]').")] = "local",
+) -> None:
+    """Run a curation recipe: read, convert, dedup, decontam, score, filter, select, pairs, write.
+
+    Each step writes RUN_DIR/NN_step/{out.jsonl, out.removed.jsonl, out.stats.json, done.json}.
+
+    Example: curate run recipes/sft_from_alpaca.yaml -o runs/alpaca --resume
+    """
+    if engine not in ("local", "ray"):
+        raise ValueError(f"--engine must be local or ray, not {engine!r}")
+    recipe = load_recipe(recipe_path)
+    run_dir = output or (recipe.directory / recipe.header.output if recipe.header.output
+                         else Path("runs") / (recipe.header.name or recipe_path.stem))
+    reports = run_recipe(recipe, run_dir, resume=resume, from_step=from_step, engine=engine)
+    typer.secho(f"run: {len(reports)} steps, {sum(r.status == 'ran' for r in reports)} ran, "
+                f"final output {run_dir / reports[-1].dir / 'out.jsonl'}", err=True)
