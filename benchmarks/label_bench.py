@@ -1,0 +1,428 @@
+"""Labeling app under load, and the admin dashboard's metrics at 100k judgments.
+
+1. Votes over HTTP. N in {1, 10, 50} simulated labelers log in and vote at once against
+   `label serve`'s app (SQLite store, leases, overlap 3, auth), run in its own process.
+   Each labeler is an async client calling the endpoints as Gradio's browser client does
+   (votes and page loads are `queue=False` events: one POST each); a vote's latency is
+   from the request to the response. Reported: p50 / p95 vote latency, votes/s, lost votes
+   (submitted and acknowledged but not in the database), duplicates and overfilled items.
+   Peer, same run, same N, same payload sizes: a Gradio app whose vote handler does
+   nothing (no database): the floor Gradio itself sets. The ratio is ours / floor.
+
+2. Lost votes at the storage layer: N threads x V votes written to prefkit's store vs a
+   JSON-list file rewritten per vote without a lock (what simple labeling tools do).
+
+3. Dashboard metrics for 100k judgments (50 labelers, K = 3, 5 source models): reading
+   them from the database plus `metrics.summarize` (agreement, kappa per labeler pair,
+   Krippendorff's alpha nominal and ordinal, length bias with bootstrap CI, the length
+   curve, the length-controlled model, per-labeler table). Peers on the same votes:
+   the `krippendorff` package's alpha (dense labelers x items matrix) and sklearn's
+   `cohen_kappa_score` called per labeler pair.
+
+    python benchmarks/label_bench.py
+    python benchmarks/label_bench.py --labelers 1 10 --votes 20
+
+`krippendorff` is a benchmark-only peer: `pip install krippendorff`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import multiprocessing
+import os
+import random
+import secrets
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+
+import httpx
+import numpy as np
+
+from curate.io import Rejects, read_rows
+from curate.pairs import PairsOptions, pair_outputs
+from labeling_app.store import Store
+from schemas.labeling import Item
+
+PASSWORD = "bench-password"
+OVERLAP = 3
+SCALE = ("left_much", "left", "tie", "right", "right_much")
+
+
+# -- items ----------------------------------------------------------------------------------
+
+def alpaca_items(count: int) -> list[Item]:
+    """Real A/B items (AlpacaEval: alpaca-7b vs llama-2-7b-chat), repeated to `count`."""
+    folder = DATA / "alpaca_eval"
+    tables = [list(read_rows(folder / name)) for name in
+              ("alpaca-7b_outputs.json", "llama-2-7b-chat-hf_outputs.json")]
+    base = pair_outputs(*tables, PairsOptions(), names=("a", "b"), rejects=Rejects()).kept
+    return [Item.model_validate(base[i % len(base)] | {"id": f"{base[i % len(base)]['id']}-{i}"})
+            for i in range(count)]
+
+
+# -- servers (each in its own process) ------------------------------------------------------
+
+def _serve_prefkit(db: str, pipe) -> None:
+    from labeling_app.app import LabelingApp, launch, load_guidelines
+
+    store = Store(db)
+    blocks, url = launch(LabelingApp(store, load_guidelines(), min_seconds=0), block=False,
+                         quiet=True)
+    pipe.send(url)
+    pipe.recv()
+    blocks.close()
+
+
+def _serve_noop(texts: tuple[str, str, str], users: list[str], pipe) -> None:
+    """Gradio with the same endpoints and payloads, and handlers that do nothing."""
+    import gradio as gr
+
+    def view(*_):
+        return (None, *texts, "counter", "Saved.", "", *(gr.Button(interactive=True)
+                                                         for _ in range(7)))
+
+    with gr.Blocks() as blocks:
+        lease = gr.State(None)
+        prompt, left, right, counter, message = (gr.Markdown() for _ in range(5))
+        rationale = gr.Textbox()
+        buttons = [gr.Button(str(i)) for i in range(7)]
+        outputs = [lease, prompt, left, right, counter, message, rationale, *buttons]
+        blocks.load(view, None, outputs, api_name="load", queue=False)
+        for shown, button in zip(SCALE, buttons, strict=False):
+            button.click(view, [lease, rationale], outputs, api_name=f"vote_{shown}",
+                         queue=False)
+    blocks.queue(default_concurrency_limit=2)
+    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True, ssr_mode=False,
+                              auth=[(user, PASSWORD) for user in users])
+    pipe.send(url)
+    pipe.recv()
+    blocks.close()
+
+
+class Server:
+    def __init__(self, target, *args) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipe, child = context.Pipe()
+        self.process = context.Process(target=target, args=(*args, child), daemon=True)
+
+    def __enter__(self) -> str:
+        self.process.start()
+        return self.pipe.recv()
+
+    def __exit__(self, *exc) -> None:
+        self.pipe.send("stop")
+        self.process.join(timeout=30)
+
+
+# -- the labelers ---------------------------------------------------------------------------
+
+class Labeler:
+    """One browser-like session: login cookie, then join + SSE stream per event."""
+
+    def __init__(self, url: str, user: str) -> None:
+        self.url, self.user = url, user
+        self.http = httpx.AsyncClient(timeout=120)
+        self.session = secrets.token_hex(8)
+        self.endpoints: dict[str, int] = {}
+
+    async def login(self) -> None:
+        response = await self.http.post(f"{self.url}login",
+                                        data={"username": self.user, "password": PASSWORD})
+        response.raise_for_status()
+        config = (await self.http.get(f"{self.url}config")).json()
+        self.endpoints = {d["api_name"]: d["id"] for d in config["dependencies"]
+                          if d.get("api_name")}
+        self.direct = {d["api_name"] for d in config["dependencies"] if d.get("queue") is False}
+
+    async def call(self, endpoint: str, data: list) -> tuple[list, float]:
+        started = time.perf_counter()
+        if endpoint in self.direct:  # queue=False: one POST, as Gradio's browser client does
+            response = await self.http.post(f"{self.url}gradio_api/run/{endpoint}", json={
+                "data": data, "session_hash": self.session, "event_data": None,
+                "fn_index": self.endpoints[endpoint], "trigger_id": None})
+            response.raise_for_status()
+            return response.json()["data"], time.perf_counter() - started
+        join = await self.http.post(f"{self.url}gradio_api/queue/join", json={
+            "data": data, "fn_index": self.endpoints[endpoint], "session_hash": self.session,
+            "event_data": None, "trigger_id": None})
+        join.raise_for_status()
+        event = join.json()["event_id"]
+        async with self.http.stream("GET", f"{self.url}gradio_api/queue/data",
+                                    params={"session_hash": self.session}) as stream:
+            async for line in stream.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed" and message["event_id"] == event:
+                    if not message.get("success"):
+                        raise RuntimeError(f"{self.user}: {message}")
+                    return message["output"]["data"], time.perf_counter() - started
+        raise RuntimeError(f"{self.user}: the stream closed before the result")
+
+
+async def run_labelers(url: str, users: list[str], votes_each: int, seed: int) -> dict:
+    labelers = [Labeler(url, user) for user in users]
+    await asyncio.gather(*(labeler.login() for labeler in labelers))
+    latencies: list[float] = []
+    acknowledged: dict[str, int] = {}
+
+    async def work(labeler: Labeler, rng: random.Random) -> None:
+        data, _ = await labeler.call("load", [])
+        count = 0
+        while data[2] and count < votes_each:  # data[2]: the left pane; empty when done
+            data, seconds = await labeler.call(f"vote_{rng.choice(SCALE)}", [None, ""])
+            latencies.append(seconds)
+            count += data[5] == "Saved."
+        acknowledged[labeler.user] = count
+
+    started = time.perf_counter()
+    await asyncio.gather(*(work(labeler, random.Random(seed + i))
+                           for i, labeler in enumerate(labelers)))
+    wall = time.perf_counter() - started
+    for labeler in labelers:
+        await labeler.http.aclose()
+    latencies.sort()
+    return {"votes": len(latencies), "acknowledged": acknowledged, "wall": wall,
+            "p50": float(np.percentile(latencies, 50)) * 1000,
+            "p95": float(np.percentile(latencies, 95)) * 1000}
+
+
+def fresh_database(folder: Path, items: list[Item], users: list[str]) -> Path:
+    db = folder / f"labels-{len(users)}-{secrets.token_hex(3)}.sqlite"
+    with Store(db, create=True) as store:
+        store.add_items(items, overlap=OVERLAP)
+        for user in users:
+            store.add_user(user, password=PASSWORD)
+    return db
+
+
+def http_benchmark(labeler_counts: list[int], votes_each: int, folder: Path) -> None:
+    most = max(labeler_counts)
+    items = alpaca_items(max(200, -(-most * votes_each // OVERLAP) * 2))
+    texts = (items[0].prompt, items[0].response_a, items[0].response_b)
+    print(f"\n1. Votes over HTTP ({len(items)} AlpacaEval items, overlap {OVERLAP}, "
+          f"{votes_each} votes per labeler; server in its own process)")
+    print(f"{'N':>3} {'votes':>6} {'p50 ms':>8} {'p95 ms':>8} {'votes/s':>8} {'lost':>5} "
+          f"{'dup':>4} {'over':>5} | {'floor p50':>9} {'floor p95':>9} {'floor v/s':>9} | "
+          f"{'p50 x':>6} {'p95 x':>6}")
+    for n in labeler_counts:
+        users = [f"labeler-{i:02d}" for i in range(n)]
+        votes = votes_each * (3 if n == 1 else 1)  # enough samples for a p95 at N = 1
+        db = fresh_database(folder, items, users)
+        with Server(_serve_prefkit, str(db)) as url:
+            ours = asyncio.run(run_labelers(url, users, votes, seed=n))
+        with Server(_serve_noop, texts, users) as url:
+            floor = asyncio.run(run_labelers(url, users, votes, seed=n))
+        lost, duplicates, overfilled = audit(db, ours["acknowledged"])
+        print(f"{n:>3} {ours['votes']:>6} {ours['p50']:>8.1f} {ours['p95']:>8.1f} "
+              f"{ours['votes'] / ours['wall']:>8.1f} {lost:>5} {duplicates:>4} {overfilled:>5} | "
+              f"{floor['p50']:>9.1f} {floor['p95']:>9.1f} "
+              f"{floor['votes'] / floor['wall']:>9.1f} | {ours['p50'] / floor['p50']:>6.2f} "
+              f"{ours['p95'] / floor['p95']:>6.2f}")
+
+
+def audit(db: Path, acknowledged: dict[str, int]) -> tuple[int, int, int]:
+    """Acknowledged votes missing from the database, duplicate (item, user) rows, items
+    with more than `overlap` judgments."""
+    conn = sqlite3.connect(db)
+    stored = dict(conn.execute("SELECT user, count(*) FROM judgments GROUP BY user").fetchall())
+    lost = sum(max(count - stored.get(user, 0), 0) for user, count in acknowledged.items())
+    duplicates = conn.execute("SELECT count(*) FROM (SELECT 1 FROM judgments GROUP BY item_id, "
+                              "user HAVING count(*) > 1)").fetchone()[0]
+    overfilled = conn.execute("SELECT count(*) FROM items i WHERE (SELECT count(*) FROM "
+                              "judgments j WHERE j.item_id = i.id AND j.choice != 'skip') "
+                              "> i.overlap").fetchone()[0]
+    conn.close()
+    return lost, duplicates, overfilled
+
+
+# -- storage layer --------------------------------------------------------------------------
+
+def storage_benchmark(threads: int, votes_each: int, folder: Path) -> None:
+    print(f"\n2. Lost votes at the storage layer ({threads} threads x {votes_each} votes)")
+    users = [f"user-{i:02d}" for i in range(threads)]
+    db = folder / "storage.sqlite"
+    with Store(db, create=True) as store:
+        store.add_items(alpaca_items(threads * votes_each), overlap=OVERLAP)
+        for user in users:
+            store.add_user(user)
+
+        def prefkit_labeler(user: str) -> None:
+            for _ in range(votes_each):
+                assignment = store.next_assignment(user)
+                store.submit(user, assignment.lease_id, "left", guideline_version="bench")
+
+        seconds = _run_threads(prefkit_labeler, users)
+        stored = len(store.judgment_rows())
+    expected = threads * votes_each
+    print(f"prefkit store (SQLite WAL, leases)  : {stored:>5} / {expected} stored, "
+          f"{expected - stored} lost, {expected / seconds:,.0f} votes/s")
+
+    path = folder / "votes.json"
+    path.write_text("[]")
+
+    def naive_labeler(user: str) -> None:
+        for i in range(votes_each):
+            try:
+                votes = json.loads(path.read_text())
+            except json.JSONDecodeError:  # read mid-write: this request fails
+                continue
+            votes.append({"user": user, "item": i, "choice": "left"})
+            path.write_text(json.dumps(votes))
+
+    seconds = _run_threads(naive_labeler, users)
+    try:
+        stored, note = len(json.loads(path.read_text())), ""
+    except json.JSONDecodeError:  # interleaved writes left invalid JSON: every vote is gone
+        stored, note = 0, " (the file ended up corrupt)"
+    print(f"JSON-list file, no lock (peer)      : {stored:>5} / {expected} stored, "
+          f"{expected - stored} lost, {expected / seconds:,.0f} votes/s{note}")
+
+
+def _run_threads(function, users: list[str]) -> float:
+    workers = [threading.Thread(target=function, args=(user,)) for user in users]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - started
+
+
+# -- dashboard metrics ----------------------------------------------------------------------
+
+def metrics_benchmark(n_judgments: int, folder: Path) -> None:
+    from labeling_app import metrics
+    from labeling_app.judgments import store_frame
+
+    n_items, labelers, models = n_judgments // OVERLAP, 50, [f"model-{i}" for i in range(5)]
+    print(f"\n3. Dashboard metrics: {n_items * OVERLAP:,} judgments, {n_items:,} items, "
+          f"{labelers} labelers, {len(models)} source models")
+    rng = np.random.default_rng(0)
+    db = folder / "metrics.sqlite"
+    with Store(db, create=True) as store:
+        conn = store._conn()
+        pairs = [rng.choice(len(models), 2, replace=False) for _ in range(n_items)]
+        lengths = rng.integers(50, 3000, size=(n_items, 2))
+        conn.executemany(
+            "INSERT INTO items (id, prompt, response_a, response_b, source_a, source_b, meta, "
+            "len_a, len_b, overlap, done, imported_at) VALUES (?, '\"q\"', '\"a\"', '\"b\"', ?, ?,"
+            " '{}', ?, ?, ?, ?, 0)",
+            [(f"i{i}", models[a], models[b], int(lengths[i, 0]), int(lengths[i, 1]), OVERLAP,
+              OVERLAP) for i, (a, b) in enumerate(pairs)])
+        conn.executemany("INSERT INTO users (name, role, simulated, created_at) "
+                         "VALUES (?, 'annotator', 0, 0)",
+                         [(f"u{i:02d}",) for i in range(labelers)])
+        choices = ("a_much", "a", "tie", "b", "b_much", "both_bad")
+        rows = []
+        for i in range(n_items):
+            longer = 0 if lengths[i, 0] > lengths[i, 1] else 3
+            for user in rng.choice(labelers, OVERLAP, replace=False):
+                choice = choices[longer + int(rng.integers(0, 2))] if rng.random() < 0.6 \
+                    else choices[int(rng.integers(0, 6))]
+                rows.append((f"i{i}", f"u{user:02d}", choice, "left", str(rng.choice(["a", "b"])),
+                             float(rng.gamma(4, 5)), "1", "", 0, 0.0))
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO judgments (item_id, user, choice, shown, left_side, seconds,"
+                         " guideline_version, rationale, simulated, created_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("COMMIT")
+        started = time.perf_counter()
+        frame = store_frame(store)
+        loaded = time.perf_counter() - started
+    timings = []
+    for _ in range(2):  # the first refresh also imports sklearn; the server pays that once
+        started = time.perf_counter()
+        summary = metrics.summarize(frame)
+        timings.append(time.perf_counter() - started)
+    print(f"prefkit dashboard: read {loaded:.2f}s + metrics {timings[1]:.2f}s = "
+          f"{loaded + timings[1]:.2f}s (target < 2 s; first refresh, imports included: "
+          f"{loaded + timings[0]:.2f}s); alpha nominal "
+          f"{summary['agreement']['krippendorff_alpha_nominal']:.4f}, ordinal "
+          f"{summary['agreement']['krippendorff_alpha_ordinal']:.4f}")
+    peers(frame, summary)
+
+
+def peers(frame, summary) -> None:
+    from sklearn.metrics import cohen_kappa_score
+
+    from labeling_app import metrics
+
+    classes = {"a": 0, "tie": 1, "both_bad": 1, "b": 2}
+    items = {item: i for i, item in enumerate(frame["item_id"].unique(maintain_order=True))}
+    users = {user: i for i, user in enumerate(sorted(frame["user"].unique()))}
+    votes: dict[str, dict[str, int]] = {}
+    for item, user, winner in frame.select("item_id", "user", "winner").iter_rows():
+        votes.setdefault(user, {})[item] = classes[winner]
+
+    started = time.perf_counter()
+    kappas = {}
+    with warnings.catch_warnings():  # sklearn warns on pairs that agree on one class only
+        warnings.simplefilter("ignore")
+        for first, second in itertools.combinations(sorted(votes), 2):
+            shared = sorted(votes[first].keys() & votes[second].keys())
+            if len(shared) >= 5:
+                kappas[first, second] = cohen_kappa_score([votes[first][i] for i in shared],
+                                                          [votes[second][i] for i in shared])
+    sklearn_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    ours = metrics.cohen_kappa_pairs(metrics.judgment_pairs(frame))
+    our_seconds = time.perf_counter() - started
+    mine = {(k["user_1"], k["user_2"]): np.nan if k["kappa"] is None else k["kappa"]
+            for k in ours}
+    same = mine.keys() == kappas.keys() and all(
+        np.isclose(mine[pair], kappas[pair], equal_nan=True) for pair in kappas)
+    print(f"kappa per labeler pair ({len(kappas)} pairs): prefkit {our_seconds:.3f}s vs sklearn "
+          f"cohen_kappa_score loop {sklearn_seconds:.2f}s: {sklearn_seconds / our_seconds:.0f}x "
+          f"faster, same values: {same}")
+    try:
+        import krippendorff
+    except ImportError:
+        print("krippendorff package not installed: `pip install krippendorff` for that peer")
+        return
+    started = time.perf_counter()
+    matrix = np.full((len(users), len(items)), np.nan)
+    for item, user, winner in frame.select("item_id", "user", "winner").iter_rows():
+        matrix[users[user], items[item]] = classes[winner]
+    reference = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+    peer_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    units = frame["item_id"].rank("dense").to_numpy()
+    alpha = metrics.krippendorff_alpha(units, frame["winner"].replace_strict(classes).to_numpy(),
+                                       n_values=3)
+    our_seconds = time.perf_counter() - started
+    print(f"alpha nominal: prefkit {our_seconds:.3f}s vs krippendorff.alpha (dense matrix) "
+          f"{peer_seconds:.3f}s: {peer_seconds / our_seconds:.1f}x faster; values "
+          f"{alpha:.6f} vs {reference:.6f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labelers", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--votes", type=int, default=20, help="Votes per labeler (x3 at N=1).")
+    parser.add_argument("--judgments", type=int, default=100_000)
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="label-bench-") as folder:
+        http_benchmark(args.labelers, args.votes, Path(folder))
+        storage_benchmark(20, 25, Path(folder))
+        metrics_benchmark(args.judgments, Path(folder))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""`curate decontam`: remove training records that share a long n-gram with an eval set."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
+from curate.commands.score import Unreadable, run_in_batches
+from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
+from curate.options import build_options
+from curate.step import StepOutput
+from curate.views import text_view
+
+
+@cli_errors
+def command(
+    source: Annotated[str, typer.Argument(help="Training data: file, saved HF dataset dir, or hub id.")],
+    output: Output,
+    against: Annotated[list[str] | None, typer.Option(
+        help="Eval set (repeatable): e.g. math500_test.jsonl, aime24_test.jsonl, GSM8K test.")] = None,
+    ngram: Annotated[int | None, typer.Option(
+        help="Words in a shared n-gram that marks contamination (default 13).")] = None,
+    field: Annotated[str | None, typer.Option(
+        help="Training text checked: all (default: every turn), prompt, response, text, or a "
+        "column.")] = None,
+    eval_field: Annotated[str | None, typer.Option(
+        help="Eval text indexed: prompt (default: the problem/question), all, or a column.")] = None,
+    min_eval_words: Annotated[int | None, typer.Option(
+        help="Skip eval items with fewer words (default 8); shorter than --ngram are matched "
+        "whole.")] = None,
+    boilerplate: Annotated[int | None, typer.Option(
+        help="Ignore n-grams found in this many eval items or more: template text such as "
+        "AIME's answer-format sentence (default 3).")] = None,
+    config: Config = None,
+    on_error: OnError = OnErrorChoice.raise_,
+    split: Split = "train",
+) -> None:
+    """Remove training records that share a word n-gram (13 by default) with any eval record.
+
+    Case, punctuation and whitespace are ignored. Writes OUT, OUT.removed.jsonl (with the eval
+    items each record hit) and OUT.stats.json, whose `hits` list every eval item that was hit.
+
+    Example: curate decontam train.jsonl -o clean.jsonl --against math500_test.jsonl --against aime24_test.jsonl
+    """
+    options = build_options(DecontamOptions, config=config, against=against or None, ngram=ngram,
+                            field=field, eval_field=eval_field, min_eval_words=min_eval_words,
+                            boilerplate=boilerplate)
+    index = eval_index(options)
+    print(f"decontam: indexed {len(index):,} eval items ({index.skipped} too short to match)",
+          file=sys.stderr)
+
+    def finish(output: StepOutput) -> None:
+        output.extra.update(hit_report(index, output.removed))
+
+    def check(record: dict) -> None:
+        try:
+            text_view(record, options.field)
+        except KeyError:
+            raise Unreadable(options.field, "no such text in this record (choose another with "
+                             "--field)", "missing_text") from None
+
+    stats = run_in_batches("decontam", source, Path(output),
+                           lambda batch: decontam_records(batch, options), check=check,
+                           on_error=on_error.value, split=split, finish=finish)
+    hit = stats.model_extra.get("eval_items_hit", {}) if stats.model_extra else {}
+    print(f"decontam: eval items hit: {hit or 'none'}", file=sys.stderr)

@@ -1,0 +1,77 @@
+"""`curate pairs`: A/B labeling items from two models' outputs or from preference pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
+from curate.io import Rejects, read_rows
+from curate.options import build_options
+from curate.pairs import STEP, PairsOptions, blind_pairs, pair_outputs
+from curate.step import StepOutput
+
+
+@cli_errors
+def command(
+    output: Output,
+    inputs: Annotated[list[str] | None, typer.Argument(
+        help="Two files of model outputs: model A's, then model B's.", show_default=False)] = None,
+    from_preference: Annotated[str | None, typer.Option(
+        "--from-preference", help="Preference pairs (chosen/rejected) to re-label blind, "
+        "instead of two output files.")] = None,
+    join_on: Annotated[str | None, typer.Option(
+        help="Join key of the two files: 'prompt' (the prompt text, whitespace-normalised) "
+        "or a column such as id or meta.id (default: prompt).")] = None,
+    source_a: Annotated[str | None, typer.Option(
+        help="Name of model A (default: the records' generator/model field, else the file "
+        "name).")] = None,
+    source_b: Annotated[str | None, typer.Option(help="Name of model B (as --source-a).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed of the A/B sides and the gold draw with --from-preference (default: 0).")] = None,
+    gold_fraction: Annotated[float | None, typer.Option(
+        help="With --from-preference: share of items marked gold, the original label being "
+        "the answer (default: 0).")] = None,
+    config: Config = None,
+    on_error: OnError = OnErrorChoice.raise_,
+    split: Split = "train",
+) -> None:
+    """Build A/B items for `label import`: {id, prompt, response_a,
+    response_b, source_a, source_b, meta}.
+
+    Two output files are joined on the prompt: each prompt answered by both
+    models gives one item. With --from-preference, each chosen/rejected pair
+    becomes an item whose A side is drawn from the seed and the pair's id;
+    the truth is kept in meta.truth.
+
+    Writes OUT, OUT.removed.jsonl (unmatched, duplicate and identical
+    records, with the reason), OUT.stats.json (and OUT.rejects.jsonl with
+    --on-error skip).
+
+    Example: curate pairs alpaca-7b_outputs.json
+    llama-2-7b-chat-hf_outputs.json -o items.jsonl --join-on prompt
+
+    Example: curate pairs --from-preference pairs.jsonl -o items.jsonl
+    --seed 0 --gold-fraction 0.1
+    """
+    inputs = inputs or []
+    if bool(from_preference) == bool(inputs) or (inputs and len(inputs) != 2):
+        raise ValueError("give two output files (A then B), or --from-preference FILE")
+    options = build_options(PairsOptions, config=config, join_on=join_on, source_a=source_a,
+                            source_b=source_b, seed=seed, gold_fraction=gold_fraction)
+    rejects = Rejects(on_error.value)
+    sources = [from_preference] if from_preference else inputs
+    with StepOutput(STEP, Path(output), rejects=rejects, inputs=sources) as step:
+        tables = [list(read_rows(source, rejects=rejects, split=split)) for source in sources]
+        step.n_in = sum(map(len, tables)) + len(rejects)
+        if from_preference:
+            result = blind_pairs(tables[0], options, rejects=rejects)
+        else:
+            names = tuple(Path(source).name.split(".")[0].removesuffix("_outputs")
+                          for source in inputs)
+            result = pair_outputs(tables[0], tables[1], options, names=names, rejects=rejects)
+            step.used = 2 * len(result.kept)
+        step.add(result)
+

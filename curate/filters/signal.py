@@ -1,0 +1,77 @@
+"""A signal is one named score, a pure function of a `Doc`, with its default rule.
+
+Signals come in families that share work (one tokenisation, one model call).
+A family scores a batch of docs at once, so model-backed families (toxicity,
+language, tokens) batch their calls and rule families simply loop.
+
+Reason tags are derived from the score name, so they are stable and
+predictable: a value below a rule's `min` is removed as `<name>_below_min`,
+above its `max` as `<name>_above_max`, and a true flag as `<name>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from curate.filters.text import Doc
+
+Value = float | int | bool | str | None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One score: `name` (its key in `scores`), how it is computed and its documented default."""
+
+    name: str
+    compute: Callable[[Doc], Value] | None
+    """The pure function of one doc; `None` in model-backed families, which score batches."""
+    default: dict[str, Any] | bool | None
+    """`{"min": x}` / `{"max": y}` for a number, `True` for a flag that removes by default,
+    `False` for a flag that is only reported, `None` for a score with no default rule."""
+    doc: str
+
+    @property
+    def is_flag(self) -> bool:
+        return isinstance(self.default, bool)
+
+
+def ratio(part: float, whole: float) -> float:
+    """`part / whole` to 6 decimals (exact enough for any threshold, readable in output);
+    0 for an empty whole."""
+    return round(part / whole, 6) if whole else 0.0
+
+
+def below_min(name: str) -> str:
+    return f"{name}_below_min"
+
+
+def above_max(name: str) -> str:
+    return f"{name}_above_max"
+
+
+@dataclass(frozen=True)
+class Family:
+    """Signals computed together. `batch` overrides the per-doc loop for model-backed families.
+
+    A text-level family scores each chosen view (the prompt's scores get a `prompt_` prefix);
+    a record-level family (`record_level=True`) scores the record once, reading the answer
+    as `doc.text` and the prompt as `doc.prompt`.
+    """
+
+    name: str
+    signals: tuple[Signal, ...]
+    doc: str
+    batch: Callable[[Sequence[Doc], Any], list[dict[str, Value]]] | None = None
+    record_level: bool = False
+    names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(signal.name for signal in self.signals))
+
+    def score(self, docs: Sequence[Doc], options: Any = None) -> list[dict[str, Value]]:
+        """The family's scores for each doc, in order."""
+        if self.batch is not None:
+            return self.batch(docs, options)
+        return [{signal.name: signal.compute(doc) for signal in self.signals} for doc in docs]

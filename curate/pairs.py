@@ -1,0 +1,170 @@
+"""A/B labeling items (`schemas.labeling.Item`) from model outputs or existing preference pairs.
+
+* `pair_outputs`: two models' answers to the same prompts, joined on a key (the prompt
+  text by default), as AlpacaEval's `*_outputs.json` files are;
+* `blind_pairs`: existing chosen/rejected pairs re-labeled blind. Which side becomes A
+  is drawn per pair from the seed and the pair's id, and the truth is kept in
+  `meta.truth`, so agreement with the original labels can be measured. A seeded share
+  of them can be marked gold (`--gold-fraction`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from curate.io import BadRecord, Loc, Rejects
+from curate.step import StepResult, removal
+from curate.views import text_view
+from schemas import PreferencePair, first_error
+from schemas.labeling import Item
+
+STEP = "pairs"
+_TEXT_FIELDS = frozenset({"messages", "prompt", "instruction", "input", "question", "problem",
+                          "query", "output", "answer", "solution", "response", "completion",
+                          "chosen", "rejected", "text"})
+_SOURCE_FIELDS = ("generator", "model", "model_id", "source")
+
+Row = tuple[Loc, dict[str, Any]]
+
+
+class PairsOptions(BaseModel):
+    """Options of `curate pairs` (flags or `--config`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    join_on: str = Field("prompt", description="Join key: a text view (prompt) or a column, "
+                         "dotted paths allowed (meta.id).")
+    source_a: str | None = Field(None, description="Name of model A; default: the records' "
+                                 "generator/model field, else the file name.")
+    source_b: str | None = None
+    seed: int = Field(0, description="Seed of the A/B sides and of the gold draw "
+                      "(--from-preference).")
+    gold_fraction: float = Field(0.0, ge=0, le=1, description="Share of --from-preference items "
+                                 "marked gold, with the original label as the answer.")
+
+
+def pair_outputs(rows_a: list[Row], rows_b: list[Row], options: PairsOptions, *,
+                 names: tuple[str, str], rejects: Rejects) -> StepResult:
+    """One item per key found in both inputs, A's prompt first. Removed (per input record):
+    `duplicate_key` (the key seen earlier in the same file), `unmatched` (key only in one
+    file) and `identical_responses` (nothing to compare)."""
+    removed: list[dict[str, Any]] = []
+    sides = [_index(rows, options.join_on, removed, rejects) for rows in (rows_a, rows_b)]
+    for own, other in ((sides[0], sides[1]), (sides[1], sides[0])):
+        for key in own.keys() - other.keys():
+            removed.append(removal(own[key]["record"], "unmatched", STEP, key=key))
+    kept = []
+    for key, a in sides[0].items():
+        b = sides[1].get(key)
+        if b is None:
+            continue
+        if a["response"].strip() == b["response"].strip():
+            for side in (a, b):
+                removed.append(removal(side["record"], "identical_responses", STEP, key=key))
+            continue
+        source_a = options.source_a or _source(a["record"], names[0])
+        source_b = options.source_b or _source(b["record"], names[1])
+        item = Item(id=_item_id(key, source_a, source_b), prompt=a["prompt"],
+                    response_a=a["response"], response_b=b["response"], source_a=source_a,
+                    source_b=source_b, meta={"join_on": options.join_on,
+                                             "a": _provenance(a["record"]),
+                                             "b": _provenance(b["record"])})
+        kept.append(item.model_dump(exclude_none=True))
+    return StepResult(kept, removed, {"pairs": len(kept)})
+
+
+def _index(rows: list[Row], join_on: str, removed: list[dict[str, Any]],
+           rejects: Rejects) -> dict[str, dict[str, Any]]:
+    """Key -> the first record with that key, its prompt and response."""
+    index: dict[str, dict[str, Any]] = {}
+    for loc, record in rows:
+        try:
+            key = " ".join(text_view(record, join_on).split())
+            prompt, response = _prompt_and_response(record)
+            Item(id="check", prompt=prompt, response_a=response, response_b=response)
+        except KeyError as missing:
+            rejects(BadRecord(loc, str(missing.args[0]), "missing (needed to build an A/B item)",
+                              reason="missing_field", record=record))
+            continue
+        except ValidationError as exc:
+            field, message = first_error(exc)
+            field = field.replace("response_a", "response")
+            rejects(BadRecord(loc, field, message, reason="invalid_record", record=record))
+            continue
+        if not key:
+            rejects(BadRecord(loc, join_on, "empty join key", reason="missing_field",
+                              record=record))
+        elif key in index:
+            removed.append(removal(record, "duplicate_key", STEP, key=key, line=loc.line))
+        else:
+            index[key] = {"record": record, "prompt": prompt, "response": response}
+    return index
+
+
+def _prompt_and_response(record: dict[str, Any]) -> tuple[Any, str]:
+    """Chat records split at the last assistant turn; others use the prompt and response views."""
+    messages = record.get("messages")
+    if isinstance(messages, list):
+        last = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"),
+                   default=None)
+        if last is None:
+            raise KeyError("messages")
+        return messages[:last], messages[last]["content"]
+    prompt, response = text_view(record, "prompt"), text_view(record, "response")
+    if not prompt.strip():
+        raise KeyError("prompt")
+    if not response.strip():
+        raise KeyError("response")
+    return prompt, response
+
+
+def _source(record: dict[str, Any], fallback: str) -> str:
+    for field in _SOURCE_FIELDS:
+        if isinstance(record.get(field), str) and record[field]:
+            return record[field]
+    return fallback
+
+
+def _provenance(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's own fields minus the texts already in the item (nothing is lost)."""
+    return {key: value for key, value in record.items() if key not in _TEXT_FIELDS}
+
+
+def _item_id(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def blind_pairs(rows: list[Row], options: PairsOptions, *, rejects: Rejects) -> StepResult:
+    """Items from `PreferencePair` records, chosen randomly as A or B (`meta.truth`).
+    Removed: `duplicate_id` and `identical_responses`."""
+    kept, removed, seen = [], [], set()
+    for loc, record in rows:
+        try:
+            pair = PreferencePair.model_validate(record)
+        except ValidationError as exc:
+            field, message = first_error(exc)
+            rejects(BadRecord(loc, field, message, reason="invalid_record", record=record))
+            continue
+        if pair.id in seen:
+            removed.append(removal(record, "duplicate_id", STEP, line=loc.line))
+            continue
+        seen.add(pair.id)
+        chosen = [m.model_dump() for m in pair.chosen]
+        rejected = [m.model_dump() for m in pair.rejected]
+        if chosen == rejected:
+            removed.append(removal(record, "identical_responses", STEP))
+            continue
+        draw = random.Random(f"{options.seed}:{pair.id}")  # per pair: stable under filtering
+        truth = "a" if draw.random() < 0.5 else "b"
+        gold = truth if draw.random() < options.gold_fraction else None
+        a, b = (chosen, rejected) if truth == "a" else (rejected, chosen)
+        item = Item(id=pair.id, prompt=pair.prompt, response_a=a, response_b=b,
+                    source_a="chosen" if truth == "a" else "rejected",
+                    source_b="rejected" if truth == "a" else "chosen", gold=gold,
+                    meta={"truth": truth, "seed": options.seed, "pair_meta": pair.meta})
+        kept.append(item.model_dump(exclude_none=True))
+    return StepResult(kept, removed, {"gold": sum("gold" in item for item in kept)})

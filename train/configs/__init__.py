@@ -1,0 +1,1 @@
+"""`accelerate launch` configs (YAML) for multi-GPU runs; a package so they ship with prefkit."""

@@ -1,0 +1,156 @@
+"""`train dpo`: the DPO family through TRL's DPOTrainer, SimPO through its CPOTrainer.
+
+* `--loss sigmoid` (DPO), `ipo`, `sigmoid_norm` (length-normalised DPO: log-ratios divided
+  by the number of completion tokens, which counters the pull toward long answers) and
+  every other TRL loss type; `--ld-alpha` down-weights the tokens of the longer answer
+  beyond the shorter one's length (LD-DPO); `--precompute-ref` computes the reference
+  log-probs once, before training, so the reference model is not kept in memory.
+* `--loss simpo`: reference-free, length-averaged log-probs with target margin
+  `--simpo-gamma` (`CPOTrainer(loss_type="simpo", cpo_alpha=0)`).
+
+Both log reward accuracy and margins, chosen and rejected rewards and log-probs, and the
+chosen and rejected completion lengths (`lengths/*`, in tokens). Pairs whose prompt fills
+`max_length` are removed with that reason; longer pairs are truncated and counted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from train.data import Example, load_pairs
+from train.options import DPOOptions
+from train.runner import Prepared, finish, make_config, prepare, trainer_args
+from train.template import end_of_turn_id
+
+TINY_LR, LR = 5e-4, 1e-6
+
+
+def train_dpo(options: DPOOptions) -> dict[str, Any]:
+    """Run `train dpo`; returns the summary also written to RUN_DIR/summary.json."""
+    prepared, trainer = build_dpo_trainer(options)
+    return finish(prepared, trainer, method="dpo",
+                  extra={"loss_type": options.loss, "beta": options.resolved_beta})
+
+
+def build_dpo_trainer(options: DPOOptions) -> tuple[Prepared, Any]:
+    prepared = prepare(f"dpo ({options.loss})" if options.loss != "sigmoid" else "dpo", options,
+                       load_pairs)
+    fit_to_max_length(prepared)
+    if options.loss == "simpo":
+        return prepared, _simpo_trainer(prepared, options)
+    return prepared, _dpo_trainer(prepared, options)
+
+
+def _dpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
+    from trl import DPOConfig
+
+    from train.trainers import LengthLoggingDPOTrainer
+
+    config = make_config(
+        DPOConfig, trainer_args(prepared, tiny_lr=TINY_LR, lr=LR), options,
+        loss_type=[options.loss],
+        beta=options.resolved_beta,
+        ld_alpha=options.ld_alpha,
+        label_smoothing=options.label_smoothing,
+        precompute_ref_log_probs=options.precompute_ref,
+        max_length=options.max_length,
+    )
+    return LengthLoggingDPOTrainer(
+        model=prepared.model_source,
+        args=config,
+        train_dataset=_dataset(prepared.train),
+        eval_dataset=_dataset(prepared.eval) if prepared.eval else None,
+        processing_class=prepared.tokenizer,
+        peft_config=_lora(options),
+    )
+
+
+def _simpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl.experimental.cpo import CPOConfig
+
+    from train.trainers import LengthLoggingSimPOTrainer
+
+    config = make_config(
+        CPOConfig, trainer_args(prepared, tiny_lr=TINY_LR, lr=LR), options,
+        loss_type="simpo",
+        cpo_alpha=0.0,
+        simpo_gamma=options.simpo_gamma,
+        beta=options.resolved_beta,
+        label_smoothing=options.label_smoothing,
+        max_length=options.max_length,
+        remove_unused_columns=False,  # its collator needs the tokenized columns
+    )
+    end = prepared.tokenizer.convert_ids_to_tokens(end_of_turn_id(prepared.tokenizer))
+    rows = [rendered_pair(prepared.tokenizer, example.row, end) for example in prepared.train]
+    held = [rendered_pair(prepared.tokenizer, example.row, end) for example in prepared.eval]
+    return LengthLoggingSimPOTrainer(
+        model=AutoModelForCausalLM.from_pretrained(prepared.model_source, dtype=torch.float32),
+        args=config,
+        train_dataset=_dataset_of(rows),
+        eval_dataset=_dataset_of(held) if held else None,
+        processing_class=prepared.tokenizer,
+        peft_config=_lora(options),
+    )
+
+
+def rendered_pair(tokenizer: Any, row: dict[str, Any], end: str) -> dict[str, str]:
+    """The pair as template-rendered text, each answer ending at its end-of-turn token (so
+    the CPO trainer does not append a second one)."""
+    prompt = tokenizer.apply_chat_template(row["prompt"], tokenize=False,
+                                           add_generation_prompt=True)
+    sides = {}
+    for side in ("chosen", "rejected"):
+        full = tokenizer.apply_chat_template(row["prompt"] + row[side], tokenize=False)
+        if not full.startswith(prompt):
+            raise ValueError("the chat template renders a prompt differently when an answer "
+                             "follows; SimPO needs prompt-prefix templates")
+        answer = full[len(prompt):]
+        cut = answer.rfind(end)
+        sides[side] = answer[:cut + len(end)] if cut >= 0 else answer
+    return {"prompt": prompt, **sides}
+
+
+def fit_to_max_length(prepared: Prepared) -> None:
+    """Remove pairs whose prompt fills `max_length`; count those that will be truncated."""
+    tokenizer, limit = prepared.tokenizer, prepared.options.max_length
+    truncated = 0
+    shortest_prompt: int | None = None
+
+    def keep(example: Example) -> str | None:
+        nonlocal truncated, shortest_prompt
+        row = example.row
+        prompt = len(tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
+                                                   add_generation_prompt=True)["input_ids"])
+        shortest_prompt = min(prompt, shortest_prompt or prompt)
+        if prompt >= limit:
+            return "prompt_longer_than_max_length"
+        longest = max(len(tokenizer.apply_chat_template(row["prompt"] + row[side], tokenize=True,
+                                                        return_dict=True)["input_ids"])
+                      for side in ("chosen", "rejected"))
+        truncated += longest > limit
+        return None
+
+    prepared.drop(keep)
+    if not prepared.train:
+        raise ValueError(f"max_length {limit} is shorter than the prompt of every training pair "
+                         f"(the shortest prompt has {shortest_prompt} tokens); raise --max-length")
+    prepared.data.extra["truncated"] = truncated
+
+
+def _dataset(examples: list[Example]):
+    return _dataset_of([{k: example.row[k] for k in ("prompt", "chosen", "rejected")}
+                        for example in examples])
+
+
+def _dataset_of(rows: list[dict[str, Any]]):
+    from datasets import Dataset
+
+    return Dataset.from_list(rows)
+
+
+def _lora(options: DPOOptions):
+    from train.models import lora_config
+
+    return lora_config(options.lora, "CAUSAL_LM") if options.lora else None

@@ -1,0 +1,92 @@
+"""`train rm`: a reward model, `AutoModelForSequenceClassification(num_labels=1)` trained with
+TRL's RewardTrainer on preference pairs.
+
+Loss: `-log sigmoid(r_chosen - r_rejected - margin) + c * (r_chosen + r_rejected)^2`, where
+`c` is `center_rewards_coefficient` (keeps rewards centred on 0) and `margin` comes from
+the label strength of pairs exported by `label export` (`margin = margin_scale *
+meta.strength`: 1.0 for "better", 2.0 for "much better"; 0 for pairs without it).
+
+Each side is the prompt plus its answer rendered by the chat template and cut after the
+end-of-turn token, so the scalar head reads the reward at the end-of-sequence token, as
+`train ppo` does when it scores rollouts. Pairs that do not fit `max_length` are removed
+with that reason (truncating would cut off the token the reward is read at).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from train.data import Example, load_pairs
+from train.options import RMOptions
+from train.runner import Prepared, finish, make_config, prepare, trainer_args
+from train.template import conversation_ids, end_of_turn_id
+
+TINY_LR, LR = 1e-3, 1e-5
+
+
+def train_rm(options: RMOptions) -> dict[str, Any]:
+    """Run `train rm`; returns the summary also written to RUN_DIR/summary.json."""
+    prepared, trainer = build_rm_trainer(options)
+    return finish(prepared, trainer, method="rm", extra={"margin_scale": options.margin_scale})
+
+
+def build_rm_trainer(options: RMOptions) -> tuple[Prepared, Any]:
+    from trl import RewardConfig, RewardTrainer
+
+    prepared = prepare("rm", options, partial(load_pairs, margin_scale=options.margin_scale))
+    tokenize_pairs(prepared)
+    config = make_config(
+        RewardConfig, trainer_args(prepared, tiny_lr=TINY_LR, lr=LR), options,
+        max_length=options.max_length,
+        center_rewards_coefficient=options.center_rewards_coefficient,
+    )
+    trainer = RewardTrainer(
+        model=prepared.model_source,
+        args=config,
+        train_dataset=_dataset(prepared.train),
+        eval_dataset=_dataset(prepared.eval) if prepared.eval else None,
+        processing_class=prepared.tokenizer,
+        peft_config=_lora(options),
+    )
+    return prepared, trainer
+
+
+def tokenize_pairs(prepared: Prepared) -> None:
+    """Replace each pair by `chosen_ids`/`rejected_ids` (+ `margin`); drop what does not fit."""
+    tokenizer, limit = prepared.tokenizer, prepared.options.max_length
+    end_id = end_of_turn_id(tokenizer)
+    shortest_prompt: int | None = None
+
+    def keep(example: Example) -> str | None:
+        nonlocal shortest_prompt
+        row = example.row
+        prompt = len(tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
+                                                   add_generation_prompt=True)["input_ids"])
+        shortest_prompt = min(prompt, shortest_prompt or prompt)
+        if prompt >= limit:
+            return "prompt_longer_than_max_length"
+        chosen = conversation_ids(tokenizer, row["prompt"] + row["chosen"], end_id)
+        rejected = conversation_ids(tokenizer, row["prompt"] + row["rejected"], end_id)
+        if max(len(chosen), len(rejected)) > limit:
+            return "longer_than_max_length"
+        example.row = {"chosen_ids": chosen, "rejected_ids": rejected,
+                       **({"margin": row["margin"]} if "margin" in row else {})}
+        return None
+
+    prepared.drop(keep)
+    if not prepared.train:
+        raise ValueError(f"max_length {limit} is shorter than every training pair (the shortest "
+                         f"prompt has {shortest_prompt} tokens); raise --max-length")
+
+
+def _dataset(examples: list[Example]):
+    from datasets import Dataset
+
+    return Dataset.from_list([example.row for example in examples])
+
+
+def _lora(options: RMOptions):
+    from train.models import lora_config
+
+    return lora_config(options.lora, "SEQ_CLS") if options.lora else None

@@ -1,0 +1,234 @@
+"""The run shared by `sft`, `rm` and `dpo`: check everything, train with TRL, report.
+
+`prepare` does all that can fail on bad input (the model's existence, every record, the
+chat template, lengths) before any weights load. `finish` trains, evaluates, saves the
+model and writes the artifacts listed in `train.rundir`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from curate.io import Rejects
+from curate.step import removal
+from train.data import Example, TrainData, split_eval
+from train.models import (
+    Device,
+    check_model_exists,
+    load_tokenizer,
+    pick_device,
+    process_state,
+    resolve_model,
+)
+from train.options import OfflineOptions, TrainOptions
+from train.report import build_summary, plot_curves, resolved_config, summary_line
+from train.rundir import RunDir
+from train.template import resolve_template
+from train.tiny import is_tiny_model
+
+
+@dataclass
+class Prepared:
+    """A checked run: data split and length-filtered, tokenizer with its training template."""
+
+    command: str
+    options: TrainOptions
+    run_dir: RunDir
+    data: TrainData
+    train: list[Example]
+    eval: list[Example]
+    model_source: str
+    tokenizer: Any
+    template_origin: str
+    device: Device
+    tiny: bool
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self) -> None:
+        for example, reason in self.data.removed:
+            self._remove(example, reason)
+
+    def drop(self, keep: Callable[[Example], str | None]) -> None:
+        """Remove examples for which `keep` returns a reason; they go to removed.jsonl."""
+        for name in ("train", "eval"):
+            kept = []
+            for example in getattr(self, name):
+                reason = keep(example)
+                if reason is None:
+                    kept.append(example)
+                else:
+                    self._remove(example, reason)
+            setattr(self, name, kept)
+
+    def _remove(self, example: Example, reason: str) -> None:
+        self.removed.append(removal({"id": example.id, **example.row}, reason, self.command,
+                                    source=str(example.loc)))
+
+
+def prepare(command: str, options: OfflineOptions, loader: Callable[[Any, Rejects], TrainData]
+            ) -> Prepared:
+    """Steps 1-5 of every run; fails with a clear message before any model weights load."""
+    configure_libraries()
+    started = time.perf_counter()
+    if not options.is_tiny:
+        check_model_exists(options.model)
+    device = pick_device(options.precision)
+    state = process_state(device)
+    run_dir = RunDir(options.output, state=state)
+    run_dir.check(resume=options.resume, overwrite=options.overwrite)
+    check_report_to(options.report_to, run_dir)
+    data = loader(options.data, Rejects(options.on_error))
+    train, held = split_eval(data.examples, options.eval_split, options.seed)
+    run_dir.create(resume=options.resume, overwrite=options.overwrite)
+    source = resolve_model(options.model, run_dir=run_dir.path, state=state, texts=data.texts(),
+                           tiny=options.tiny, seed=options.seed, reuse=options.resume)
+    tokenizer = load_tokenizer(source)
+    origin = resolve_template(tokenizer, options.chat_template, model_name=options.model)
+    prepared = Prepared(command, options, run_dir, data, train, held, source, tokenizer, origin,
+                        device, is_tiny_model(source), started=started)
+    use_one_thread_for_tiny(prepared)
+    return prepared
+
+
+def use_one_thread_for_tiny(prepared: Prepared) -> None:
+    """The tiny model's matrices are too small to split across CPU threads: one thread runs
+    it faster (measured: several times on 2 busy cores), and leaves the others free."""
+    if prepared.tiny and prepared.device.name == "cpu":
+        import torch
+
+        torch.set_num_threads(1)
+
+
+def trainer_args(prepared: Prepared, *, tiny_lr: float, lr: float) -> dict[str, Any]:
+    """TrainingArguments fields every TRL config here shares (`lr`: the default learning rate
+    for real models, `tiny_lr` for the tiny one)."""
+    options, device = prepared.options, prepared.device
+    checkpointing = options.gradient_checkpointing
+    if checkpointing is None:
+        checkpointing = device.name == "cuda" and not prepared.tiny
+    evaluate_during = bool(prepared.eval) and options.eval_steps is not None
+    return {
+        "output_dir": str(prepared.run_dir.checkpoints),
+        "per_device_train_batch_size": options.batch_size,
+        "per_device_eval_batch_size": options.batch_size,
+        "gradient_accumulation_steps": options.grad_accum,
+        "learning_rate": options.lr or (tiny_lr if prepared.tiny else lr),
+        "num_train_epochs": options.epochs,
+        "max_steps": options.max_steps,
+        "lr_scheduler_type": options.lr_scheduler,
+        "warmup_steps": options.warmup_ratio,
+        "logging_steps": options.logging_steps,
+        "eval_strategy": "steps" if evaluate_during else "no",
+        "eval_steps": options.eval_steps,
+        "save_strategy": "steps",
+        "save_steps": options.save_steps,
+        "save_total_limit": options.save_total_limit,
+        "seed": options.seed,
+        "data_seed": options.seed,
+        "report_to": options.report_to,
+        _checkpointing_field(): checkpointing,
+        "disable_tqdm": True,
+        "ddp_find_unused_parameters": False,  # every trained weight gets a gradient
+        **device.trainer_args,
+    }
+
+
+def make_config(config_class: type, common: dict[str, Any], options: Any, **method: Any) -> Any:
+    """The TRL config: shared fields, then the method's, then the user's `trainer_args`."""
+    values = {**common, **method, **options.trainer_args}
+    fields = getattr(config_class, "__dataclass_fields__", {})
+    unknown = sorted(set(options.trainer_args) - set(fields))
+    if unknown:
+        raise ValueError(f"trainer_args: {config_class.__name__} has no field "
+                         f"{', '.join(map(repr, unknown))}")
+    return config_class(**values)
+
+
+def _checkpointing_field() -> str:
+    """transformers 5 renamed `gradient_checkpointing` to `activation_checkpointing`."""
+    from transformers import TrainingArguments
+
+    fields = TrainingArguments.__dataclass_fields__
+    return "activation_checkpointing" if "activation_checkpointing" in fields \
+        else "gradient_checkpointing"
+
+
+def finish(prepared: Prepared, trainer: Any, *, method: str, extra: dict[str, Any] | None = None
+           ) -> dict[str, Any]:
+    """Train (resuming if asked), evaluate, save, plot, and write summary.json."""
+    from transformers import PrinterCallback, ProgressCallback
+
+    from train.callbacks import MetricsLog, RichProgress
+
+    run_dir, options = prepared.run_dir, prepared.options
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(RichProgress(f"train {prepared.command}"))
+    trainer.add_callback(MetricsLog(run_dir))
+    run_dir.write_config(resolved_config(prepared, trainer))
+    run_dir.write_removed(prepared.removed, prepared.data.rejects.records
+                          if options.on_error == "skip" else None)
+    cpu_started = time.process_time()
+    output = trainer.train(resume_from_checkpoint=run_dir.last_checkpoint() if options.resume
+                           else None)
+    train_cpu_s = time.process_time() - cpu_started
+    evaluation = trainer.evaluate() if prepared.eval else {}
+    save_final_model(prepared, trainer)
+    rows = run_dir.read_metrics()
+    summary = build_summary(prepared, trainer, output.metrics, evaluation, rows,
+                            {"train_cpu_s": round(train_cpu_s, 2), **(extra or {})})
+    if run_dir.is_main:
+        plot_curves(prepared, rows, method)
+        run_dir.write_summary(summary)
+        print(summary_line(prepared, summary), file=sys.stderr)
+    return summary
+
+
+def save_final_model(prepared: Prepared, trainer: Any) -> None:
+    """The final model (LoRA merged in, adapter kept in RUN_DIR/adapter) and tokenizer."""
+    from train.models import merged
+
+    run_dir = prepared.run_dir
+    if prepared.options.lora is not None:
+        trainer.save_model(str(run_dir.path / "adapter"))
+        run_dir.save_model(merged(trainer.model), prepared.tokenizer)
+    else:
+        run_dir.save_model(trainer.model, prepared.tokenizer, save=trainer.save_model)
+
+
+def check_report_to(report_to: str, run_dir: RunDir) -> None:
+    """Fail early when the chosen tracker is not installed."""
+    package = {"tensorboard": "tensorboard", "wandb": "wandb"}.get(report_to)
+    if package is None:
+        return
+    if importlib.util.find_spec(package) is None and (
+            package != "tensorboard" or importlib.util.find_spec("tensorboardX") is None):
+        raise ValueError(f"--report-to {report_to}: the `{package}` package is not installed "
+                         f"(pip install {package})")
+    if package == "tensorboard":
+        os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir.path / "tensorboard"))
+
+
+def configure_libraries() -> None:
+    """Quiet library chatter (our progress bar and summary say what matters): progress bars,
+    info logs, and deprecation notices about calls inside TRL that users cannot act on."""
+    import warnings
+
+    import datasets
+    import transformers
+
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # we use trl.experimental.cpo knowingly
+    warnings.filterwarnings("ignore", message=r".*deprecated and will be removed in v6",
+                            category=FutureWarning)
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
