@@ -19,7 +19,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m curate.demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash recipes/demo.sh demo_run
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

@@ -22,18 +22,23 @@ def command(
         "--from-step", help="Rerun from this step (name, NN_name or number), reusing earlier ones.")] = None,
     engine: Annotated[str, typer.Option(
         "--engine", help="local, or ray (pip install '.[ray]').")] = "local",
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override an option: STEP.FIELD=VALUE, e.g. filter.max_toxicity=0.3 or "
+        "read.path=data.jsonl (repeatable).")] = None,
 ) -> None:
     """Run a curation recipe: read, convert, dedup, decontam, score, filter, select, pairs, write.
 
     Each step writes RUN_DIR/NN_step/{out.jsonl, out.removed.jsonl, out.stats.json, done.json}.
 
-    Example: curate run recipes/sft_from_alpaca.yaml -o runs/alpaca --resume
+    Example: curate run recipes/sft_from_alpaca.yaml -o runs/alpaca --resume --set filter.max_words=800
     """
     if engine not in ("local", "ray"):
         raise ValueError(f"--engine must be local or ray, not {engine!r}")
-    recipe = load_recipe(recipe_path)
+    recipe = load_recipe(recipe_path, overrides)
     run_dir = output or (recipe.directory / recipe.header.output if recipe.header.output
                          else Path("runs") / (recipe.header.name or recipe_path.stem))
     reports = run_recipe(recipe, run_dir, resume=resume, from_step=from_step, engine=engine)
-    typer.secho(f"run: {len(reports)} steps, {sum(r.status == 'ran' for r in reports)} ran, "
-                f"final output {run_dir / reports[-1].dir / 'out.jsonl'}", err=True)
+    written = [str(run_dir / step.options.path) for step in recipe.steps  # type: ignore[attr-defined]
+               if step.type == "write"] or [str(run_dir / reports[-1].dir / "out.jsonl")]
+    typer.secho(f"run: {len(reports)} steps, {sum(r.status == 'ran' for r in reports)} ran; "
+                f"output {', '.join(written)}", err=True)

@@ -14,9 +14,10 @@ from curate.io import write_json
 MARKER = "done.json"
 
 
-def config_hash(step: str, options: dict[str, Any]) -> str:
-    """Hash of a step's type and fully-resolved options (defaults included)."""
-    canonical = json.dumps({"step": step, "options": options}, sort_keys=True, default=str)
+def config_hash(step: str, options: dict[str, Any], files: str) -> str:
+    """Hash of a step's type, its options (defaults included) and the files they name."""
+    canonical = json.dumps({"step": step, "options": options, "files": files}, sort_keys=True,
+                           default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

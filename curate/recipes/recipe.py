@@ -11,20 +11,24 @@ steps:
   - write: {path: out/sft.jsonl}
 ```
 
-Relative paths are relative to the recipe file.
+A later `read` (right after a `write`) starts a new stream, so one recipe can make
+several outputs. Each step takes the options of its command. Relative paths are relative to the recipe file.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from curate.io import looks_like_hub_id
 from curate.options import OptionsError, load_yaml, validate_options
-from curate.recipes.steps import STEP_TYPES, StepType
+from curate.recipes.context import StepType
+from curate.recipes.overrides import apply_overrides
+from curate.recipes.paths import referenced_files, resolve_paths
+from curate.recipes.steps import STEP_TYPES
 
 
 class RecipeHeader(BaseModel):
@@ -43,6 +47,8 @@ class Step:
     type: str
     spec: StepType
     options: BaseModel
+    written: dict[str, Any]  # the options as written in the recipe (paths unresolved)
+    files: list[Path]  # files the options name (eval sets, models): their content is hashed
 
     @property
     def dir_name(self) -> str:
@@ -60,14 +66,26 @@ class Recipe:
         return self.path.parent
 
 
-def load_recipe(path: str | Path) -> Recipe:
-    """Parse and validate a recipe; unknown steps, bad options and missing files fail here."""
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
+    """Parse and validate a recipe (with `--set` overrides applied); unknown steps, bad
+    options and missing files fail here, before any work starts."""
     path = Path(path)
     header = validate_options(RecipeHeader, load_yaml(path), where=str(path))
-    steps = [_parse_step(path, index, entry) for index, entry in enumerate(header.steps, start=1)]
+    raw = apply_overrides(header.steps, overrides or [])
+    steps = [_parse_step(path, index, entry) for index, entry in enumerate(raw, start=1)]
+    _check_order(path, steps)
+    return Recipe(path, header, steps)
+
+
+def _check_order(path: Path, steps: list[Step]) -> None:
+    """A recipe starts with `read`; a later `read` starts a new stream, so the records before
+    it must have been written (nothing is dropped unsaved)."""
     if steps[0].type != "read":
         raise OptionsError(f"{path}: step 1 must be 'read' (got {steps[0].type!r})")
-    return Recipe(path, header, steps)
+    for before, step in itertools.pairwise(steps):
+        if step.type == "read" and before.type != "write":
+            raise OptionsError(f"{path}: step {step.index} (read) starts a new stream; put a "
+                               f"'write' step before it so step {before.index}'s records are kept")
 
 
 def _parse_step(path: Path, index: int, entry: Any) -> Step:
@@ -79,10 +97,10 @@ def _parse_step(path: Path, index: int, entry: Any) -> Step:
     if name not in STEP_TYPES:
         raise OptionsError(f"{where}: unknown step {name!r}; known steps: {', '.join(STEP_TYPES)}")
     spec = STEP_TYPES[name]
-    options = validate_options(spec.options, values or {}, where=f"{where} ({name})")
-    for field in spec.input_fields:
-        value = getattr(options, field)
-        for item in value if isinstance(value, list) else [value] if value else []:
-            if not (path.parent / item).exists() and not looks_like_hub_id(str(item)):
-                raise OptionsError(f"{where} ({name}): field '{field}': no such file {item}")
-    return Step(index, name, spec, options)
+    values = values or {}
+    if not isinstance(values, dict):
+        raise OptionsError(f"{where} ({name}): expected a mapping of options, "
+                           f"got {type(values).__name__}")
+    resolved = resolve_paths(values, spec, path.parent, f"{where} ({name})")
+    options = validate_options(spec.options, resolved, where=f"{where} ({name})")
+    return Step(index, name, spec, options, values, referenced_files(resolved, spec))

@@ -19,9 +19,16 @@ from typing import Any
 
 from curate.io import Rejects, read_records, write_json
 from curate.options import OptionsError
-from curate.recipes.markers import config_hash, file_hash, is_current, read_marker, write_marker
+from curate.recipes.context import StepContext, StepRun
+from curate.recipes.markers import (
+    MARKER,
+    config_hash,
+    file_hash,
+    is_current,
+    read_marker,
+    write_marker,
+)
 from curate.recipes.recipe import Recipe, Step
-from curate.recipes.steps import StepContext, StepRun
 from curate.step import StepOutput
 
 STEP_DIR = re.compile(r"^\d\d_[a-z_]+$")
@@ -54,12 +61,13 @@ def run_recipe(recipe: Recipe, run_dir: str | Path, *, resume: bool = False,
     for step in recipe.steps:
         step_dir = run_dir / step.dir_name
         output = step_dir / OUTPUT
-        config = config_hash(step.type, step.options.model_dump(mode="json"))
-        input_hash = _read_inputs_hash(recipe, step) if step.type == "read" else previous_hash
+        config = config_hash(step.type, _portable_options(step), file_hash(step.files))
+        input_hash = previous_hash
         marker = read_marker(step_dir)
         cached = bool(resume or from_step) and step.index < forced_from and step.spec.cacheable \
             and is_current(marker, config, input_hash, output)
         if not cached:
+            _clear(step_dir)
             marker = _run_step(recipe, step, step_dir, previous, engine)
             marker |= {"config_hash": config, "input_hash": input_hash}
             write_marker(step_dir, marker)
@@ -82,7 +90,7 @@ def _run_step(recipe: Recipe, step: Step, step_dir: Path, previous: Path | None,
               engine: str) -> dict[str, Any]:
     records = list(read_records(previous)) if previous else []
     rejects = Rejects(recipe.header.on_error)
-    context = StepContext(step_dir, recipe.directory, rejects, previous)
+    context = StepContext(step_dir, rejects, previous)
     started = time.perf_counter()
     with StepOutput(step.type, step_dir / OUTPUT, rejects=rejects, quiet=True,
                     inputs=[str(previous)] if previous else []) as output:
@@ -104,11 +112,21 @@ def _execute(step: Step, records: list[dict[str, Any]], context: StepContext, en
     return step.spec.run(records, step.options, context)
 
 
-def _read_inputs_hash(recipe: Recipe, step: Step) -> str:
-    paths = [recipe.directory / p for p in step.options.path]  # type: ignore[attr-defined]
-    local = [p for p in paths if p.exists()]
-    return file_hash(local) + ("+hub:" + ",".join(str(p) for p in paths if not p.exists())
-                               if len(local) < len(paths) else "")
+def _portable_options(step: Step) -> dict[str, Any]:
+    """The resolved options (defaults included), with paths as written in the recipe, so a
+    project moved elsewhere keeps its markers; the files' contents are hashed separately."""
+    options = step.options.model_dump(mode="json")
+    for name in (*step.spec.inputs, *step.spec.paths):
+        if name in step.written:
+            options[name] = step.written[name]
+    return options
+
+
+def _clear(step_dir: Path) -> None:
+    """Before a step runs: no marker (it is written last) and no temp files of a killed run."""
+    (step_dir / MARKER).unlink(missing_ok=True)
+    for temp in step_dir.glob(".*.tmp"):
+        temp.unlink()
 
 
 def _step_index(recipe: Recipe, name: str) -> int:

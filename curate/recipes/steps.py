@@ -1,50 +1,31 @@
-"""The step types a recipe can use: options model, input files, and the function to run.
-
-Every step function takes the records coming in (a list of dicts) and returns a
-`StepRun`; it is the same code the matching `curate` command runs.
-"""
+"""The step types a recipe can use. Each calls the same function as its `curate` command,
+with the same options model, so a recipe step and a command behave alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from curate.commands.score import ScoreSummary, Unreadable, text_check
 from curate.convert import ConvertOptions, convert_rows
-from curate.io import Loc, Rejects, read_rows, write_records
+from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
+from curate.dedup import DedupOptions, run_dedup
+from curate.filtering import FilterOptions, filter_records
+from curate.io import BadRecord, read_rows, write_records
+from curate.pairs import PairsOptions, blind_pairs, pair_outputs
+from curate.recipes.context import (
+    BatchStep,
+    Records,
+    StepContext,
+    StepRun,
+    StepType,
+    run_batch_step,
+)
+from curate.scoring import ScoreOptions, score_records
+from curate.select import SelectOptions, select_records, write_report
 from curate.step import StepResult, removal
-
-
-@dataclass
-class StepContext:
-    """Where a step runs: its directory, the recipe's directory (for relative paths), rejects."""
-
-    step_dir: Path
-    recipe_dir: Path
-    rejects: Rejects
-    input_path: Path | None = None
-
-    def resolve(self, path: str | Path) -> Path:
-        path = Path(path)
-        return path if path.is_absolute() else self.recipe_dir / path
-
-
-@dataclass
-class StepRun:
-    result: StepResult
-    n_in: int
-    used: int | None = None
-
-
-@dataclass(frozen=True)
-class StepType:
-    options: type[BaseModel]
-    run: Callable[[list[dict[str, Any]], Any, StepContext], StepRun]
-    input_fields: tuple[str, ...] = ()
-    cacheable: bool = True  # False for steps with effects outside the run dir (write)
 
 
 class ReadOptions(BaseModel):
@@ -62,26 +43,32 @@ class ReadOptions(BaseModel):
 
 
 class WriteOptions(BaseModel):
-    """Write the records to a file outside the run directory (they also pass through)."""
+    """Save the records to a file (they also pass through to the next step)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str
+    path: str = Field(description="Output file, relative to the run directory.")
 
 
-def run_read(records: list[dict[str, Any]], options: ReadOptions, ctx: StepContext) -> StepRun:
-    kept: list[dict[str, Any]] = []
+class PairsStepOptions(PairsOptions):
+    """`curate pairs` as a step: the incoming records are model A's outputs joined with
+    model B's file `b`; without `b` they are preference pairs, re-labeled blind."""
+
+    b: str | None = Field(None, description="Model B's outputs (else: blind preference pairs).")
+
+
+def run_read(records: Records, options: ReadOptions, ctx: StepContext) -> StepRun:
+    """The incoming records (if any) were saved by the `write` step before this one."""
+    kept: Records = []
     for source in options.path:
-        kept.extend(record for _, record in read_rows(ctx.resolve(source), rejects=ctx.rejects,
+        kept.extend(record for _, record in read_rows(source, rejects=ctx.rejects,
                                                       split=options.split))
     return StepRun(StepResult(kept), n_in=len(kept) + ctx.rejects.by_reason["bad_json"])
 
 
-def run_convert(records: list[dict[str, Any]], options: ConvertOptions, ctx: StepContext) -> StepRun:
-    name = str(ctx.input_path or "input")
-    rows = ((Loc(name, number), record) for number, record in enumerate(records, start=1))
+def run_convert(records: Records, options: ConvertOptions, ctx: StepContext) -> StepRun:
     result, used = StepResult([]), 0
-    for outcome in convert_rows(rows, options, ctx.rejects):
+    for outcome in convert_rows(zip(ctx.locs(len(records)), records), options, ctx.rejects):
         if outcome.removed_reason:
             result.removed += [removal(row, outcome.removed_reason, "convert") for row in outcome.rows]
         else:
@@ -90,14 +77,97 @@ def run_convert(records: list[dict[str, Any]], options: ConvertOptions, ctx: Ste
     return StepRun(result, n_in=len(records), used=used)
 
 
-def run_write(records: list[dict[str, Any]], options: WriteOptions, ctx: StepContext) -> StepRun:
-    write_records(ctx.resolve(options.path), records)
-    return StepRun(StepResult(records, extra={"written_to": str(ctx.resolve(options.path))}),
-                   n_in=len(records))
+def run_dedup_step(records: Records, options: DedupOptions, ctx: StepContext) -> StepRun:
+    run = run_dedup(records, options, rejects=ctx.rejects, locs=ctx.locs(len(records)))
+    if options.clusters:
+        write_records(ctx.run_dir / options.clusters, run.clusters)
+    return StepRun(run.result, n_in=len(records))
 
+
+def run_select(records: Records, options: SelectOptions, ctx: StepContext) -> StepRun:
+    result = select_records(records, options, locs=ctx.locs(len(records)), rejects=ctx.rejects)
+    if options.report:
+        write_report(ctx.step_dir / "out.jsonl", result.extra["report"])
+    return StepRun(result, n_in=len(records))
+
+
+def run_pairs(records: Records, options: PairsStepOptions, ctx: StepContext) -> StepRun:
+    rows = list(zip(ctx.locs(len(records)), records))
+    if options.b is None:
+        return StepRun(blind_pairs(rows, options, rejects=ctx.rejects), n_in=len(records))
+    bad_json = ctx.rejects.by_reason["bad_json"]
+    rows_b = list(read_rows(options.b, rejects=ctx.rejects))
+    n_in = len(records) + len(rows_b) + ctx.rejects.by_reason["bad_json"] - bad_json
+    result = pair_outputs(rows, rows_b, options, names=("a", "b"), rejects=ctx.rejects)
+    return StepRun(result, n_in=n_in, used=2 * len(result.kept))
+
+
+def run_write(records: Records, options: WriteOptions, ctx: StepContext) -> StepRun:
+    path = ctx.run_dir / options.path  # an absolute path stays as it is
+    write_records(path, records)
+    return StepRun(StepResult(records, extra={"written_to": str(path)}), n_in=len(records))
+
+
+def accept_readable(records: Records, options: Any, ctx: StepContext) -> Records:
+    """Records whose texts the options name; the others go to rejects (file:line, field)."""
+    check, accepted = text_check(options), []
+    for loc, record in zip(ctx.locs(len(records)), records):
+        try:
+            check(record)
+        except Unreadable as exc:
+            ctx.rejects(BadRecord(loc, exc.field, exc.message, reason=exc.reason, record=record))
+            continue
+        accepted.append(record)
+    return accepted
+
+
+def accept_all(records: Records, options: Any, ctx: StepContext) -> Records:
+    return records
+
+
+def score_batch(records: Records, options: ScoreOptions) -> StepResult:
+    return StepResult(score_records(records, options))
+
+
+def summarize_scores(options: ScoreOptions, results: list[StepResult]) -> dict[str, Any]:
+    summary = ScoreSummary()
+    for result in results:
+        summary.add(result.kept)
+    return {"scores": summary.as_dict()}
+
+
+def summarize_filter(options: FilterOptions, results: list[StepResult]) -> dict[str, Any]:
+    failed: Counter[str] = Counter()
+    for result in results:
+        failed.update(result.extra.get("failed_by_rule", {}))
+    return {"rules": options.rules(), "failed_by_rule": dict(sorted(failed.items()))}
+
+
+def summarize_decontam(options: DecontamOptions, results: list[StepResult]) -> dict[str, Any]:
+    return hit_report(eval_index(options), [line for result in results for line in result.removed])
+
+
+def _batch_step(spec: BatchStep):
+    return lambda records, options, ctx: run_batch_step(spec, records, options, ctx)
+
+
+SCORE = BatchStep(accept_readable, score_batch, summarize_scores)
+FILTER = BatchStep(accept_readable, filter_records, summarize_filter)
+DECONTAM = BatchStep(accept_all, decontam_records, summarize_decontam)
+_MODELS = ("tokenizer", "toxicity_model")
 
 STEP_TYPES: dict[str, StepType] = {
-    "read": StepType(ReadOptions, run_read, input_fields=("path",)),
+    "read": StepType(ReadOptions, run_read, inputs=("path",)),
     "convert": StepType(ConvertOptions, run_convert),
+    "dedup": StepType(DedupOptions, run_dedup_step, inputs=("against",)),
+    "decontam": StepType(DecontamOptions, _batch_step(DECONTAM), inputs=("against",),
+                         batch=DECONTAM),
+    "score": StepType(ScoreOptions, _batch_step(SCORE), inputs=("against",), paths=_MODELS,
+                      batch=SCORE),
+    "filter": StepType(FilterOptions, _batch_step(FILTER), inputs=("against",),
+                       paths=(*_MODELS, "preset"), batch=FILTER),
+    "select": StepType(SelectOptions, run_select, paths=(
+        "tokenizer", "model", "embed_model", "domain_weights", "quality_preset")),
+    "pairs": StepType(PairsStepOptions, run_pairs, inputs=("b",)),
     "write": StepType(WriteOptions, run_write, cacheable=False),
 }

@@ -44,11 +44,12 @@ from curate.samples.tasks import (
     text_task,
 )
 from curate.samples.tasks import animal as animal_task
+from curate.samples.web import build_web_docs
 
 SEED = 0
 FILES = ("instructions.alpaca.json", "injections.json", "eval_set.jsonl", "chats.sharegpt.jsonl",
          "oasst_trees.jsonl", "hh.jsonl", "model_a.jsonl", "model_b.jsonl", "ab_truth.jsonl",
-         "prefs_seed.jsonl", "README.md")
+         "prefs_seed.jsonl", "web_docs.jsonl", "README.md")
 NEAR_DUP_RANGE = (0.8, 0.95)  # word 5-gram Jaccard of a near-duplicate to its original
 LONG_WORDS = 300
 # The kinds `injections.json` uses (long_output marks 300+ word answers, not a defect).
@@ -702,6 +703,10 @@ def _readme(counts: dict[str, int], injections: dict[str, str]) -> str:
          "a, b or tie.")),
         ("prefs_seed.jsonl", "PreferencePair", ("Chosen correct, rejected wrong in the same "
          "style and length; a tiny model learns it in a few DPO steps.")),
+        ("web_docs.jsonl", "`id`, `text`, `url` documents", ("Clean encyclopedic paragraphs, "
+         "plus repeated lines, bullets, navigation, symbols, ellipses, number tables, "
+         "boilerplate (JavaScript, lorem ipsum, code) and near and exact duplicates; "
+         "`meta.kind` says which.")),
     ]
     lines = ["# Built-in sample data", "",
              ("Written for this project; public domain (CC0). Regenerate with "
@@ -728,7 +733,8 @@ def generate(out_dir: str | Path = SAMPLES_DIR) -> dict[str, int]:
         files[name] = (_jsonl(rows), len(rows))
     model_a, model_b, truth = build_model_outputs(rng)
     for name, rows in [("model_a.jsonl", model_a), ("model_b.jsonl", model_b),
-                       ("ab_truth.jsonl", truth), ("prefs_seed.jsonl", build_prefs(rng))]:
+                       ("ab_truth.jsonl", truth), ("prefs_seed.jsonl", build_prefs(rng)),
+                       ("web_docs.jsonl", build_web_docs(rng))]:
         files[name] = (_jsonl(rows), len(rows))
     counts = {name: n for name, (_, n) in files.items()}
     files["README.md"] = (_readme(counts, injections), 0)
