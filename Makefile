@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+DEMO_DIR ?= demo_run
 
 .PHONY: demo test lint clean
 
@@ -19,7 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash recipes/demo.sh demo_run
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash recipes/demo.sh $(DEMO_DIR)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

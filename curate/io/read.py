@@ -81,16 +81,23 @@ def _read_jsonl(handle: io.TextIOBase, name: str, rejects: Rejects) -> Iterator[
             continue
         loc = Loc(name, number)
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rejects(BadRecord(loc, "<line>", describe_json_error(exc), reason="bad_json",
-                              record=line.rstrip("\n")))
-            continue
-        if not isinstance(record, dict):
-            rejects(BadRecord(loc, "<line>", f"expected a JSON object, got {type(record).__name__}",
-                              reason="bad_json", record=record))
-            continue
-        yield loc, record
+            yield loc, parse_json_line(line, loc)
+        except BadRecord as error:
+            rejects(error)
+
+
+def parse_json_line(line: str, loc: Loc) -> dict[str, Any]:
+    """One JSON Lines record; a `BadRecord` (reason `bad_json`) names `loc` when it is not
+    a JSON object."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadRecord(loc, "<line>", describe_json_error(exc), reason="bad_json",
+                        record=line.rstrip("\n")) from None
+    if not isinstance(record, dict):
+        raise BadRecord(loc, "<line>", f"expected a JSON object, got {type(record).__name__}",
+                        reason="bad_json", record=record)
+    return record
 
 
 def _read_json_array(text: str, name: str, rejects: Rejects) -> Iterator[Row]:

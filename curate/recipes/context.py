@@ -28,6 +28,7 @@ class StepContext:
     step_dir: Path
     rejects: Rejects
     input_path: Path | None = None
+    origins: list[Loc] | None = None  # where the records came from, right after a `read`
 
     @property
     def run_dir(self) -> Path:
@@ -35,7 +36,10 @@ class StepContext:
         return self.step_dir.parent
 
     def locs(self, count: int) -> list[Loc]:
-        """`file:line` of the incoming records (lines of the previous step's output)."""
+        """`file:line` of the incoming records: in the files a `read` step read, else in the
+        previous step's output."""
+        if self.origins is not None and len(self.origins) == count:
+            return self.origins
         name = str(self.input_path or "<input>")
         return [Loc(name, line) for line in range(1, count + 1)]
 

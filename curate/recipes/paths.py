@@ -7,6 +7,7 @@ a tokenizer, a preset) are rewritten only when such a file exists, so names like
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def resolve_paths(values: dict[str, Any], spec: StepType, recipe_dir: Path,
 
 def _resolve(item: str, recipe_dir: Path, name: str, spec: StepType, where: str) -> str:
     path = Path(item).expanduser()
-    candidate = path if path.is_absolute() else recipe_dir / path
+    candidate = Path(os.path.normpath(path if path.is_absolute() else recipe_dir / path))
     if candidate.exists():
         return str(candidate)
     if name in spec.inputs and not looks_like_hub_id(item):

@@ -29,6 +29,7 @@ from curate.recipes.markers import (
     write_marker,
 )
 from curate.recipes.recipe import Recipe, Step
+from curate.recipes.steps import read_origins
 from curate.step import StepOutput
 
 STEP_DIR = re.compile(r"^\d\d_[a-z_]+$")
@@ -53,11 +54,16 @@ def run_recipe(recipe: Recipe, run_dir: str | Path, *, resume: bool = False,
     """Run (or resume) `recipe` into `run_dir`; returns one report per step."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if engine == "ray":
+        from curate.recipes.ray_engine import ray_data
+
+        ray_data()  # start Ray before the first step, so its start-up is not a step's time
     forced_from = _step_index(recipe, from_step) if from_step else len(recipe.steps) + 1
     _remove_stale_step_dirs(recipe, run_dir)
     reports: list[StepReport] = []
     previous: Path | None = None
     previous_hash = ""
+    previous_step: Step | None = None
     for step in recipe.steps:
         step_dir = run_dir / step.dir_name
         output = step_dir / OUTPUT
@@ -68,7 +74,7 @@ def run_recipe(recipe: Recipe, run_dir: str | Path, *, resume: bool = False,
             and is_current(marker, config, input_hash, output)
         if not cached:
             _clear(step_dir)
-            marker = _run_step(recipe, step, step_dir, previous, engine)
+            marker = _run_step(recipe, step, step_dir, previous, previous_step, engine)
             marker |= {"config_hash": config, "input_hash": input_hash}
             write_marker(step_dir, marker)
         assert marker is not None
@@ -79,7 +85,7 @@ def run_recipe(recipe: Recipe, run_dir: str | Path, *, resume: bool = False,
         reports.append(report)
         if not quiet:
             _print_report(report, len(recipe.steps))
-        previous, previous_hash = output, marker["output_hash"]
+        previous, previous_hash, previous_step = output, marker["output_hash"], step
     write_json(run_dir / "run.json", {"recipe": str(recipe.path), "name": recipe.header.name,
                                       "engine": engine, "steps": [asdict(r) for r in reports],
                                       "output": str(previous)})
@@ -87,10 +93,12 @@ def run_recipe(recipe: Recipe, run_dir: str | Path, *, resume: bool = False,
 
 
 def _run_step(recipe: Recipe, step: Step, step_dir: Path, previous: Path | None,
-              engine: str) -> dict[str, Any]:
-    records = list(read_records(previous)) if previous else []
+              previous_step: Step | None, engine: str) -> dict[str, Any]:
+    records = list(read_records(previous)) if previous and step.type != "read" else []
     rejects = Rejects(recipe.header.on_error)
-    context = StepContext(step_dir, rejects, previous)
+    origins = read_origins(previous_step.options) if previous_step and \
+        previous_step.type == "read" else None  # type: ignore[arg-type]
+    context = StepContext(step_dir, rejects, previous, origins)
     started = time.perf_counter()
     with StepOutput(step.type, step_dir / OUTPUT, rejects=rejects, quiet=True,
                     inputs=[str(previous)] if previous else []) as output:

@@ -13,7 +13,7 @@ from curate.convert import ConvertOptions, convert_rows
 from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
 from curate.dedup import DedupOptions, run_dedup
 from curate.filtering import FilterOptions, filter_records
-from curate.io import BadRecord, read_rows, write_records
+from curate.io import BadRecord, Loc, Rejects, read_rows, write_records
 from curate.pairs import PairsOptions, blind_pairs, pair_outputs
 from curate.recipes.context import (
     BatchStep,
@@ -64,6 +64,12 @@ def run_read(records: Records, options: ReadOptions, ctx: StepContext) -> StepRu
         kept.extend(record for _, record in read_rows(source, rejects=ctx.rejects,
                                                       split=options.split))
     return StepRun(StepResult(kept), n_in=len(kept) + ctx.rejects.by_reason["bad_json"])
+
+
+def read_origins(options: ReadOptions) -> list[Loc]:
+    """The `file:line` of each record `run_read` returns, found by reading again."""
+    return [loc for source in options.path
+            for loc, _ in read_rows(source, rejects=Rejects("skip"), split=options.split)]
 
 
 def run_convert(records: Records, options: ConvertOptions, ctx: StepContext) -> StepRun:

@@ -1,0 +1,282 @@
+"""`curate run`: the example recipes, validation before work, resume, kill-and-resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from curate.cli import app
+from curate.io import read_records
+from curate.options import OptionsError
+from curate.recipes import load_recipe, run_recipe
+from curate.recipes import steps as recipe_steps
+from curate.recipes.context import run_batch_step
+from curate.samples import SAMPLES_DIR
+
+REPO = Path(__file__).resolve().parents[2]
+RECIPES = REPO / "recipes"
+runner = CliRunner()
+
+
+def run(recipe: str | Path, out: Path, *extra: str) -> None:
+    result = runner.invoke(app, ["run", str(RECIPES / recipe), "-o", str(out), *extra])
+    assert result.exit_code == 0, result.output
+
+
+def records(path: Path) -> list[dict]:
+    return list(read_records(path))
+
+
+def stats(step_dir: Path) -> dict:
+    return json.loads((step_dir / "out.stats.json").read_text())
+
+
+def removed_reasons(step_dir: Path) -> Counter:
+    return Counter(line["reason"] for line in records(step_dir / "out.removed.jsonl"))
+
+
+def statuses(out: Path) -> list[str]:
+    return [step["status"] for step in json.loads((out / "run.json").read_text())["steps"]]
+
+
+def test_every_step_accounts_for_its_records(tmp_path: Path) -> None:
+    run("sft_from_alpaca.yaml", tmp_path)
+    for step_dir in sorted(p for p in tmp_path.iterdir() if p.is_dir()):
+        s = stats(step_dir)
+        assert s["in"] == (s["used"] if s["used"] is not None else s["out"]) + s["removed"] + \
+            s["rejected"], step_dir.name
+        assert len(records(step_dir / "out.removed.jsonl")) == s["removed"]
+
+
+def test_sft_from_alpaca_removes_the_injected_duplicates_and_contamination(tmp_path: Path) -> None:
+    run("sft_from_alpaca.yaml", tmp_path)
+    injected = {int(i): kind for i, kind in
+                json.loads((SAMPLES_DIR / "injections.json").read_text()).items()}
+
+    def kinds(step: str) -> Counter:
+        lines = records(tmp_path / step / "out.removed.jsonl")
+        return Counter(injected.get(int(line["record"]["id"].removeprefix("instructions-")),
+                                    "clean") for line in lines)
+
+    assert kinds("03_dedup") == {"exact_duplicate": 20, "near_duplicate": 20}
+    assert kinds("04_decontam") == {"contamination": 6}
+    filtered = kinds("05_filter")
+    for kind in ("empty", "placeholder", "refusal", "toxic", "template_tokens", "non_english"):
+        assert filtered[kind] == Counter(injected.values())[kind], kind
+    final = records(tmp_path / "sft.jsonl")
+    assert final == records(tmp_path / "05_filter" / "out.jsonl")
+    assert all(m["role"] in ("user", "assistant") for r in final for m in r["messages"])
+
+
+def test_oasst_recipe_makes_both_outputs(tmp_path: Path) -> None:
+    run("oasst_to_sft_and_prefs.yaml", tmp_path)
+    trees = records(SAMPLES_DIR / "oasst_trees.jsonl")
+    assert len(records(tmp_path / "sft.jsonl")) == len(trees)
+    prefs = records(tmp_path / "prefs.jsonl")
+    assert prefs and all({"prompt", "chosen", "rejected"} <= set(pair) for pair in prefs)
+    assert stats(tmp_path / "06_convert")["out"] == len(prefs)
+
+
+def test_web_recipe_keeps_every_clean_document_and_nothing_else(tmp_path: Path) -> None:
+    run("web_text_cleaning.yaml", tmp_path)
+    kept = records(tmp_path / "clean_docs.jsonl")
+    docs = records(SAMPLES_DIR / "web_docs.jsonl")
+    assert sorted(d["id"] for d in kept) == sorted(d["id"] for d in docs
+                                                   if d["meta"]["kind"] == "clean")
+    dedup_removed = records(tmp_path / "04_dedup" / "out.removed.jsonl")
+    assert Counter(line["record"]["meta"]["kind"] for line in dedup_removed) == \
+        {"exact_duplicate": 3, "near_duplicate": 3}
+
+
+def math_fixture(path: Path, count: int = 60) -> Path:
+    subjects = ["Algebra", "Geometry", "Number Theory", "Precalculus"]
+    rows = [{"problem": f"Problem {i}: compute {i} times {i + 3} for the {subjects[i % 4]} set.",
+             "solution": "We multiply. " * (1 + i % 7) + f"The answer is $\\boxed{{{i * (i + 3)}}}$.",
+             "answer": str(i * (i + 3)), "subject": subjects[i % 4], "level": 1 + i % 5}
+            for i in range(count)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_s1_recipe_on_a_small_fixture(tmp_path: Path) -> None:
+    data = math_fixture(tmp_path / "math.jsonl")
+    evals = tmp_path / "eval.jsonl"
+    evals.write_text(json.dumps({"problem": "A completely unrelated eval question about the "
+                                 "number of diagonals of a regular polygon with ten sides."}) + "\n")
+    out = tmp_path / "run"
+    run("s1_math_selection.yaml", out, "--set", f"read.path={data}",
+        "--set", f"decontam.against=[{evals}]", "--set", "select.k=20")
+    selected = records(out / "s1_selection.jsonl")
+    assert len(selected) == 20
+    assert Counter(r["subject"] for r in selected) == {s: 5 for s in
+                                                       ("Algebra", "Geometry", "Number Theory",
+                                                        "Precalculus")}
+    assert (out / "04_select" / "out.select_report.html").exists()
+    s = stats(out / "04_select")
+    assert s["in"] == s["out"] + s["removed"]
+
+
+def test_s1_recipe_on_math500(shared_data: Path, tmp_path: Path) -> None:
+    run("s1_math_selection.yaml", tmp_path)
+    selected = records(tmp_path / "s1_selection.jsonl")
+    assert len(selected) == 140
+    shares = np.array(list(Counter(r["subject"] for r in selected).values())) / 140
+    assert len(shares) == 7 and -(shares * np.log(shares)).sum() / np.log(7) >= 0.98
+    math500 = records(shared_data / "math500_test.jsonl")
+    assert sum(r["level"] for r in selected) / 140 > sum(r["level"] for r in math500) / 500
+
+
+def test_sft_recipe_on_real_alpaca(shared_data: Path, tmp_path: Path) -> None:
+    run("sft_from_alpaca.yaml", tmp_path, "--set",
+        f"read.path={shared_data / 'alpaca_en_demo_1k.json'}")
+    first = stats(tmp_path / "01_read")
+    assert first["in"] == 999
+    assert len(records(tmp_path / "sft.jsonl")) == stats(tmp_path / "05_filter")["out"] > 800
+
+
+def test_unknown_steps_bad_options_and_missing_files_fail_before_any_work(tmp_path: Path) -> None:
+    cases = {
+        "unknown step 'dedupe'": "steps:\n  - read: {path: x.jsonl}\n  - dedupe: {}\n",
+        "step 2 (filter): field 'max_toxicity'":
+            "steps:\n  - read: {path: x.jsonl}\n  - filter: {max_toxicity: 7}\n",
+        "step 2 (decontam): field 'against': no such file missing.jsonl":
+            "steps:\n  - read: {path: x.jsonl}\n  - decontam: {against: [missing.jsonl]}\n",
+        "put a 'write' step before it":
+            "steps:\n  - read: {path: x.jsonl}\n  - read: {path: x.jsonl}\n",
+    }
+    (tmp_path / "x.jsonl").write_text('{"text": "hello"}\n')
+    for expected, text in cases.items():
+        recipe = tmp_path / "r.yaml"
+        recipe.write_text(text)
+        out = tmp_path / "out"
+        result = runner.invoke(app, ["run", str(recipe), "-o", str(out)])
+        assert result.exit_code == 1 and expected in result.output, (expected, result.output)
+        assert not out.exists()
+
+
+def test_set_overrides_name_a_step_and_a_field(tmp_path: Path) -> None:
+    recipe = load_recipe(RECIPES / "demo.yaml", ["filter.max_toxicity=0.2", "07_read.path="
+                                                 f"{SAMPLES_DIR / 'hh.jsonl'}"])
+    assert recipe.steps[4].options.max_toxicity == 0.2
+    assert recipe.steps[6].options.path == [str(SAMPLES_DIR / "hh.jsonl")]
+    with pytest.raises(OptionsError, match="2 steps named 'read'"):
+        load_recipe(RECIPES / "demo.yaml", ["read.path=x.jsonl"])
+
+
+def counting(monkeypatch: pytest.MonkeyPatch, step: str, calls: Counter) -> None:
+    """Count the calls of a step type's function."""
+    spec = recipe_steps.STEP_TYPES[step]
+
+    def counted(*args):
+        calls[step] += 1
+        return spec.run(*args)
+
+    monkeypatch.setitem(recipe_steps.STEP_TYPES, step, replace(spec, run=counted))
+
+
+def test_resume_after_a_threshold_change_reruns_only_the_filter_and_later(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: Counter = Counter()
+    for step in ("convert", "dedup", "filter"):
+        counting(monkeypatch, step, calls)
+    recipe = RECIPES / "sft_from_alpaca.yaml"
+    run_recipe(load_recipe(recipe), tmp_path, quiet=True)
+    assert calls == {"convert": 1, "dedup": 1, "filter": 1}
+    before = (tmp_path / "05_filter" / "out.jsonl").read_bytes()
+    reports = run_recipe(load_recipe(recipe), tmp_path, resume=True, quiet=True)
+    assert [r.status for r in reports] == ["cached"] * 5 + ["ran"]  # write always runs
+    reports = run_recipe(load_recipe(recipe, ["filter.max_words=60"]), tmp_path, resume=True,
+                         quiet=True)
+    assert [r.status for r in reports] == ["cached"] * 4 + ["ran", "ran"]
+    assert calls == {"convert": 1, "dedup": 1, "filter": 2}
+    assert (tmp_path / "05_filter" / "out.jsonl").read_bytes() != before
+    assert stats(tmp_path / "05_filter")["removed_by_reason"]["words_above_max"] > 0
+
+
+def test_a_changed_eval_file_reruns_decontam(tmp_path: Path) -> None:
+    evals = tmp_path / "eval.jsonl"
+    evals.write_bytes((SAMPLES_DIR / "eval_set.jsonl").read_bytes())
+    overrides = [f"decontam.against=[{evals}]"]
+    run_recipe(load_recipe(RECIPES / "sft_from_alpaca.yaml", overrides), tmp_path / "r", quiet=True)
+    evals.write_text(evals.read_text().splitlines()[0] + "\n")
+    reports = run_recipe(load_recipe(RECIPES / "sft_from_alpaca.yaml", overrides), tmp_path / "r",
+                         resume=True, quiet=True)
+    assert [r.status for r in reports][:4] == ["cached", "cached", "cached", "ran"]
+
+
+def test_from_step_reruns_that_step_even_when_unchanged(tmp_path: Path) -> None:
+    run("web_text_cleaning.yaml", tmp_path)
+    run("web_text_cleaning.yaml", tmp_path, "--from-step", "filter")
+    assert statuses(tmp_path) == ["cached", "cached", "ran", "ran", "ran"]
+
+
+def outputs(run_dir: Path) -> dict[str, bytes]:
+    """Every data file of a run (not stats: they hold timings)."""
+    return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*.jsonl"))}
+
+
+def test_interrupted_step_leaves_no_output_and_resume_matches_a_clean_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_recipe(load_recipe(RECIPES / "sft_from_alpaca.yaml"), tmp_path / "clean", quiet=True)
+
+    def interrupted(records, options):
+        recipe_steps.filter_records(records[:10], options)  # some work, then Ctrl-C
+        raise KeyboardInterrupt
+
+    batch = replace(recipe_steps.FILTER, apply=interrupted)
+    with monkeypatch.context() as patch:
+        patch.setitem(recipe_steps.STEP_TYPES, "filter", replace(
+            recipe_steps.STEP_TYPES["filter"],
+            run=lambda records, options, ctx: run_batch_step(batch, records, options, ctx)))
+        with pytest.raises(KeyboardInterrupt):
+            run_recipe(load_recipe(RECIPES / "sft_from_alpaca.yaml"), tmp_path / "run", quiet=True)
+    step = tmp_path / "run" / "05_filter"
+    assert not (step / "done.json").exists() and not (step / "out.jsonl").exists()
+    assert not list(step.glob(".*.tmp"))
+    reports = run_recipe(load_recipe(RECIPES / "sft_from_alpaca.yaml"), tmp_path / "run",
+                         resume=True, quiet=True)
+    assert [r.status for r in reports] == ["cached"] * 4 + ["ran", "ran"]
+    assert outputs(tmp_path / "run") == outputs(tmp_path / "clean")
+
+
+KILLER = """
+import os, signal, sys
+from curate.io import write as io_write
+original = io_write.RecordWriter.write
+def write(self, record):
+    if "{step}" in str(self.path) and self.count == {after}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(self, record)
+io_write.RecordWriter.write = write
+from curate.cli import app
+sys.argv = ["curate", "run", {recipe!r}, "-o", {out!r}]
+app()
+"""
+
+
+def test_killed_run_resumes_to_the_same_output(tmp_path: Path) -> None:
+    recipe = str(RECIPES / "sft_from_alpaca.yaml")
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    run("sft_from_alpaca.yaml", clean)
+    script = KILLER.format(step="03_dedup", after=100, recipe=recipe, out=str(killed))
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    assert (killed / "02_convert" / "done.json").exists()
+    assert not (killed / "03_dedup" / "done.json").exists()
+    assert not (killed / "03_dedup" / "out.jsonl").exists()
+    assert list((killed / "03_dedup").glob(".out.jsonl.*.tmp"))  # the half-written temp file
+    run("sft_from_alpaca.yaml", killed, "--resume")
+    assert statuses(killed) == ["cached", "cached", "ran", "ran", "ran", "ran"]
+    assert not list(killed.rglob(".*.tmp"))
+    assert outputs(killed) == outputs(clean)
