@@ -1,7 +1,7 @@
 """Near-duplicate removal speed and accuracy: prefkit vs datasketch and rensa, one run.
 
 The corpus is every prompt and answer text in ../shared/data (GSM8K, HH-RLHF transcripts,
-AlpacaEval outputs, Alpaca, MATH-500, OASST, ...), about 26k real documents, plus
+AlpacaEval outputs, Alpaca, MATH-500, OASST, ...), about 28k real documents, plus
 near-duplicates injected at controlled word-edit rates so that their true Jaccard with
 their source spreads over 0.5 .. 1.0, plus copies differing only in case, spacing and
 punctuation. The exact ground truth (every pair with word-5-gram Jaccard >= 0.7) is
@@ -16,12 +16,15 @@ Timed on the same texts, in the same run, at threshold 0.8 with 128 permutations
   ``curate dedup`` CLI end to end (process start, JSON read and write included).
 
 The peers are handed the same normalised words as prefkit and build their word 5-gram
-shingles in Python; their docs/s includes that shingling, as prefkit's includes its own.
+shingles in Python; their docs/s includes that shingling, as prefkit's includes its own
+normalisation and shingling ("lib-only" shows the peers' library calls alone). Runs are
+interleaved and the best of ``--repeat`` is kept, so load bursts on a shared machine hit
+every contender alike.
 Precision is the share of removed documents with a true partner at J >= 0.7; recall is
 the share of the minimal necessary removals at J >= 0.8 (per connected component of the
 true J >= 0.8 graph, its size minus one) that were made.
 
-    python benchmarks/dedup_bench.py                  # the full corpus (~33k documents)
+    python benchmarks/dedup_bench.py                  # the full corpus (~35k documents)
     python benchmarks/dedup_bench.py --limit 5000     # a quick look
     python benchmarks/dedup_bench.py --memory 1000000 # peak RSS of 1M short documents
 
@@ -80,7 +83,8 @@ def real_texts() -> list[str]:
     for r in rows("dpo_en_demo_300.json"):
         texts += [turn["value"] for turn in r["conversations"]]
         texts += [r["chosen"]["value"], r["rejected"]["value"]]
-    return [text for text in texts if text.strip()]
+    words = word_lists(texts).list.len().to_list()
+    return [text for text, count in zip(texts, words) if count]  # drop texts with no words
 
 
 def shingles(words: list[str]) -> set[str]:
@@ -118,8 +122,9 @@ def surface_copy(text: str, rng: random.Random) -> str:
     return ("  ".join(words) + rng.choice(["!", "...", " .", ""])).replace(",", " ,")
 
 
-def build_corpus(limit: int | None, seed: int = 0) -> list[str]:
-    """Real texts plus injected near and surface copies, shuffled (deterministic)."""
+def build_corpus(limit: int | None, seed: int = 0) -> tuple[list[str], int]:
+    """Real texts plus injected near and surface copies, shuffled (deterministic); and the
+    number of real texts."""
     rng = random.Random(seed)
     texts = real_texts()
     if limit:
@@ -134,7 +139,7 @@ def build_corpus(limit: int | None, seed: int = 0) -> list[str]:
         injected.append(surface_copy(texts[i], rng))
     corpus = texts + injected
     rng.shuffle(corpus)
-    return corpus
+    return corpus, len(texts)
 
 
 # -- ground truth -------------------------------------------------------------------------
@@ -250,11 +255,17 @@ def run_cli(texts: list[str]) -> Run:
     return removed, seconds, None, {}
 
 
-def best_of(repeat: int, run, *args) -> Run:
-    """The fastest of `repeat` runs (the machine is shared and noisy); results must agree."""
-    runs = [run(*args) for _ in range(repeat)]
-    assert all(r[0] == runs[0][0] for r in runs), f"{run.__name__} is not deterministic"
-    return min(runs, key=lambda r: r[1])
+def best_of(repeat: int, contenders: list) -> dict[str, Run]:
+    """Each contender's fastest of `repeat` runs. The runs are interleaved (round 1 of every
+    contender, then round 2, ...) so that a burst of load on the shared machine hits all
+    contenders alike rather than one; a contender's runs must all give the same result."""
+    runs: dict[str, list[Run]] = defaultdict(list)
+    for _ in range(repeat):
+        for name, run, *inputs in contenders:
+            runs[name].append(run(*inputs))
+    for name, results in runs.items():
+        assert all(r[0] == results[0][0] for r in results), f"{name} is not deterministic"
+    return {name: min(results, key=lambda r: r[1]) for name, results in runs.items()}
 
 
 # -- memory -------------------------------------------------------------------------------
@@ -302,6 +313,9 @@ def measure_memory(count: int) -> None:
     print(f"  dedup_records: {seconds:.1f} s ({count / seconds:,.0f} docs/s), removed "
           f"{len(result.removed):,}, peak RSS {peak / 2**10:,.0f} MB = "
           f"+{(peak - before) / 2**10:,.0f} MB beyond the loaded input")
+    extra = result.extra
+    print(f"  {extra['distinct_texts']:,} distinct texts, {extra['candidate_pairs']:,} candidate "
+          f"pairs, {extra['exact_checks']:,} exact checks; phases (s) {extra['phase_seconds']}")
 
 
 # -- main ---------------------------------------------------------------------------------
@@ -317,14 +331,13 @@ def main() -> None:
         measure_memory(args.memory)
         return
 
-    texts = build_corpus(args.limit)
+    texts, real = build_corpus(args.limit)
     words = [list(w) for w in word_lists(texts).to_list()]
-    usable = [i for i, w in enumerate(words) if w]
-    texts, words = [texts[i] for i in usable], [words[i] for i in usable]
     started = time.perf_counter()
     truth = true_pairs([shingles(w) for w in words], PARTNER)
     above = sum(1 for j in truth.values() if j >= THRESHOLD)
-    print(f"corpus: {len(texts):,} documents, {sum(map(len, words)) / len(words):.0f} words on "
+    print(f"corpus: {len(texts):,} documents ({real:,} real texts, {len(texts) - real:,} injected "
+          f"copies), {sum(map(len, words)) / len(words):.0f} words on "
           f"average; truth: {len(truth):,} pairs at J >= {PARTNER}, {above:,} at J >= "
           f"{THRESHOLD} ({time.perf_counter() - started:.1f} s exact join)")
 
@@ -333,14 +346,14 @@ def main() -> None:
                   ("prefkit dedup_records", run_prefkit, texts),
                   ("prefkit dedup_records workers=2", run_prefkit, texts, 2),
                   ("prefkit curate dedup CLI", run_cli, texts)]
-    rows = []
-    for name, run, *inputs in contenders:
-        if name.endswith("CLI") and args.skip_cli:
-            continue
-        try:
-            rows.append((name, *best_of(args.repeat, run, *inputs)))
-        except ImportError as exc:
-            print(f"{name}: skipped ({exc}; pip install rensa)")
+    if args.skip_cli:
+        contenders = [c for c in contenders if not c[0].endswith("CLI")]
+    try:
+        import rensa  # noqa: F401
+    except ImportError as exc:
+        print(f"rensa: skipped ({exc}; pip install rensa)")
+        contenders = [c for c in contenders if not c[0].startswith("rensa")]
+    rows = [(name, *run) for name, run in best_of(args.repeat, contenders).items()]
     ours = {name: row for name, *row in rows if name.startswith("prefkit")}
     assert len({frozenset(row[0]) for row in ours.values()}) == 1, "prefkit runs disagree"
 

@@ -62,10 +62,18 @@ def command(
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
 ) -> None:
-    """Remove exact and near-duplicate records (MinHash-LSH with exact Jaccard verification).
+    """Remove exact and near-duplicate records (MinHash-LSH, exact Jaccard check).
 
-    Writes OUT (kept records), OUT.removed.jsonl (reason, cluster_id, duplicate_of, similarity),
-    OUT.stats.json, and OUT.rejects.jsonl with --on-error skip.
+    Texts are normalised first: lowercase; every character that is not a
+    letter, mark or digit becomes a space; whitespace collapsed; digits read
+    as 0 with --fold-digits. Near-duplicates are judged by the Jaccard
+    similarity of their word n-gram sets (a text shorter than n words is one
+    n-gram).
+
+    Writes OUT (kept records), OUT.removed.jsonl (reason, cluster_id,
+    duplicate_of, similarity), OUT.stats.json, and OUT.rejects.jsonl with
+    --on-error skip. Records keep their id; a record without one gets its
+    0-based input row (its line in a JSONL file) as id.
 
     Example: curate dedup answers.jsonl -o unique.jsonl --field response --keep longest
     """
@@ -90,14 +98,17 @@ def dedup_file(source: str, out: Path, options: DedupOptions, *, on_error: str =
             RichPhases() as phases:
         locs: list[Loc] = []
         records: list[dict[str, Any]] = []
+        rows: list[int] = []  # 0-based input row of each record, counting malformed rows
         with phases.phase("read") as advance:
             for loc, record in read_rows(source, rejects=rejects, split=split):
                 locs.append(loc)
                 records.append(record)
+                rows.append(len(records) - 1 + len(rejects))
                 if len(records) % 10_000 == 0:
                     advance(10_000)
             advance(len(records) % 10_000)
-        run = run_dedup(records, options, rejects=rejects, locs=locs, phases=phases)
+        run = run_dedup(records, options, rejects=rejects, locs=locs, phases=phases,
+                        row_numbers=rows)
         output.n_in = len(records) + rejects.by_reason["bad_json"]
         kept = run.result.kept
         output.add(StepResult([], run.result.removed, run.result.extra))
@@ -107,7 +118,7 @@ def dedup_file(source: str, out: Path, options: DedupOptions, *, on_error: str =
                 for record in chunk:
                     output.keep(record)
                 advance(len(chunk))
-        output.extra["against"] = options.against
+        output.extra.update(kept=len(kept), against=options.against)
         if options.clusters:
             write_records(options.clusters, run.clusters)
         if not records:

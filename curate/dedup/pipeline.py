@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from curate.dedup.against import exact_matches, near_matches
-from curate.dedup.arrays import sorted_unique
-from curate.dedup.banding import band_keys, buckets, derive_bands
-from curate.dedup.clustering import connect
+from curate.dedup.arrays import run_starts, sorted_unique
+from curate.dedup.backend import LOCAL, Backend
+from curate.dedup.banding import band_keys, derive_bands
 from curate.dedup.exact import first_of_group
 from curate.dedup.keep import KEEP_POLICIES, BadKeepValue, keep_value, priority, survivors
 from curate.dedup.options import DedupOptions
@@ -31,7 +31,6 @@ from curate.dedup.reference import load_reference
 from curate.dedup.similarity import Side, Similarity
 from curate.dedup.sketch import SketchSpec
 from curate.dedup.unionfind import UnionFind
-from curate.dedup.workers import sketch_all
 from curate.io import BadRecord, Loc, Rejects
 from curate.step import StepResult, removal
 from curate.views import text_view
@@ -49,33 +48,42 @@ class DedupRun:
 
 def dedup_records(records: list[dict[str, Any]], options: DedupOptions, *,
                   rejects: Rejects | None = None, locs: list[Loc] | None = None,
-                  phases: Phases | None = None) -> StepResult:
+                  phases: Phases | None = None,
+                  row_numbers: list[int] | None = None) -> StepResult:
     """Deduplicate `records`: kept records, `removal()` lines, and statistics in ``extra``.
 
-    Records without an ``id`` get their 0-based position as one. Records whose text view
-    is missing or empty go to `rejects` (which raises by default), located by `locs`.
+    A record's ``id`` is kept as is; a record without one gets its 0-based row number in the
+    input (`row_numbers`, by default its position in `records`) as its id. Records whose
+    text view is missing or empty go to `rejects` (which raises by default), located by
+    `locs`.
     """
-    return run_dedup(records, options, rejects=rejects, locs=locs, phases=phases).result
+    return run_dedup(records, options, rejects=rejects, locs=locs, phases=phases,
+                     row_numbers=row_numbers).result
 
 
 def run_dedup(records: list[dict[str, Any]], options: DedupOptions, *,
               rejects: Rejects | None = None, locs: list[Loc] | None = None,
-              phases: Phases | None = None) -> DedupRun:
-    """`dedup_records`, also returning the cluster lines."""
+              phases: Phases | None = None, row_numbers: list[int] | None = None,
+              backend: Backend = LOCAL) -> DedupRun:
+    """`dedup_records`, also returning the cluster lines; `backend` says where sketching and
+    candidate verification run (this process and its pool, or Ray)."""
     rejects = Rejects("raise") if rejects is None else rejects  # an empty Rejects is falsy
-    return _Dedup(records, options, rejects, locs, phases or Phases()).run()
+    numbers = range(len(records)) if row_numbers is None else row_numbers
+    with_ids = [record if "id" in record else {"id": number, **record}
+                for number, record in zip(numbers, records, strict=True)]
+    return _Dedup(records, with_ids, options, rejects, locs, phases or Phases(), backend).run()
 
 
 class _Dedup:
     """One run. Arrays indexed by "record" cover usable records in input order; arrays
     indexed by "text" cover their distinct normalised texts (``unique``)."""
 
-    def __init__(self, records: list[dict[str, Any]], options: DedupOptions, rejects: Rejects,
-                 locs: list[Loc] | None, phases: Phases) -> None:
+    def __init__(self, inputs: list[dict[str, Any]], records: list[dict[str, Any]],
+                 options: DedupOptions, rejects: Rejects, locs: list[Loc] | None,
+                 phases: Phases, backend: Backend) -> None:
         self.options, self.rejects, self.locs, self.phases = options, rejects, locs, phases
-        self.inputs = records
-        self.records = [record if "id" in record else {"id": position, **record}
-                        for position, record in enumerate(records)]
+        self.backend = backend
+        self.inputs, self.records = inputs, records  # as given (for rejects), and with ids
         self.near = options.method != "exact"
         self.spec = SketchSpec(ngram=options.ngram, num_perm=options.num_perm if self.near else 0,
                                seed=options.seed, fold_digits=options.fold_digits)
@@ -91,10 +99,11 @@ class _Dedup:
 
     def run(self) -> DedupRun:
         started = time.perf_counter()
-        self._read_views()
+        with self._phase("views", len(self.records)) as advance:
+            self._read_views()
+            advance(len(self.records))
         with self._phase("sketch", len(self.texts)) as advance:
-            sketches = sketch_all(self.texts, self.spec, workers=self.options.workers,
-                                  advance=advance)
+            sketches = self.backend.sketch(self.texts, self.spec, self.options.workers, advance)
         self.keys, self.signatures = sketches.keys, sketches.signatures
         usable = self._reject_bad(sketches.words)
         if len(usable) < len(sketches.words):
@@ -103,22 +112,29 @@ class _Dedup:
         self.unique = np.flatnonzero(self.representative == np.arange(len(self.keys)))
         self.text_of = np.searchsorted(self.unique, self.representative)
         self.side = Side(self.texts, self.signatures, self.unique)  # distinct texts
-        self.band_keys = self._band_keys(self.signatures, self.unique) if self.near else None
+        self.band_keys = None
+        if self.near:
+            with self._phase("bands", len(self.unique)) as advance:
+                self.band_keys = self._band_keys(self.signatures, self.unique, advance)
         self.match = np.full(len(self.unique), -1, np.int64)
         self.match_score = np.zeros(len(self.unique))
         if self.options.against:
             self._match_against()
         roots = self._cluster()
-        result = self._outputs(roots)
+        with self._phase("survivors"):
+            result = self._outputs(roots)
         self.seconds["total"] = round(time.perf_counter() - started, 4)
         return result
 
-    def _band_keys(self, signatures: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def _band_keys(self, signatures: np.ndarray, rows: np.ndarray,
+                   advance: Advance | None = None) -> np.ndarray:
         """Band keys of ``signatures[rows]``, a slice at a time (no copy of the matrix)."""
         out = np.empty((len(rows), self.bands), np.uint32)
         for start in range(0, len(rows), 1 << 16):
             chunk = rows[start:start + (1 << 16)]
             out[start:start + len(chunk)] = band_keys(signatures[chunk], self.bands, self.rows)
+            if advance:
+                advance(len(chunk))
         return out
 
     @contextmanager
@@ -208,20 +224,11 @@ class _Dedup:
         if not self.near:
             return union_find.roots()
         open_ = np.flatnonzero(self.match < 0)
-        with self._phase("candidates", self.bands) as advance:
-            every = len(open_) == len(self.unique)
-            found = buckets(self.band_keys if every else self.band_keys[open_])
-            found.members = found.members if every else open_[found.members].astype(np.int32)
-            self.band_keys = None  # no longer needed: free them before verification
-            advance(self.bands)
-        with self._phase("verify") as advance:
-            result = connect(found, self._passes, union_find, on_round=advance)
-        self.stats.update(buckets=len(found), candidate_pairs=result.candidate_pairs,
-                          verified_pairs=result.verified_pairs, verify_rounds=result.rounds)
+        keys = self.band_keys if len(open_) == len(self.unique) else self.band_keys[open_]
+        self.band_keys = None  # freed before verification (when nothing else holds them)
+        self.stats.update(self.backend.link(keys, open_, self.side, self.similarity, union_find,
+                                            self._phase))
         return union_find.roots()
-
-    def _passes(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return self.similarity.passes(self.side, a, self.side, b)
 
     # -- outputs -------------------------------------------------------------------------
 
@@ -281,23 +288,24 @@ class _Dedup:
 
     def _cluster_lines(self, cluster_of: np.ndarray, survivor: np.ndarray,
                        similarity: np.ndarray) -> list[dict[str, Any]]:
+        """One line per cluster: members in input order, survivor, min/max similarity of the
+        removed members to the survivor (cluster ids are 0, 1, .. with no gaps)."""
         members = np.flatnonzero(cluster_of >= 0)
+        if not len(members):
+            return []
         members = members[np.argsort(cluster_of[members], kind="stable")]
-        lines = []
-        for cluster in np.split(members, np.flatnonzero(np.diff(cluster_of[members])) + 1):
-            if not len(cluster):
-                continue
-            best = int(survivor[cluster[0]])
-            others = similarity[cluster[cluster != best]]
-            lines.append({
-                "cluster_id": int(cluster_of[best]),
-                "size": len(cluster),
-                "survivor": self._record(best)["id"],
-                "members": [self._record(index)["id"] for index in cluster.tolist()],
-                "min_similarity": round(float(others.min()), 4),
-                "max_similarity": round(float(others.max()), 4),
-            })
-        return lines
+        starts = np.flatnonzero(run_starts(cluster_of[members]))
+        removed = members[survivor[members] != members]  # every cluster has at least one
+        removed_starts = np.flatnonzero(run_starts(cluster_of[removed]))
+        low, high = ([round(x, 4) for x in reduce.reduceat(similarity[removed], removed_starts)
+                      .tolist()] for reduce in (np.minimum, np.maximum))
+        ids = [self._record(index)["id"] for index in members.tolist()]
+        best = [self._record(index)["id"] for index in survivor[members[starts]].tolist()]
+        bounds = [*starts.tolist(), len(members)]
+        return [{"cluster_id": cluster, "size": bounds[cluster + 1] - bounds[cluster],
+                 "survivor": best[cluster], "members": ids[bounds[cluster]:bounds[cluster + 1]],
+                 "min_similarity": low[cluster], "max_similarity": high[cluster]}
+                for cluster in range(len(starts))]
 
 
 def _number_clusters(labels: np.ndarray, survivor: np.ndarray,

@@ -13,9 +13,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.dedup.arrays import sorted_unique
 from curate.dedup.hashing import mix64, splitmix64
-from curate.dedup.normalise import word_lists
 
 # Polars' string hash is fast and stable within a polars version (all that matters here:
 # hashes never leave the run).
@@ -50,9 +48,3 @@ def shingle_hashes(hashes: np.ndarray, counts: np.ndarray, ngram: int) -> tuple[
             acc += term
     return mix64(acc), per_doc
 
-
-def shingle_sets(texts: list[str], *, ngram: int, fold_digits: bool) -> list[np.ndarray]:
-    """Each text's shingle set: its shingle hashes, sorted and unique."""
-    hashes, counts = word_hashes(word_lists(texts, fold_digits=fold_digits))
-    flat, per_doc = shingle_hashes(hashes, counts, ngram)
-    return [sorted_unique(part) for part in np.split(flat, np.cumsum(per_doc)[:-1])]

@@ -14,10 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curate.dedup.minhash import estimate_jaccard
-from curate.dedup.shingles import shingle_sets
-from curate.dedup.verify import ShingleSets
-
-_PAIRS = 1 << 17  # pairs whose shingle sets are built at once
+from curate.dedup.verify import ShingleSets, jaccard
 
 
 @dataclass
@@ -28,19 +25,23 @@ class Side:
     texts: list[str]
     signatures: np.ndarray
     rows: np.ndarray | None = None
-    _shingles: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+    sets: ShingleSets = field(default_factory=ShingleSets, init=False, repr=False)
+    _slot: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def at(self, documents: np.ndarray) -> np.ndarray:
         return documents if self.rows is None else self.rows[documents]
 
-    def shingles(self, rows: np.ndarray, *, ngram: int, fold_digits: bool) -> list[np.ndarray]:
-        """Shingle set of ``texts[row]`` for each row, computed once per row."""
-        missing = [row for row in rows.tolist() if row not in self._shingles]
-        if missing:
-            sets = shingle_sets([self.texts[row] for row in missing], ngram=ngram,
-                                fold_digits=fold_digits)
-            self._shingles.update(zip(missing, sets))
-        return [self._shingles[row] for row in rows.tolist()]
+    def slots(self, documents: np.ndarray, *, ngram: int, fold_digits: bool) -> np.ndarray:
+        """Where each document's shingle set sits in `sets`; missing sets are added first."""
+        rows = self.at(documents)
+        if self._slot is None:
+            self._slot = np.full(len(self.texts), -1, np.int64)
+        missing = np.unique(rows[self._slot[rows] < 0])
+        if len(missing):
+            self._slot[missing] = np.arange(len(self.sets), len(self.sets) + len(missing))
+            self.sets.add([self.texts[row] for row in missing.tolist()], ngram=ngram,
+                          fold_digits=fold_digits)
+        return self._slot[rows]
 
 
 @dataclass
@@ -72,11 +73,5 @@ class Similarity:
         if not self.verify:
             return estimate_jaccard(left.signatures, left.at(a), right.signatures, right.at(b))
         self.exact_checks += len(a)
-        out = np.empty(len(a))
-        for start in range(0, len(a), _PAIRS):
-            lefts, a_local = np.unique(left.at(a[start:start + _PAIRS]), return_inverse=True)
-            rights, b_local = np.unique(right.at(b[start:start + _PAIRS]), return_inverse=True)
-            options = {"ngram": self.ngram, "fold_digits": self.fold_digits}
-            sets = ShingleSets(left.shingles(lefts, **options) + right.shingles(rights, **options))
-            out[start:start + _PAIRS] = sets.jaccard(a_local, b_local + len(lefts))
-        return out
+        options = {"ngram": self.ngram, "fold_digits": self.fold_digits}
+        return jaccard(left.sets, left.slots(a, **options), right.sets, right.slots(b, **options))

@@ -4,47 +4,30 @@
   `parse_json_line`, the local reader's own parser; other formats are read on the driver.
 * score, filter, decontam: each block goes through the step's `BatchStep.apply`; the
   driver puts the results back in input order and builds the stats with `summarize`.
-* dedup: `curate.recipes.ray_dedup` (sketches on the workers, banding by groupby).
+* dedup: the same `run_dedup`, with `curate.dedup.on_ray` sketching on the workers and
+  grouping band keys with Ray's groupby (see there for what is gathered on the driver).
 * convert, select, pairs, write need every record at once (OASST trees, joins, a global
   sample) and run on the driver.
 
 Records travel as JSON text, so nothing is re-typed by Arrow and the output is
-byte-identical to the local engine's. Ray starts on first use: `ray.init()` connects to
-`RAY_ADDRESS` when set (a cluster), else starts a local one.
+byte-identical to the local engine's.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 from curate.io import BadRecord, Loc, dumps
 from curate.io.read import parse_json_line
+from curate.raydata import map_rows
 from curate.recipes.context import BatchStep, Records, StepContext, StepRun
 from curate.recipes.recipe import Step
+from curate.recipes.steps import run_dedup_step
 from curate.step import StepResult
 
-BATCH = 1000
 _LINE_FORMATS = (".jsonl", ".jsonl.gz", ".ndjson")
-
-
-def ray_data() -> Any:
-    """Ray Data, started once per process, keeping row order (needed for identical output)."""
-    try:
-        import ray
-        import ray.data  # configures its loggers on import
-    except ImportError:
-        raise ValueError("--engine ray needs Ray: pip install '.[ray]'") from None
-    if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
-    for name in ("ray.data", "ray.data._internal.execution.streaming_executor"):
-        logging.getLogger(name).setLevel(logging.ERROR)  # else several lines per dataset
-    context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True
-    context.enable_progress_bars = False
-    return ray.data
 
 
 def run_on_ray(step: Step, records: Records, ctx: StepContext) -> StepRun:
@@ -53,33 +36,14 @@ def run_on_ray(step: Step, records: Records, ctx: StepContext) -> StepRun:
     if step.type == "read" and all(_is_lines(path) for path in step.options.path):
         return _read(step.options, ctx)
     if step.type == "dedup":
-        from curate.recipes.ray_dedup import dedup_on_ray
+        from curate.dedup.on_ray import RAY
 
-        return dedup_on_ray(records, step.options, ctx)
+        return run_dedup_step(records, step.options, ctx, backend=RAY)
     return step.spec.run(records, step.options, ctx)
 
 
 def _is_lines(path: str) -> bool:
     return Path(path).is_file() and path.lower().endswith(_LINE_FORMATS)
-
-
-def map_records(rows: list[dict[str, Any]], function: Any) -> list[dict[str, Any]]:
-    """Run `function(batch) -> list of rows` over `rows` in Ray blocks; rows come back in order."""
-    data = ray_data()
-    dataset = data.from_items(rows, override_num_blocks=max(1, min(64, len(rows) // BATCH)))
-    out = dataset.map_batches(lambda batch: _columns(function(_rows(batch))),
-                              batch_format="numpy", batch_size=BATCH)
-    return [dict(row) for row in out.take_all()] if rows else []
-
-
-def _rows(batch: dict[str, Any]) -> list[dict[str, Any]]:
-    names = list(batch)
-    return [dict(zip(names, values, strict=True)) for values in zip(*batch.values(), strict=True)]
-
-
-def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    return {name: [row[name] for row in rows] for name in rows[0]} if rows else \
-        {"kind": [], "json": []}
 
 
 def _batch_step(spec: BatchStep, records: Records, options: Any, ctx: StepContext) -> StepRun:
@@ -92,7 +56,7 @@ def _batch_step(spec: BatchStep, records: Records, options: Any, ctx: StepContex
                 + [{"kind": "extra", "json": dumps(result.extra)}])
 
     results: list[StepResult] = []
-    for row in map_records([{"json": dumps(record)} for record in accepted], apply):
+    for row in map_rows([{"json": dumps(record)} for record in accepted], apply):
         if row["kind"] == "extra":
             results.append(StepResult([], [], json.loads(row["json"])))
         else:
@@ -126,7 +90,7 @@ def _read(options: Any, ctx: StepContext) -> StepRun:
         return out
 
     kept = []
-    for row in map_records(lines, parse):
+    for row in map_rows(lines, parse):
         if row["kind"] == "record":
             kept.append(json.loads(row["json"]))
         else:

@@ -55,7 +55,7 @@ def run_recipe(recipe: Recipe, run_dir: str | Path, *, resume: bool = False,
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if engine == "ray":
-        from curate.recipes.ray_engine import ray_data
+        from curate.raydata import ray_data
 
         ray_data()  # start Ray before the first step, so its start-up is not a step's time
     forced_from = _step_index(recipe, from_step) if from_step else len(recipe.steps) + 1

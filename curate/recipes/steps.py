@@ -12,6 +12,7 @@ from curate.commands.score import ScoreSummary, Unreadable, text_check
 from curate.convert import ConvertOptions, convert_rows
 from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
 from curate.dedup import DedupOptions, run_dedup
+from curate.dedup.backend import LOCAL, Backend
 from curate.filtering import FilterOptions, filter_records
 from curate.io import BadRecord, Loc, Rejects, read_rows, write_records
 from curate.pairs import PairsOptions, blind_pairs, pair_outputs
@@ -83,8 +84,10 @@ def run_convert(records: Records, options: ConvertOptions, ctx: StepContext) -> 
     return StepRun(result, n_in=len(records), used=used)
 
 
-def run_dedup_step(records: Records, options: DedupOptions, ctx: StepContext) -> StepRun:
-    run = run_dedup(records, options, rejects=ctx.rejects, locs=ctx.locs(len(records)))
+def run_dedup_step(records: Records, options: DedupOptions, ctx: StepContext,
+                   backend: Backend = LOCAL) -> StepRun:
+    run = run_dedup(records, options, rejects=ctx.rejects, locs=ctx.locs(len(records)),
+                    backend=backend)
     if options.clusters:
         write_records(ctx.run_dir / options.clusters, run.clusters)
     return StepRun(run.result, n_in=len(records))

@@ -210,3 +210,18 @@ def test_empty_input_warns_and_writes_empty_outputs(tmp_path: Path):
     assert "no records" in result.output and out.read_text() == ""
     assert (tmp_path / "c.jsonl").read_text() == ""
     assert json.loads((tmp_path / "out.stats.json").read_text())["in"] == 0
+
+
+def test_ids_are_input_rows_even_when_malformed_rows_are_skipped(tmp_path: Path):
+    rows = [{"text": "first text here"}, "{broken", {"text": "second text here"},
+            {"id": "own", "text": "First text, here!"}, {"text": "SECOND TEXT HERE"}]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+    result = run(str(source), "-o", str(out), "--field", "text", "--on-error", "skip")
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in read_records(out)] == [0, 2]  # line 2 (id 1) was malformed
+    removed = {line["record"]["id"]: line["duplicate_of"]
+               for line in read_records(tmp_path / "out.removed.jsonl")}
+    assert removed == {"own": 0, 4: 2}
+    stats = json.loads((tmp_path / "out.stats.json").read_text())
+    assert (stats["in"], stats["kept"], stats["removed"], stats["rejected"]) == (5, 2, 2, 1)

@@ -11,9 +11,9 @@ import pytest
 from curate.dedup import band_keys, derive_bands, minhash_signatures, normalise
 from curate.dedup.banding import buckets, candidate_probability
 from curate.dedup.normalise import word_lists
-from curate.dedup.shingles import shingle_hashes, shingle_sets, word_hashes
+from curate.dedup.shingles import shingle_hashes, word_hashes
 from curate.dedup.unionfind import UnionFind
-from curate.dedup.verify import ShingleSets
+from curate.dedup.verify import ShingleSets, jaccard, sorted_sets
 
 
 def python_shingles(text: str, n: int = 5, fold_digits: bool = False) -> set[str]:
@@ -59,15 +59,28 @@ def test_exact_jaccard_matches_brute_force_on_a_small_corpus():
     vocabulary = [f"w{i}" for i in range(12)]
     texts = [" ".join(rng.choices(vocabulary, k=rng.randint(1, 30))) for _ in range(40)]
     texts += [texts[0] + " extra words here", "W0, w1! " + texts[1]]
-    sets = ShingleSets(shingle_sets(texts, ngram=3, fold_digits=False))
+    sets = ShingleSets()
+    sets.add(texts[:15], ngram=3, fold_digits=False)  # added in two batches, like verification
+    sets.add(texts[15:], ngram=3, fold_digits=False)
+    assert sets.sizes.tolist() == [len(python_shingles(t, 3)) for t in texts]
     pairs = list(itertools.combinations(range(len(texts)), 2))
     a, b = np.array(pairs).T
     expected = []
     for i, j in pairs:
         x, y = python_shingles(texts[i], 3), python_shingles(texts[j], 3)
         expected.append(len(x & y) / len(x | y))
-    assert np.array_equal(sets.jaccard(a, b), np.array(expected))
+    assert np.array_equal(jaccard(sets, a, sets, b), np.array(expected))
     assert 0 < sum(1 for e in expected if 0 < e < 1)  # the corpus has partial overlaps
+    other = ShingleSets()  # pairs across two collections (as with --against) agree too
+    other.add(texts[::-1], ngram=3, fold_digits=False)
+    assert np.array_equal(jaccard(sets, a, other, len(texts) - 1 - b), np.array(expected))
+
+
+def test_sorted_sets_sorts_and_deduplicates_each_document_separately():
+    flat = np.array([9, 3, 9, 1, 3, 3, 2, 7], np.uint64) << np.uint64(16)  # sets keep the top 48 bits
+    values, sizes = sorted_sets(flat, np.array([3, 0, 4, 1]))
+    assert sizes.tolist() == [2, 0, 3, 1]
+    assert values.tolist() == [3, 9, 1, 2, 3, 7]
 
 
 def test_signatures_are_deterministic_uint32_and_estimate_jaccard():
