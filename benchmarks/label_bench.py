@@ -4,13 +4,19 @@
    `label serve`'s app (SQLite store, leases, overlap 3, auth), run in its own process.
    Each labeler is an async client calling the endpoints as Gradio's browser client does
    (votes and page loads are `queue=False` events: one POST each); a vote's latency is
-   from the request to the response. Reported: p50 / p95 vote latency, votes/s, lost votes
-   (submitted and acknowledged but not in the database), duplicates and overfilled items.
-   Peer, same run, same N, same payload sizes: a Gradio app whose vote handler does
-   nothing (no database): the floor Gradio itself sets. The ratio is ours / floor.
+   from the request to the response. Two loads:
+   * paced: each labeler thinks 1 to 3 s (uniform) before each vote. Real labelers are
+     slower still: the server refuses votes sooner than `--min-seconds` (3 s by default)
+     after the item appears. This is the load the p95 target is about.
+   * flat out: no thinking at all, every labeler votes as fast as the server answers: the
+     throughput ceiling (latency is then N / throughput, by Little's law).
+   Reported: p50 / p95 vote latency, votes/s, lost votes (acknowledged but not in the
+   database), duplicate (item, user) rows and overfilled items.
+   Peer, same run, same N, same think times, same payload sizes: a Gradio app whose vote
+   handler does nothing (no database): the floor Gradio itself sets. Ratio = ours / floor.
 
 2. Lost votes at the storage layer: N threads x V votes written to prefkit's store vs a
-   JSON-list file rewritten per vote without a lock (what simple labeling tools do).
+   JSON-list file rewritten per vote without a lock (Chatbot Arena's way of appending votes).
 
 3. Dashboard metrics for 100k judgments (50 labelers, K = 3, 5 source models): reading
    them from the database plus `metrics.summarize` (agreement, kappa per labeler pair,
@@ -20,15 +26,15 @@
    `cohen_kappa_score` called per labeler pair.
 
     python benchmarks/label_bench.py
-    python benchmarks/label_bench.py --labelers 1 10 --votes 20
-
-`krippendorff` is a benchmark-only peer: `pip install krippendorff`.
+    python benchmarks/label_bench.py --labelers 1 10 --votes 10 --judgments 20000
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import itertools
 import json
 import multiprocessing
@@ -85,15 +91,16 @@ def _serve_prefkit(db: str, pipe) -> None:
                          quiet=True)
     pipe.send(url)
     pipe.recv()
-    blocks.close()
+    with contextlib.redirect_stdout(io.StringIO()):  # "Closing server running on port ..."
+        blocks.close()
 
 
 def _serve_noop(texts: tuple[str, str, str], users: list[str], pipe) -> None:
     """Gradio with the same endpoints and payloads, and handlers that do nothing."""
     import gradio as gr
 
-    def view(*_):
-        return (None, *texts, "counter", "Saved.", "", *(gr.Button(interactive=True)
+    def view(*_):  # the same outputs as prefkit's handlers return, with no work behind them
+        return (None, *texts, "counter", "Saved.", "", *(gr.update(interactive=True)
                                                          for _ in range(7)))
 
     with gr.Blocks() as blocks:
@@ -111,7 +118,8 @@ def _serve_noop(texts: tuple[str, str, str], users: list[str], pipe) -> None:
                               auth=[(user, PASSWORD) for user in users])
     pipe.send(url)
     pipe.recv()
-    blocks.close()
+    with contextlib.redirect_stdout(io.StringIO()):
+        blocks.close()
 
 
 class Server:
@@ -175,28 +183,33 @@ class Labeler:
         raise RuntimeError(f"{self.user}: the stream closed before the result")
 
 
-async def run_labelers(url: str, users: list[str], votes_each: int, seed: int) -> dict:
+async def run_labelers(url: str, users: list[str], votes_each: int, seed: int,
+                       think: tuple[float, float] | None) -> dict:
+    """Every labeler logs in and loads its first item (not timed), then votes `votes_each`
+    times, thinking `think` seconds (uniform) before each vote when given."""
     labelers = [Labeler(url, user) for user in users]
     await asyncio.gather(*(labeler.login() for labeler in labelers))
+    screens = await asyncio.gather(*(labeler.call("load", []) for labeler in labelers))
     latencies: list[float] = []
     acknowledged: dict[str, int] = {}
 
-    async def work(labeler: Labeler, rng: random.Random) -> None:
-        data, _ = await labeler.call("load", [])
+    async def work(labeler: Labeler, rng: random.Random, data: list) -> None:
         count = 0
         while data[2] and count < votes_each:  # data[2]: the left pane; empty when done
+            if think:
+                await asyncio.sleep(rng.uniform(*think))
             data, seconds = await labeler.call(f"vote_{rng.choice(SCALE)}", [None, ""])
             latencies.append(seconds)
             count += data[5] == "Saved."
         acknowledged[labeler.user] = count
 
     started = time.perf_counter()
-    await asyncio.gather(*(work(labeler, random.Random(seed + i))
-                           for i, labeler in enumerate(labelers)))
+    await asyncio.gather(*(work(labeler, random.Random(seed + i), data)
+                           for i, (labeler, (data, _)) in enumerate(zip(labelers, screens,
+                                                                        strict=True))))
     wall = time.perf_counter() - started
     for labeler in labelers:
         await labeler.http.aclose()
-    latencies.sort()
     return {"votes": len(latencies), "acknowledged": acknowledged, "wall": wall,
             "p50": float(np.percentile(latencies, 50)) * 1000,
             "p95": float(np.percentile(latencies, 95)) * 1000}
@@ -211,29 +224,34 @@ def fresh_database(folder: Path, items: list[Item], users: list[str]) -> Path:
     return db
 
 
-def http_benchmark(labeler_counts: list[int], votes_each: int, folder: Path) -> None:
+def http_benchmark(labeler_counts: list[int], votes_each: int, folder: Path,
+                   think: tuple[float, float]) -> None:
     most = max(labeler_counts)
-    items = alpaca_items(max(200, -(-most * votes_each // OVERLAP) * 2))
+    items = alpaca_items(max(200, -(-most * votes_each * 3 // OVERLAP) * 2))
     texts = (items[0].prompt, items[0].response_a, items[0].response_b)
-    print(f"\n1. Votes over HTTP ({len(items)} AlpacaEval items, overlap {OVERLAP}, "
-          f"{votes_each} votes per labeler; server in its own process)")
-    print(f"{'N':>3} {'votes':>6} {'p50 ms':>8} {'p95 ms':>8} {'votes/s':>8} {'lost':>5} "
-          f"{'dup':>4} {'over':>5} | {'floor p50':>9} {'floor p95':>9} {'floor v/s':>9} | "
-          f"{'p50 x':>6} {'p95 x':>6}")
-    for n in labeler_counts:
-        users = [f"labeler-{i:02d}" for i in range(n)]
-        votes = votes_each * (3 if n == 1 else 1)  # enough samples for a p95 at N = 1
-        db = fresh_database(folder, items, users)
-        with Server(_serve_prefkit, str(db)) as url:
-            ours = asyncio.run(run_labelers(url, users, votes, seed=n))
-        with Server(_serve_noop, texts, users) as url:
-            floor = asyncio.run(run_labelers(url, users, votes, seed=n))
-        lost, duplicates, overfilled = audit(db, ours["acknowledged"])
-        print(f"{n:>3} {ours['votes']:>6} {ours['p50']:>8.1f} {ours['p95']:>8.1f} "
-              f"{ours['votes'] / ours['wall']:>8.1f} {lost:>5} {duplicates:>4} {overfilled:>5} | "
-              f"{floor['p50']:>9.1f} {floor['p95']:>9.1f} "
-              f"{floor['votes'] / floor['wall']:>9.1f} | {ours['p50'] / floor['p50']:>6.2f} "
-              f"{ours['p95'] / floor['p95']:>6.2f}")
+    print(f"\n1. Votes over HTTP ({len(items)} AlpacaEval items, overlap {OVERLAP}; server in its "
+          f"own process; paced = {think[0]:g} to {think[1]:g} s of thinking before each vote)")
+    print(f"{'load':>8} {'N':>3} {'votes':>6} {'p50 ms':>8} {'p95 ms':>8} {'votes/s':>8} "
+          f"{'lost':>5} {'dup':>4} {'over':>5} | {'floor p50':>9} {'floor p95':>9} "
+          f"{'floor v/s':>9} | {'p50 x':>6} {'p95 x':>6} {'v/s x':>6}")
+    for mode, pause in (("paced", think), ("flat out", None)):
+        for n in labeler_counts:
+            users = [f"labeler-{i:02d}" for i in range(n)]
+            votes = votes_each * (3 if n == 1 else 1)  # enough samples for a p95 at N = 1
+            db = fresh_database(folder, items, users)
+            with Server(_serve_prefkit, str(db)) as url:
+                ours = asyncio.run(run_labelers(url, users, votes, n, pause))
+            with Server(_serve_noop, texts, users) as url:
+                floor = asyncio.run(run_labelers(url, users, votes, n, pause))
+            lost, duplicates, overfilled = audit(db, ours["acknowledged"])
+            rate, floor_rate = ours["votes"] / ours["wall"], floor["votes"] / floor["wall"]
+            print(f"{mode:>8} {n:>3} {ours['votes']:>6} {ours['p50']:>8.1f} {ours['p95']:>8.1f} "
+                  f"{rate:>8.1f} {lost:>5} {duplicates:>4} {overfilled:>5} | "
+                  f"{floor['p50']:>9.1f} {floor['p95']:>9.1f} {floor_rate:>9.1f} | "
+                  f"{ours['p50'] / floor['p50']:>6.2f} {ours['p95'] / floor['p95']:>6.2f} "
+                  f"{rate / floor_rate:>6.2f}")
+    print("floor: the same Gradio endpoints with handlers that do nothing (no database); "
+          "x = prefkit / floor")
 
 
 def audit(db: Path, acknowledged: dict[str, int]) -> tuple[int, int, int]:
@@ -285,6 +303,7 @@ def storage_benchmark(threads: int, votes_each: int, folder: Path) -> None:
             votes.append({"user": user, "item": i, "choice": "left"})
             path.write_text(json.dumps(votes))
 
+    ours_rate = expected / seconds
     seconds = _run_threads(naive_labeler, users)
     try:
         stored, note = len(json.loads(path.read_text())), ""
@@ -292,6 +311,8 @@ def storage_benchmark(threads: int, votes_each: int, folder: Path) -> None:
         stored, note = 0, " (the file ended up corrupt)"
     print(f"JSON-list file, no lock (peer)      : {stored:>5} / {expected} stored, "
           f"{expected - stored} lost, {expected / seconds:,.0f} votes/s{note}")
+    kept = f"{expected / stored:.1f}x the votes kept" if stored else "the peer kept no vote"
+    print(f"ratio prefkit / peer: {ours_rate * seconds / expected:.2f}x the votes/s; {kept}")
 
 
 def _run_threads(function, users: list[str]) -> float:
@@ -414,12 +435,14 @@ def peers(frame, summary) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labelers", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--votes", type=int, default=20, help="Votes per labeler (x3 at N=1).")
+    parser.add_argument("--votes", type=int, default=15, help="Votes per labeler (x3 at N=1).")
+    parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0],
+                        help="Paced load: seconds of thinking before each vote (uniform).")
     parser.add_argument("--judgments", type=int, default=100_000)
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="label-bench-") as folder:
-        http_benchmark(args.labelers, args.votes, Path(folder))
+        http_benchmark(args.labelers, args.votes, Path(folder), tuple(args.think))
         storage_benchmark(20, 25, Path(folder))
         metrics_benchmark(args.judgments, Path(folder))
 

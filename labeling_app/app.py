@@ -8,7 +8,9 @@ and whether they may see the admin panels or exports. The page only shows and cl
 from __future__ import annotations
 
 import hashlib
+import importlib
 import tempfile
+import threading
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -31,6 +33,9 @@ _BUTTONS = {"left_much": "A much better [1]", "left": "A better [2]", "tie": "Ti
             "right": "B better [4]", "right_much": "B much better [5]",
             "both_bad": "Both bad [b]", "skip": "Skip [s]"}
 assert tuple(_BUTTONS) == SHOWN
+_BUTTON_CLASS = {"left_much": "scale", "left": "scale", "tie": "scale tie", "right": "scale",
+                 "right_much": "scale", "both_bad": "aside", "skip": "aside"}
+_IDLE = "() => { document.body.classList.remove('prefkit-busy'); }"
 _RATIONALE = 6  # position of the rationale box in a view (see `_view` and `blocks`)
 
 
@@ -114,15 +119,16 @@ class LabelingApp:
 
     def _view(self, user: str, assignment: Assignment | None, message: str) -> tuple[Any, ...]:
         progress = self.store.progress(user)
-        counter = (f"**{progress.judged_by_user}** judged by you · items complete: "
+        counter = (f"**{user}** · **{progress.judged_by_user}** judged by you · items complete: "
                    f"{progress.items_complete} / {progress.items_total}")
         if assignment is None:
             idle = ("### Nothing to judge right now\n\nAll items are judged, or held by other "
                     "labelers: reload the page later.")
             return (None, idle, "", "", counter, message, "",
                     *(gr.update(interactive=False) for _ in SHOWN))
-        return (assignment.lease_id, as_text(assignment.item.prompt), assignment.left_text, assignment.right_text, counter,
-                message, "", *(gr.update(interactive=True) for _ in SHOWN))
+        return (assignment.lease_id, as_text(assignment.item.prompt), assignment.left_text,
+                assignment.right_text, counter, message, "",
+                *(gr.update(interactive=True) for _ in SHOWN))
 
     # -- admin -------------------------------------------------------------------------
 
@@ -130,11 +136,13 @@ class LabelingApp:
         self.admin(request)
         summary = metrics.summarize(store_frame(self.store))
         complete, total = self.store.item_counts()
-        head = (f"**Progress:** {complete} / {total} items complete, "
-                f"{self.store.live_leases()} in progress · guidelines version "
-                f"`{self.guidelines.version}`\n\n")
+        filled, needed = self.store.slot_counts()
+        head = (f"**Progress:** {complete:,} / {total:,} items complete · {filled:,} / "
+                f"{needed:,} judgments · {self.store.live_leases()} items being judged now · "
+                f"guidelines version `{self.guidelines.version}`\n\n")
         return (head + report.overview_markdown(summary), report.labelers_table(summary),
-                plots.length_curve_figure(summary["length_curve"]), report.models_table(summary))
+                plots.length_curve_figure(summary["length_curve"]), report.models_table(summary),
+                report.kappa_table(summary))
 
     async def on_export(self, kind: str, min_agreement: float, drop_ties: bool, simulated: bool,
                         request: gr.Request) -> tuple[Any, str]:
@@ -178,44 +186,60 @@ class LabelingApp:
         with gr.Blocks(title="prefkit label", analytics_enabled=False) as app:
             lease = gr.State(None)
             with gr.Tab("Label"):
-                counter = gr.Markdown(elem_id="progress")
-                with gr.Accordion(f"Guidelines (version {self.guidelines.version})", open=False):
+                with gr.Row(elem_id="topbar", equal_height=True):
+                    counter = gr.Markdown(elem_id="progress")
+                    if not self.open_mode:
+                        gr.Button("Log out", link="/logout", size="sm", scale=0, min_width=90)
+                with gr.Accordion(f"Guidelines (version {self.guidelines.version})", open=False,
+                                  elem_id="guidelines"):
                     gr.Markdown(self.guidelines.text)
+                gr.Markdown("Prompt", elem_classes="caption")
                 prompt = gr.Markdown("Loading...", elem_id="prompt", container=True,
                                      padding=True)
                 with gr.Row(equal_height=True):
-                    with gr.Column(scale=1, min_width=240):
-                        gr.Markdown("### A", elem_classes="pane-title")
-                        left = gr.Markdown(elem_id="pane-left", elem_classes="pane",
-                                           container=True, padding=True)
-                    with gr.Column(scale=1, min_width=240):
-                        gr.Markdown("### B", elem_classes="pane-title")
-                        right = gr.Markdown(elem_id="pane-right", elem_classes="pane",
-                                            container=True, padding=True)
-                with gr.Row():
+                    panes = []
+                    for side in ("left", "right"):
+                        with gr.Column(scale=1, min_width=240):
+                            gr.Markdown(f"Response {'A' if side == 'left' else 'B'}",
+                                        elem_classes="caption")
+                            panes.append(gr.Markdown(elem_id=f"pane-{side}", elem_classes="pane",
+                                                     container=True, padding=True))
+                    left, right = panes
+                with gr.Row(elem_id="votes"):
                     buttons = [gr.Button(label, elem_id=f"vote-{shown}", interactive=False,
-                                         variant="secondary" if shown in ("both_bad", "skip")
-                                         else "primary", size="md", min_width=100)
+                                         elem_classes=_BUTTON_CLASS[shown], min_width=110,
+                                         variant="primary" if shown.endswith("_much")
+                                         else "secondary")
                                for shown, label in _BUTTONS.items()]
-                rationale = gr.Textbox(label="Rationale (optional; required for Both bad and "
-                                       "Skip)", elem_id="rationale", lines=2)
                 message = gr.Markdown(elem_id="message")
+                rationale = gr.Textbox(label="Rationale (optional; required for Both bad and "
+                                       "Skip)", elem_id="rationale", lines=2,
+                                       placeholder="Why? Keys do not vote while you type here.")
             with gr.Tab("Admin", visible=False) as admin_tab:
-                refresh = gr.Button("Refresh", elem_id="admin-refresh")
-                overview = gr.Markdown()
-                curve = gr.Plot(label="Length bias")
-                models = gr.Dataframe(label="Win rate per source model (raw, length-controlled)",
-                                      type="polars", interactive=False)
-                labelers = gr.Dataframe(label="Labelers", type="polars", interactive=False)
+                with gr.Row(equal_height=True):
+                    refresh = gr.Button("Refresh", elem_id="admin-refresh", size="sm", scale=0,
+                                        min_width=100)
+                overview = gr.Markdown("Press Refresh.")
                 with gr.Row():
-                    min_agreement = gr.Slider(0, 1, value=0.6, step=0.05,
-                                              label="Minimum agreement")
-                    drop_ties = gr.Checkbox(False, label="Drop tie votes")
-                    simulated = gr.Checkbox(True, label="Include simulated votes")
-                with gr.Row():
-                    export_pairs = gr.Button("Export DPO pairs (jsonl)")
-                    export_votes = gr.Button("Export judgments (csv)")
-                download = gr.File(label="Download", interactive=False)
+                    curve = gr.Plot(show_label=False, scale=3)
+                    models = gr.Dataframe(label="Win rate per source model (raw and "
+                                          "length-controlled)", type="polars",
+                                          interactive=False, scale=2)
+                labelers = gr.Dataframe(label="Labelers (p_left_wins and p_longer_wins with 95% "
+                                        "CI; flags need 10+ votes)", type="polars",
+                                        interactive=False)
+                kappa = gr.Dataframe(label="Cohen's kappa per labeler pair (5+ shared items)",
+                                     type="polars", interactive=False)
+                with gr.Group():
+                    with gr.Row(equal_height=True):
+                        min_agreement = gr.Slider(0, 1, value=0.6, step=0.05,
+                                                  label="Minimum agreement", scale=2)
+                        drop_ties = gr.Checkbox(False, label="Drop tie votes")
+                        simulated = gr.Checkbox(True, label="Include simulated votes")
+                    with gr.Row():
+                        export_pairs = gr.Button("Export DPO pairs (jsonl)", size="sm")
+                        export_votes = gr.Button("Export judgments (csv)", size="sm")
+                download = gr.File(label="Download", interactive=False, elem_id="export-file")
                 export_note = gr.Markdown()
             view = [lease, prompt, left, right, counter, message, rationale, *buttons]
             # Page loads and votes are a few ms of SQLite work: they skip Gradio's queue (one
@@ -223,9 +247,12 @@ class LabelingApp:
             # thread pool bounds them, SQLite's write lock orders them. Admin work is queued.
             app.load(self.on_load, None, [*view, admin_tab], api_name="load", queue=False)
             for shown, button in zip(SHOWN, buttons, strict=True):
+                # shortcuts.js greys the buttons out (and ignores keys) from the click until
+                # this `.then` runs, once the next item is on screen: no double votes.
                 button.click(self._vote_handler(shown), [lease, rationale], view,
-                             api_name=f"vote_{shown}", queue=False)
-            admin_outputs = [overview, labelers, curve, models]
+                             api_name=f"vote_{shown}", queue=False
+                             ).then(None, js=_IDLE, queue=False)
+            admin_outputs = [overview, labelers, curve, models, kappa]
             refresh.click(self.on_admin_refresh, None, admin_outputs, api_name="admin_refresh")
             admin_tab.select(self.on_admin_refresh, None, admin_outputs, api_visibility="private")
             export_inputs = [min_agreement, drop_ties, simulated]
@@ -246,13 +273,21 @@ def launch(labeling: LabelingApp, *, host: str = "127.0.0.1", port: int | None =
         # scrypt takes ~50 ms: hash in a worker thread, not on the event loop.
         return await anyio.to_thread.run_sync(store.check_password, username, password)
 
+    # The admin panels' model fit imports scikit-learn (~2 s): import it now, in the
+    # background, rather than on the first admin refresh.
+    threading.Thread(target=importlib.import_module, args=("sklearn.linear_model",),
+                     daemon=True).start()
     app = labeling.blocks()
     app.queue(default_concurrency_limit=2)  # admin refreshes and exports at once
+    # System fonts: nothing fetched from font services, the same look offline.
+    theme = gr.themes.Default(primary_hue="indigo", neutral_hue="slate",
+                              font=["ui-sans-serif", "system-ui", "sans-serif"],
+                              font_mono=["ui-monospace", "monospace"])
     _, url, _ = app.launch(
         server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
         auth=None if labeling.open_mode else check_login,
         auth_message="prefkit label: log in with the name and password your admin gave you.",
         css=(_ASSETS / "app.css").read_text(encoding="utf-8"),
         head=f"<script>{(_ASSETS / 'shortcuts.js').read_text(encoding='utf-8')}</script>",
-        ssr_mode=False, show_error=True, footer_links=[])
+        theme=theme, ssr_mode=False, show_error=True, footer_links=[])
     return app, url

@@ -21,8 +21,8 @@ _A_SCORE = {"a": 1.0, "tie": 0.5, "both_bad": 0.5, "b": 0.0}  # A's share of a v
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a labeler is flagged. A flag needs `min_votes` decisive votes and a CI that
-    excludes 0.5, so a short streak is not enough."""
+    """When a labeler is flagged. A flag needs `min_votes` votes (and, for the left and longer
+    shares, a CI that excludes 0.5), so a short streak is not enough."""
 
     min_votes: int = 10
     left_share: float = 0.8
@@ -345,7 +345,7 @@ def _flags(out: dict[str, Any], counts: dict[str, Any], limits: Thresholds) -> l
     if longer:
         flags.append("picks_longer" if longer > 0 else "picks_shorter")
     if out["median_seconds"] is not None and out["median_seconds"] < limits.fast_seconds \
-            and not out["simulated"]:
+            and out["votes"] >= limits.min_votes and not out["simulated"]:
         flags.append("fast")
     if out["gold_accuracy"] is not None and out["gold_n"] >= limits.min_votes \
             and out["gold_accuracy"] < limits.gold_accuracy:

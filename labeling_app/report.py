@@ -25,8 +25,9 @@ class ReportOptions(BaseModel):
     simulated: bool = Field(True, description="Include simulated votes.")
 
 
-_LABELER_COLUMNS = ("user", "votes", "median_seconds", "p_left_wins", "p_longer_wins",
-                    "agreement", "gold_accuracy", "tie_share", "simulated", "flags")
+_LABELER_COLUMNS = ("user", "votes", "flags", "median_seconds", "p_left_wins",
+                    "p_left_wins_ci", "p_longer_wins", "p_longer_wins_ci", "agreement",
+                    "gold_accuracy", "tie_share", "simulated")
 
 
 def _pct(value: float | None) -> str:
@@ -83,6 +84,15 @@ def labelers_table(summary: dict[str, Any]) -> pl.DataFrame:
         if rows else pl.DataFrame(schema={c: pl.String for c in _LABELER_COLUMNS})
 
 
+def kappa_table(summary: dict[str, Any]) -> pl.DataFrame:
+    """Cohen's kappa per labeler pair."""
+    kappa = (summary["agreement"] or {}).get("cohen_kappa", [])
+    rows = [{"user_1": k["user_1"], "user_2": k["user_2"], "n": str(k["n"]),
+             "kappa": _cell(k["kappa"])} for k in kappa]
+    schema = {"user_1": pl.String, "user_2": pl.String, "n": pl.String, "kappa": pl.String}
+    return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+
+
 def models_table(summary: dict[str, Any]) -> pl.DataFrame:
     rows = [{"model": m, "win_rate": _cell(summary["win_rate"][m]), "lc_win_rate": _cell(lc)}
             for m, lc in summary["lc_win_rate"].items()]
@@ -97,6 +107,8 @@ def _cell(value: Any) -> str:
         return "yes" if value else ""
     if isinstance(value, float):
         return f"{value:.3f}"
+    if isinstance(value, list) and all(isinstance(v, float) for v in value):
+        return " to ".join(f"{v:.3f}" for v in value)  # an interval
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
@@ -105,9 +117,6 @@ def _cell(value: Any) -> str:
 def render_html(summary: dict[str, Any], *, source: str, curve_png: bytes) -> str:
     """A self-contained HTML report (the curve is embedded as a data URL)."""
     image = base64.b64encode(curve_png).decode()
-    kappa = (summary["agreement"] or {}).get("cohen_kappa", [])
-    kappa_rows = [{"user_1": k["user_1"], "user_2": k["user_2"], "n": str(k["n"]),
-                   "kappa": _cell(k["kappa"])} for k in kappa]
     bullets = "".join(f"<li>{_inline(line[2:])}</li>" for line in
                       overview_markdown(summary).splitlines())
     return f"""<!doctype html>
@@ -120,7 +129,7 @@ text-align:left}}th{{background:#f4f4f4}}</style></head><body>
 <h2>Length bias</h2><img alt="win rate by length difference" src="data:image/png;base64,{image}">
 <h2>Source models</h2>{_table(models_table(summary).to_dicts())}
 <h2>Labelers</h2>{_table(labelers_table(summary).to_dicts())}
-<h2>Cohen's kappa per labeler pair</h2>{_table(kappa_rows)}
+<h2>Cohen's kappa per labeler pair</h2>{_table(kappa_table(summary).to_dicts())}
 </body></html>
 """
 

@@ -30,7 +30,7 @@ from labeling_app.passwords import hash_password, verify_password
 from labeling_app.positions import panes, to_canonical
 from schemas.labeling import CHOICES, NEEDS_RATIONALE, SHOWN, Item, Judgment, as_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _CHOICE_LIST = ", ".join(f"'{c}'" for c in CHOICES)
 _SHOWN_LIST = ", ".join(f"'{c}'" for c in SHOWN)
@@ -86,8 +86,21 @@ CREATE TABLE judgments (
     UNIQUE (item_id, user)
 );
 CREATE INDEX judgments_user ON judgments(user);
+""", """
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO counters VALUES ('items_total', (SELECT count(*) FROM items)),
+    ('items_complete', (SELECT count(*) FROM items WHERE done >= overlap));
 """]
 assert len(_MIGRATIONS) == SCHEMA_VERSION
+# Version 2: item counts kept in `counters` by the writes that change them, so the progress
+# counter shown after every vote is O(1) (counting 100k items took ~5 ms a vote).
+_RECOUNT = ("UPDATE counters SET value = CASE name WHEN 'items_total' THEN "
+            "(SELECT count(*) FROM items) ELSE (SELECT count(*) FROM items "
+            "WHERE done >= overlap) END")
+
+# Item facts (lengths, sources, gold) from their covering index: the planner would pick the id
+# index and read each item's row, walking the overflow pages of its texts (2x slower at 5 kB).
+_FACTS = "INDEXED BY items_facts"
 
 ROLES = ("annotator", "admin")
 _ITEM_FIELDS = ("prompt", "response_a", "response_b", "source_a", "source_b", "gold", "meta")
@@ -245,6 +258,7 @@ class Store:
                     statuses.append("updated")
                 else:
                     statuses.append("unchanged")
+            conn.execute(_RECOUNT)
         return statuses
 
     def items(self) -> Iterator[tuple[Item, int, int]]:
@@ -359,17 +373,26 @@ class Store:
                          (judgment.item_id, user, judgment.choice, shown, judgment.left, seconds,
                           guideline_version, rationale, simulated, now))
             if shown != "skip":
-                conn.execute("UPDATE items SET done = done + 1 WHERE id = ?", (judgment.item_id,))
+                done, overlap = conn.execute("UPDATE items SET done = done + 1 WHERE id = ? "
+                                             "RETURNING done, overlap",
+                                             (judgment.item_id,)).fetchone()
+                if done == overlap:
+                    conn.execute("UPDATE counters SET value = value + 1 "
+                                 "WHERE name = 'items_complete'")
             conn.execute("DELETE FROM leases WHERE id = ?", (lease_id,))
         return judgment
 
     def item_counts(self) -> tuple[int, int]:
         """Complete items (`overlap` judgments) and all items."""
-        conn = self._conn()
-        # Both counts read indexes only (the open items' partial index), never item texts.
-        total = conn.execute("SELECT count(*) FROM items").fetchone()[0]
-        open_items = conn.execute("SELECT count(*) FROM items WHERE done < overlap").fetchone()[0]
-        return total - open_items, total
+        counts = dict(self._conn().execute("SELECT name, value FROM counters").fetchall())
+        return counts["items_complete"], counts["items_total"]
+
+    def slot_counts(self) -> tuple[int, int]:
+        """Judgments counted toward overlap, and judgments needed (the sum of overlaps)."""
+        filled, needed = self._conn().execute(
+            "SELECT coalesce(sum(min(done, overlap)), 0), coalesce(sum(overlap), 0) "
+            "FROM items").fetchone()
+        return filled, needed
 
     def progress(self, user: str) -> Progress:
         judged = self._conn().execute("SELECT count(*) FROM judgments WHERE user = ? AND "
@@ -382,18 +405,23 @@ class Store:
 
     # -- reading judgments -----------------------------------------------------------
 
-    VOTE_COLUMNS = ("item_id", "user", "choice", "left", "seconds", "simulated", "len_a",
-                    "len_b", "source_a", "source_b", "gold")
+    VOTE_COLUMNS = ("item_id", "user", "choice", "left", "seconds", "simulated")
+    FACT_COLUMNS = ("item_id", "len_a", "len_b", "source_a", "source_b", "gold")
 
     def vote_rows(self) -> list[tuple]:
         """The judgments as tuples of `VOTE_COLUMNS` (what metrics need), in vote order:
         lean enough for the dashboard to read 100k of them quickly."""
         cursor = self._conn().cursor()
         cursor.row_factory = None
-        return cursor.execute(
-            "SELECT j.item_id, j.user, j.choice, j.left_side, j.seconds, j.simulated != 0, "
-            "i.len_a, i.len_b, i.source_a, i.source_b, i.gold FROM judgments j "
-            "JOIN items i ON i.id = j.item_id ORDER BY j.id").fetchall()
+        return cursor.execute("SELECT item_id, user, choice, left_side, seconds, simulated != 0 "
+                              "FROM judgments ORDER BY id").fetchall()
+
+    def item_facts(self) -> list[tuple]:
+        """Each item's `FACT_COLUMNS`, read from the covering index (never the texts)."""
+        cursor = self._conn().cursor()
+        cursor.row_factory = None
+        return cursor.execute("SELECT id, len_a, len_b, source_a, source_b, gold "
+                              f"FROM items {_FACTS}").fetchall()
 
     def judgment_rows(self) -> list[dict[str, Any]]:
         """Every judgment (skips included) with the item facts metrics need, in vote order."""
@@ -402,8 +430,8 @@ class Store:
         rows = cursor.execute(
             "SELECT j.item_id, j.user, j.choice, j.shown, j.left_side, j.seconds, "
             "j.guideline_version, j.rationale, j.simulated, j.created_at, i.len_a, i.len_b, "
-            "i.source_a, i.source_b, i.gold FROM judgments j JOIN items i ON i.id = j.item_id "
-            "ORDER BY j.id").fetchall()
+            f"i.source_a, i.source_b, i.gold FROM judgments j JOIN items i {_FACTS} "
+            "ON i.id = j.item_id ORDER BY j.id").fetchall()
         return [{"item_id": item_id, "user": user, "choice": choice, "shown": shown, "left": left,
                  "seconds": seconds, "guideline_version": version, "rationale": rationale,
                  "simulated": simulated == 1, "created_at": created, "len_a": len_a,

@@ -21,6 +21,9 @@ PASSWORD = "correct horse"
 SCALE = ("left_much", "left", "tie", "right", "right_much")
 # What the endpoints return: the hidden lease and the buttons are not part of the API.
 PROMPT, LEFT, RIGHT, COUNTER, MESSAGE, RATIONALE = range(6)
+# A generous HTTP timeout (httpx's default is 5 s): the machine is shared and 20 clients log
+# in at once; the test asserts outcomes, never speed.
+HTTP = {"timeout": 120}
 
 
 def _start(store: Store, **kwargs) -> tuple[object, str, LabelingApp]:
@@ -43,16 +46,27 @@ def server(tmp_path_factory, make_items):
 
 
 def _client(url: str, user: str) -> Client:
-    return Client(url, auth=(user, PASSWORD), verbose=False)
+    return Client(url, auth=(user, PASSWORD), verbose=False, httpx_kwargs=HTTP)
 
 
 def test_wrong_password_and_anonymous_requests_are_refused(server):
     url, _, _ = server
     with pytest.raises(ValueError, match="Could not login"):
-        Client(url, auth=("ann", "wrong password"), verbose=False)
+        Client(url, auth=("ann", "wrong password"), verbose=False, httpx_kwargs=HTTP)
     with pytest.raises(ValueError, match="Could not login"):
-        Client(url, auth=("mallory", PASSWORD), verbose=False)
+        Client(url, auth=("mallory", PASSWORD), verbose=False, httpx_kwargs=HTTP)
     assert httpx.get(f"{url}config").status_code == 401
+
+
+def test_vote_buttons_are_disabled_until_an_item_is_loaded(server):
+    url, _, _ = server
+    with httpx.Client(timeout=120) as http:
+        http.post(f"{url}login", data={"username": "ann", "password": PASSWORD}
+                  ).raise_for_status()
+        components = http.get(f"{url}config").json()["components"]
+    buttons = {c["props"]["elem_id"]: c["props"]["interactive"] for c in components
+               if str(c["props"].get("elem_id", "")).startswith("vote-")}
+    assert len(buttons) == 7 and not any(buttons.values())  # the load event enables them
 
 
 def test_annotator_cannot_reach_admin_panels_or_exports(server):
@@ -170,7 +184,7 @@ def test_open_mode_needs_no_login(tmp_path, make_items):
     store.add_user(LOCAL_USER, role="admin")
     blocks, url, _ = _start(store, open_mode=True)
     try:
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, httpx_kwargs=HTTP)
         out = client.predict(api_name="/load")
         assert out[PROMPT] == "Question 0?"
         assert client.predict("", api_name="/vote_tie")[MESSAGE] == "Saved."

@@ -1,4 +1,5 @@
-"""Headless Chromium (Debian's, driven by Playwright) logs in and labels three items."""
+"""Headless Chromium (Debian's, driven by Playwright) logs in and labels four items: by key,
+by mouse, by key after typing a rationale, and a double key press that must send one vote."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # (shown, canonical side on the left) -> canonical choice, written out independently.
 CANONICAL = {("left_much", "a"): "a_much", ("left_much", "b"): "b_much", ("right", "a"): "b",
              ("right", "b"): "a", ("tie", "a"): "tie", ("tie", "b"): "tie"}
+BUSY = re.compile(r"\bprefkit-busy\b")
 
 
 @pytest.fixture
 def server(tmp_path, make_items):
     store = Store(tmp_path / "labels.sqlite", create=True)
-    items = make_items(3)
+    items = make_items(4)
     store.add_items(items, overlap=1)
     store.add_user("ann", password="browser-pw")
     blocks, url = launch(LabelingApp(store, load_guidelines(), min_seconds=0), block=False,
@@ -41,6 +43,8 @@ def test_labeler_votes_with_keys_and_mouse_and_the_database_maps_sides(server):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        calls = []  # the page's calls to event handlers (page load, votes)
+        page.on("request", lambda r: calls.append(r.url) if "/run/" in r.url else None)
         page.goto(url)
         page.get_by_label("username").fill("ann")
         page.get_by_label("password").fill("browser-pw")
@@ -54,6 +58,7 @@ def test_labeler_votes_with_keys_and_mouse_and_the_database_maps_sides(server):
 
         def answered(count: int) -> None:
             expect(page.locator("#progress")).to_contain_text(f"{count} judged by you")
+            expect(page.locator("body")).not_to_have_class(BUSY)  # the next item is live
 
         item, left = on_screen()
         ARTIFACTS.mkdir(exist_ok=True)
@@ -77,12 +82,21 @@ def test_labeler_votes_with_keys_and_mouse_and_the_database_maps_sides(server):
         page.keyboard.press("3")  # Tie
         seen.append((item, left, "tie"))
         answered(3)
+
+        item, left = on_screen()
+        before = len(calls)
+        page.keyboard.press("4")  # B better ...
+        page.keyboard.press("5")  # ... and at once B much better: ignored, the page is busy
+        seen.append((item, left, "right"))
+        answered(4)
+        assert len(calls) == before + 1  # one vote sent, not two
+        expect(page.locator("#message")).to_have_text("Saved.")
         expect(page.locator("#prompt")).to_contain_text("Nothing to judge")
         expect(page.locator("#vote-left")).to_be_disabled()  # no item, no voting
         browser.close()
 
     rows = store.judgment_rows()
-    assert len(rows) == 3
+    assert len(rows) == 4
     for row, (item_id, left_text, shown) in zip(rows, seen, strict=True):
         item = items[item_id]
         left = "a" if left_text == item.response_a.strip() else "b"

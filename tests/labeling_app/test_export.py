@@ -102,3 +102,30 @@ def test_length_statistics_of_the_export(make_store):
     lengths = result.extra["lengths"]
     assert lengths["n"] == 6 and lengths["chosen_longer_share"] == 1.0
     assert lengths["chosen_mean_chars"] > lengths["rejected_mean_chars"]
+
+
+def test_export_file_loads_in_train_as_preference_pairs(make_store, tmp_path):
+    """The round trip to training: `train rm` / `train dpo` read the exported file as is,
+    with the vote strength becoming the pair's margin."""
+    from curate.io import Rejects, write_records
+    from train.data import load_pairs
+
+    store = make_store(items=3, overlap=2, users=2)
+    _judge(store, {"user-00": ["a_much", "b", "a"], "user-01": ["a_much", "b_much", "a"]})
+    result = preference_pairs(store.items(), store.judgment_rows(), ExportOptions())
+    path = tmp_path / "prefs.jsonl"
+    write_records(path, result.kept)
+    data = load_pairs(str(path), Rejects(), margin_scale=0.5)
+    assert data.kind == "preference" and len(data.rejects) == 0
+    items = {item.id: item for item, _, _ in store.items()}
+    chosen_side = {"item-000": "a", "item-001": "b", "item-002": "a"}
+    assert [example.id for example in data.examples] == list(chosen_side)
+    for example in data.examples:
+        item, side = items[example.id], chosen_side[example.id]
+        other = "b" if side == "a" else "a"
+        assert example.row["prompt"] == [{"role": "user", "content": item.prompt}]
+        assert example.row["chosen"] == [{"role": "assistant",
+                                          "content": getattr(item, f"response_{side}")}]
+        assert example.row["rejected"] == [{"role": "assistant",
+                                            "content": getattr(item, f"response_{other}")}]
+    assert [example.row["margin"] for example in data.examples] == [1.0, 0.75, 0.5]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import krippendorff
 import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
@@ -86,6 +87,8 @@ def test_fast_and_length_flags():
     labeler = metrics.per_labeler(judgments_frame(rows))[0]
     assert set(labeler["flags"]) == {"picks_longer", "fast"}
     assert labeler["median_seconds"] == 1.0
+    newcomer = metrics.per_labeler(judgments_frame(rows[:3]))[0]  # too few votes to judge
+    assert newcomer["median_seconds"] == 1.0 and newcomer["flags"] == []
 
 
 def test_position_bias_is_unknown_without_positions():
@@ -160,6 +163,58 @@ def test_krippendorff_alpha_matches_its_definition_on_random_fixtures(seed, leve
     expected = _alpha_by_definition(units, values, level, n_values)
     assert metrics.krippendorff_alpha(units, values, n_values=n_values, level=level) == \
         pytest.approx(expected, abs=1e-9)
+
+
+def _dense(units, values, n_units, n_raters, rng):
+    """The long-format ratings as the raters x units matrix (NaN = no rating) that the
+    `krippendorff` package takes; each rating of a unit goes to a different rater."""
+    matrix = np.full((n_raters, n_units), np.nan)
+    for unit, value in zip(units, values, strict=True):
+        free = np.flatnonzero(np.isnan(matrix[:, unit]))
+        matrix[rng.choice(free), unit] = value
+    return matrix
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("level", "n_values"), [("nominal", 3), ("ordinal", 5)])
+def test_krippendorff_alpha_matches_the_krippendorff_package(seed, level, n_values):
+    rng = np.random.default_rng(100 + seed)
+    truth = rng.integers(0, n_values, 60)
+    units, values = [], []
+    for unit in range(60):
+        for _ in range(rng.integers(1, 6)):  # 1 to 5 ratings; singletons are not pairable
+            units.append(unit)
+            values.append(int(truth[unit] if rng.random() < 0.6 else rng.integers(0, n_values)))
+    units, values = np.array(units), np.array(values)
+    reference = krippendorff.alpha(reliability_data=_dense(units, values, 60, 5, rng),
+                                   level_of_measurement=level, value_domain=range(n_values))
+    ours = metrics.krippendorff_alpha(units, values, n_values=n_values, level=level)
+    assert ours == pytest.approx(reference, abs=1e-12)
+
+
+def test_agreement_on_judgments_matches_the_krippendorff_package():
+    """The app's own path: choices -> 3 nominal classes and the 5-point ordinal scale."""
+    rng = np.random.default_rng(11)
+    choices = ["a_much", "a", "tie", "b", "b_much"]
+    rows = []
+    for item in range(80):
+        truth = int(rng.integers(0, 5))
+        for user in rng.choice(6, int(rng.integers(2, 5)), replace=False):
+            scale = truth if rng.random() < 0.5 else int(rng.integers(0, 5))
+            rows.append({"item_id": f"i{item}", "user": f"u{user}", "choice": choices[scale],
+                         "len_a": 10, "len_b": 10})
+    agreement = metrics.agreement(judgments_frame(rows))
+    # Written out here, independently of the module: A side / tie / B side, and 0..4.
+    nominal = {"a_much": 0, "a": 0, "tie": 1, "b": 2, "b_much": 2}
+    ordinal = {"a_much": 0, "a": 1, "tie": 2, "b": 3, "b_much": 4}
+    for key, mapping, level in (("krippendorff_alpha_nominal", nominal, "nominal"),
+                                ("krippendorff_alpha_ordinal", ordinal, "ordinal")):
+        matrix = np.full((6, 80), np.nan)
+        for row in rows:
+            matrix[int(row["user"][1:]), int(row["item_id"][1:])] = mapping[row["choice"]]
+        reference = krippendorff.alpha(reliability_data=matrix, level_of_measurement=level,
+                                       value_domain=sorted(set(mapping.values())))
+        assert agreement[key] == pytest.approx(reference, abs=1e-12), key
 
 
 def test_alpha_is_undefined_without_pairs_or_variation():

@@ -7,7 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from labeling_app.store import SCHEMA_VERSION, ItemConflict, Store, StoreError, VoteRejected
+from labeling_app.store import (
+    _MIGRATIONS,
+    SCHEMA_VERSION,
+    ItemConflict,
+    Store,
+    StoreError,
+    VoteRejected,
+)
 
 
 def _vote(store, user, shown="left", **kwargs):
@@ -40,6 +47,35 @@ def test_newer_schema_and_foreign_files_are_refused(tmp_path):
         Store(text)
     with pytest.raises(FileNotFoundError, match="label import"):
         Store(tmp_path / "missing.sqlite")
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path, make_items):
+    """Version 2 added the item counters: an old database gets them, counted from its rows."""
+    path = tmp_path / "v1.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    with Store(path) as store:
+        store.add_items(make_items(3), overlap=1)
+    with sqlite3.connect(path) as conn:  # back to version 1, one item judged meanwhile
+        conn.executescript("DROP TABLE counters; PRAGMA user_version = 1; "
+                           "UPDATE items SET done = 1 WHERE id = 'item-001';")
+    with Store(path) as store:
+        assert store._conn().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.item_counts() == (1, 3)
+
+
+def test_item_counts_follow_votes_and_imports(make_store, make_items):
+    store = make_store(items=3, overlap=2, users=2)
+    assert store.item_counts() == (0, 3)
+    for user in ("user-00", "user-01"):
+        _vote(store, user)
+    assert store.item_counts() == (1, 3)  # the first item has its two votes
+    store.add_items(make_items(5), overlap=2)  # two new items
+    assert store.item_counts() == (1, 5)
+    store.add_items(make_items(5)[1:2], overlap=1)  # item-001 now needs only its one vote...
+    assert store.item_counts() == (1, 5)  # ... which it does not have yet
+    _vote(store, "user-00")  # user-00 gets item-001
+    assert store.item_counts() == (2, 5)
 
 
 def test_one_judgment_per_item_and_user_is_enforced_by_the_schema(make_store):
