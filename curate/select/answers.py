@@ -1,10 +1,12 @@
 r"""Final answers: extract them from worked solutions or model outputs, and compare them.
 
 Extraction looks, in order, for GSM8K's `#### N`, the last `\boxed{...}` (or `\fbox{...}`),
-and the last number in the text.
+and the last number in the text (`1,234`, `-0.5`, `3/4`; a minus sign counts only when no
+digit or letter stands before it, so `10-2` ends in `2`).
 
-Comparison first normalises both sides (LaTeX spacing, `\left`/`\right`, `\dfrac`, units
-in `\text{}`, degrees, thousands separators, a leading `x =`) and compares the strings,
+Comparison first normalises both sides (a `\boxed{}` wrapper, LaTeX spacing,
+`\left`/`\right`, `\dfrac`, `\frac12`, units in `\text{}`, degrees, thousands separators,
+a leading `x =`) and compares the strings,
 then exact rational values (`\frac{1}{2}` == `1/2` == `0.5`). Only when that cannot decide
 does it ask Math-Verify (SymPy) for symbolic equivalence: the fast path answers a GSM8K
 integer comparison in microseconds, Math-Verify takes 5-100 ms per pair.
@@ -18,7 +20,7 @@ from fractions import Fraction
 
 _GSM8K = re.compile(r"####\s*([^\n]*)")
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
-_NUMBER = re.compile(r"-?\d+(?:,\d{3})+(?:\.\d+)?|-?\d*\.\d+|-?\d+")
+_NUMBER = re.compile(r"(?:(?<![\w)\]}])-)?(?:\d+(?:,\d{3})+(?:\.\d+)?|\d+/\d+|\d*\.\d+|\d+)")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _DECIMAL = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)$")
 _FRACTION = re.compile(r"^(-?)\\frac\{(-?\d+)\}\{(-?\d+)\}$|^(-?\d+)/(-?\d+)$")
@@ -61,6 +63,8 @@ def last_boxed(text: str) -> str | None:
 def normalize_answer(answer: str) -> str:
     """A canonical string form of an answer, for exact comparison."""
     text = answer.strip()
+    if (boxed := last_boxed(text)) is not None:
+        text = boxed
     for opening, closing in (("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
         if text.startswith(opening) and text.endswith(closing) and len(text) > 1:
             text = text[len(opening):len(text) - len(closing)]
@@ -68,10 +72,9 @@ def normalize_answer(answer: str) -> str:
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     for token in _DROPPED:
         text = text.replace(token, "")
+    text = re.sub(r"\s+", "", _ASSIGNMENT.sub("", text.strip())).rstrip(".")
     text = _SHORT_FRACTION.sub(r"\\frac{\1}{\2}", text)
     text = _SHORT_SQRT.sub(r"\\sqrt{\1}", text)
-    text = _ASSIGNMENT.sub("", text.strip())
-    text = re.sub(r"\s+", "", text).rstrip(".")
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
     return text

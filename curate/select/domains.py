@@ -74,7 +74,11 @@ def _sentence_embeddings(texts: list[str], model: str, batch_size: int) -> np.nd
                          "pip install sentence-transformers") from None
     from curate.select.lm import device
 
-    encoder = SentenceTransformer(model, device=device())
+    try:
+        encoder = SentenceTransformer(model, device=device())
+    except OSError as exc:
+        raise ValueError(f"embedding model {model!r} could not be loaded (a local path, or a "
+                         f"hub id when online): {exc}") from None
     return encoder.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                           show_progress_bar=len(texts) > 1000, convert_to_numpy=True)
 

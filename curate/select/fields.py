@@ -97,6 +97,9 @@ def _read_one(record: dict[str, Any], loc: Loc, options: SelectOptions, needs_an
     if not isinstance(record.get("meta") or {}, dict):
         raise BadRecord(loc, "meta", "expected an object (the selection is recorded in "
                         "meta.select)", reason="bad_field", record=record)
+    if options.quality and not isinstance(record.get("scores") or {}, dict):
+        raise BadRecord(loc, "scores", "expected an object (the quality filter keeps its scores "
+                        "there); rename this column", reason="bad_field", record=record)
     answer_view = options.answer_field or "response"
     row = Row(prompt=_text(record, loc, options.prompt_field or "prompt", required=True),
               answer=_text(record, loc, answer_view, required=needs_answer))

@@ -23,10 +23,14 @@ def load_causal_lm(name: str, *, padding_side: str) -> tuple[Any, Any]:
 
     where = device()
     dtype = torch.bfloat16 if where == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    tokenizer = AutoTokenizer.from_pretrained(name, padding_side=padding_side)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, padding_side=padding_side)
+        model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype).to(where).eval()
+    except OSError as exc:
+        raise ValueError(f"model {name!r} could not be loaded (a local path, or a hub id when "
+                         f"online): {exc}") from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype).to(where).eval()
     return model, tokenizer
 
 

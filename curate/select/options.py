@@ -103,7 +103,8 @@ class SelectOptions(BaseModel):
         if self.domain_field and (self.embed_model or self.clusters):
             raise ValueError("domain_field: give either a domain column or clustering options, "
                              "not both")
-        if not self.diversity and (self.domain_field or self.embed_model or self.clusters):
+        if not self.diversity and (self.domain_field or self.embed_model or self.clusters
+                                   or self.domain_weights != "uniform"):
             raise ValueError("diversity: domain options given while the diversity stage is off")
         return self
 

@@ -65,13 +65,18 @@ def _headline(report: dict[str, Any]) -> str:
     options = report["options"]
     stages = [f"quality ({options['quality_preset']} preset)" if options["quality"] else None,
               f"difficulty ({', '.join(options['difficulty'])})" if options["difficulty"] else None,
-              "diversity (" + (f"domain field {options['domain_field']}" if options["domain_field"]
-                               else "k-means clusters") + f", {options['domain_weights']} weights)"
-              if options["diversity"] else None]
+              _diversity(options) if options["diversity"] else None]
     return (f"k={report['k']} from a pool of {report['pool']['size']} records in "
             f"{report['pool']['domains']} domain(s), seed {report['seed']}. Stages: "
             f"{' -> '.join(s for s in stages if s) or 'none (random within one domain)'}. "
             "The random k is a seeded uniform sample of the same pool.")
+
+
+def _diversity(options: dict[str, Any]) -> str:
+    domains = f"domain field {options['domain_field']}" if options["domain_field"] \
+        else "k-means clusters"
+    return (f"diversity ({domains}, {options['domain_weights']} weights, "
+            f"{options['domain_draw']} draw)")
 
 
 def to_markdown(report: dict[str, Any]) -> str:

@@ -22,6 +22,9 @@ from curate.select.answers import answers_match, extract_answer, last_boxed, nor
     ("hence \\boxed 5$ done", "5"),
     ("It costs 3 dollars, so 0.5 is left.", "0.5"),
     ("We get -12 apples", "-12"),
+    ("so x = -3.", "-3"),
+    ("She has 10-2 = 8 left, then gives 5-3", "3"),  # a binary minus is not a sign
+    ("The ratio is 3/4.", "3/4"),
     ("Total: 1,234,567 people", "1,234,567"),
     ("no digits at all", None),
 ])
@@ -51,6 +54,9 @@ def test_last_boxed_keeps_nested_braces():
     ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3,\\frac{\\pi}{2})"),
     ("\\frac{\\sqrt{3}}{2}", "\\frac{1}{2}\\sqrt{3}"),  # needs the symbolic fallback
     ("2x+x^2", "x^2+2x"),
+    ("\\frac 1 2", "0.5"),
+    ("3\\sqrt 2", "3\\sqrt{2}"),
+    ("3/4", "\\boxed{0.75}"),
 ])
 def test_equivalent_answers_match(predicted, reference):
     assert answers_match(predicted, reference)
@@ -72,6 +78,8 @@ def test_normalize_answer_strips_latex_noise():
     assert normalize_answer("$\\left( 1, 2 \\right)$.") == "(1,2)"
     assert normalize_answer("\\tfrac{3}{4}") == "\\frac{3}{4}"
     assert normalize_answer("\\sqrt2") == "\\sqrt{2}"
+    assert normalize_answer("$\\boxed{\\dfrac{1}{2}}$") == "\\frac{1}{2}"
+    assert normalize_answer("\\frac 1 2") == "\\frac{1}{2}"
 
 
 def test_every_gsm8k_solution_yields_its_final_answer(shared_data: Path):

@@ -12,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
+from curate.select import SelectOptions, select_records
+from curate.select.report import entropy_share
 
 K = 140
 ARGS = ["-k", str(K), "--prompt-field", "problem", "--answer-field", "solution",
@@ -47,6 +49,19 @@ def test_domain_entropy_is_at_least_98_percent_of_its_maximum(selected: Path):
     stats = json.loads(selected.with_name("s.stats.json").read_text())
     assert stats["report"]["selection"]["domain_entropy_share"] == pytest.approx(
         entropy / math.log(7), abs=1e-5)
+
+
+def test_entropy_and_level_targets_hold_for_every_seed(math500: Path):
+    """Not just seed 0: ten seeds, each against a random sample drawn with the same seed."""
+    rows = _lines(math500)
+    options = SelectOptions(k=K, prompt_field="problem", answer_field="solution",
+                            domain_field="subject", difficulty=["column:level"], report=False)
+    for seed in range(10):
+        chosen = select_records(rows, options.model_copy(update={"seed": seed})).kept
+        counts = Counter(record["subject"] for record in chosen)
+        assert entropy_share(counts, 7) >= 0.98, (seed, counts)
+        random_mean = sum(r["level"] for r in random.Random(seed).sample(rows, K)) / K
+        assert sum(r["level"] for r in chosen) / K > random_mean + 0.5, seed
 
 
 def test_mean_level_beats_a_seeded_random_sample(selected: Path, math500: Path):

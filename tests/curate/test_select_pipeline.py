@@ -84,6 +84,27 @@ def test_without_difficulty_the_domain_draw_is_all_that_matters(math500):
     assert len(levels) == 5  # not the hardest only
 
 
+def test_domain_weights_proportional_and_from_a_file(math500, tmp_path):
+    options = SelectOptions(k=100, prompt_field="problem", answer_field="solution",
+                            domain_field="subject", quality=False, domain_weights="proportional",
+                            report=False)
+    sizes = Counter(r["subject"] for r in math500)
+    chosen = Counter(r["subject"] for r in select_records(math500, options).kept)
+    assert all(abs(chosen[name] - 100 * size / 500) < 1 for name, size in sizes.items())
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in math500))
+    weights = tmp_path / "weights.yaml"
+    weights.write_text("Geometry: 0\nAlgebra: 2\n'*': 1\n")
+    out = tmp_path / "out.jsonl"
+    result = _invoke(str(source), "-o", str(out), "-k", "70", "--prompt-field", "problem",
+                     "--answer-field", "solution", "--domain-field", "subject", "--no-quality",
+                     "--no-report", "--domain-weights", str(weights))
+    assert result.exit_code == 0, result.output
+    chosen = Counter(json.loads(line)["subject"] for line in out.read_text().splitlines())
+    assert chosen == {"Algebra": 20, **{name: 10 for name in sizes
+                                         if name not in ("Algebra", "Geometry")}}
+
+
 def test_quality_stage_reuses_the_filter_and_can_be_switched_off(math500):
     options = SelectOptions(k=500, prompt_field="problem", answer_field="solution",
                             domain_field="subject", report=False)
@@ -197,6 +218,18 @@ def test_missing_field_names_file_line_and_field(math500, tmp_path):
     assert stats["in"] == 20 == stats["out"] + stats["removed"] + stats["rejected"]
 
 
+def test_a_scores_column_that_is_not_an_object_is_bad_input(math500, tmp_path):
+    rows = [dict(r) for r in math500[:10]]
+    rows[3]["scores"] = "high"
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = [str(source), "-o", str(tmp_path / "out.jsonl"), "-k", "3",
+            "--prompt-field", "problem", "--answer-field", "solution"]
+    failed = _invoke(*args)
+    assert failed.exit_code == 1 and f"{source}:4: field 'scores'" in failed.output
+    assert _invoke(*args, "--no-quality").exit_code == 0  # only the filter writes there
+
+
 def test_text_levels_and_bad_values(tmp_path):
     rows = [{"problem": f"What is {i} + {i}?", "solution": f"It is $\\boxed{{{2 * i}}}$.",
              "level": f"Level {i % 5 + 1}"} for i in range(10)]
@@ -240,6 +273,9 @@ def test_config_file_is_validated_and_flags_override_it(math500, tmp_path):
     (["--domain-field", "subject", "--clusters", "4"], "not both"),
     (["--domain-draw", "sometimes"], "domain_draw"),
     (["--domain-weights", "weights.yaml"], "expected uniform, proportional or a YAML/JSON file"),
+    (["--no-diversity", "--domain-weights", "proportional"], "while the diversity stage is off"),
+    (["-d", "model-loss", "--model", "/no/such/model"], "model '/no/such/model' could not be"),
+    (["--embed-model", "/no/such/model"], "embedding model '/no/such/model' could not be"),
 ])
 def test_bad_options_exit_1_with_a_clear_message(math500, tmp_path, args, message):
     source = tmp_path / "in.jsonl"

@@ -44,6 +44,24 @@ def test_later_picks_rerank_the_remaining_items():
     assert chisquare(counts, expected * len(SEEDS)).pvalue > 1e-3
 
 
+@pytest.mark.parametrize("draw", ["stratified", "iid"])
+def test_rank_law_holds_inside_a_domain_drawn_among_others(draw):
+    """Two other domains interleave their picks; domain "d" still follows 2^-rank."""
+    difficulty = np.array([3.0, 9.0, 1.0, 7.0, 5.0, 11.0] + [2.0] * 4 + [4.0] * 5)
+    domains = ["d"] * SIZE + ["e"] * 4 + ["f"] * 5
+    hardest_first = list(np.argsort(-difficulty[:SIZE]))
+    first, second = np.zeros(SIZE, dtype=int), np.zeros(SIZE - 1, dtype=int)
+    for seed in range(1500):
+        picks = s1_sample(domains, difficulty, len(domains), np.random.default_rng(seed),
+                          draw=draw)
+        in_d = [p for p in picks if domains[p] == "d"]
+        first[hardest_first.index(in_d[0])] += 1
+        second[[p for p in hardest_first if p != in_d[0]].index(in_d[1])] += 1
+    assert chisquare(first, TWO_TO_MINUS_RANK * 1500).pvalue > 1e-3
+    expected = np.array([2.0 ** -r for r in range(1, SIZE)]) / (1 - 2.0 ** -(SIZE - 1))
+    assert chisquare(second, expected * 1500).pvalue > 1e-3
+
+
 def test_truncated_geometric_stays_in_range():
     rng = np.random.default_rng(0)
     assert {truncated_geometric(rng, 1) for _ in range(50)} == {1}
