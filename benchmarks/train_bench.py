@@ -18,6 +18,18 @@ Qwen2 built once from that text and used by both sides.
 
 Both sides run with one torch thread (what `train` picks for the tiny model on CPU).
 
+MFU (model FLOPs utilisation), for GPU runs, from any run's summary.json:
+
+    MFU = tokens_per_s x 6 x parameters / peak FLOP/s
+
+6 x parameters is the forward (2N) plus backward (4N) matrix-multiply FLOPs per trained
+token (attention scores are left out, as usual for short sequences); `tokens_per_s` and
+`parameters` are both in summary.json; the peak is the GPU's dense bf16 figure per GPU
+times the number of GPUs (A100: 312 TFLOP/s, H100 SXM: 989 TFLOP/s). For DPO, the frozen
+reference model adds a forward pass, 2 x parameters per token, unless `--precompute-ref`.
+This script prints the achieved model FLOP/s (6 x parameters x tokens/s) of each side; a
+CPU has no meaningful peak to divide by, so it prints no MFU.
+
     python benchmarks/train_bench.py                  # ~12 min on 2 cores
     python benchmarks/train_bench.py --repeats 5 --sft-steps 60
 """
@@ -42,13 +54,14 @@ DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
 import torch
+from transformers import AutoModelForCausalLM
 from typer.testing import CliRunner
 
 from curate.cli import app as curate_app
 from curate.io import Rejects
 from train.data import load_pairs, load_sft
 from train.dpo import train_dpo
-from train.models import build_tiny
+from train.models import build_tiny, count_parameters
 from train.options import DPOOptions, SFTOptions, TinyOptions
 from train.runner import configure_libraries
 from train.sft import train_sft
@@ -119,7 +132,12 @@ def ours(summary: dict, started: float) -> dict:
             "wall_s": time.perf_counter() - started}
 
 
-def compare(name: str, peer: list[dict], mine: list[dict]) -> float:
+def model_flops_per_s(tokens_per_s: float, parameters: int) -> float:
+    """Achieved model FLOP/s: 6 x parameters per trained token (forward 2N + backward 4N)."""
+    return 6 * parameters * tokens_per_s
+
+
+def compare(name: str, peer: list[dict], mine: list[dict], parameters: int) -> float:
     """Each repeat ran both sides back to back, so their ratio is paired: the median of the
     paired ratios is what counts (the machine's load drifts between repeats). Also per
     CPU-second of the training loop (one thread: CPU time ~ wall time when the CPU is free)."""
@@ -137,6 +155,10 @@ def compare(name: str, peer: list[dict], mine: list[dict]) -> float:
               f"{', '.join(f'{r:.3f}' for r in paired)}; target >= 0.95: "
               f"{'met' if median_ratio >= 0.95 else 'NOT met'})")
         ratio = ratio or median_ratio
+    flops = [model_flops_per_s(statistics.median(run["tokens_per_s"] for run in runs),
+                               parameters) for runs in (peer, mine)]
+    print(f"  model FLOP/s (6 x {parameters:,} params x tokens/s): bare TRL "
+          f"{flops[0] / 1e9:.2f} GFLOP/s, train {flops[1] / 1e9:.2f} GFLOP/s")
     wall = [statistics.median(run["wall_s"] for run in runs) for runs in (peer, mine)]
     print(f"  wall per run, data checks to saved model: bare TRL {wall[0]:.1f}s, "
           f"train {wall[1]:.1f}s")
@@ -160,6 +182,7 @@ def main() -> None:
     sft = load_sft(sft_data, Rejects())
     pairs = load_pairs(pair_data, Rejects())
     model = build_tiny(sft.texts() + pairs.texts(), work / "tiny", TinyOptions(), seed=0)
+    parameters = count_parameters(AutoModelForCausalLM.from_pretrained(model))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread, tiny model at {model}; "
           f"SFT: {len(sft.examples)} Alpaca conversations, {args.sft_steps} steps; DPO: "
           f"{len(pairs.examples)} OASST pairs, {args.dpo_steps} steps; batch {args.batch_size}, "
@@ -198,8 +221,9 @@ def main() -> None:
                 results[key].append(runners[key](repeat))
 
     sft_ratio = compare("SFT (Alpaca demo, assistant-only loss)", results["bare_sft"],
-                        results["sft"])
-    dpo_ratio = compare("DPO (OASST pairs, sigmoid)", results["bare_dpo"], results["dpo"])
+                        results["sft"], parameters)
+    dpo_ratio = compare("DPO (OASST pairs, sigmoid)", results["bare_dpo"], results["dpo"],
+                        parameters)
 
     packing = {False: [], True: []}
     for repeat in range(3):

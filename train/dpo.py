@@ -19,6 +19,7 @@ from typing import Any
 
 from train.data import Example, load_pairs
 from train.options import DPOOptions
+from train.rundir import removed_if_setup_fails
 from train.runner import Prepared, finish, make_config, prepare, trainer_args
 from train.template import end_of_turn_id
 
@@ -27,7 +28,8 @@ TINY_LR, LR = 5e-4, 1e-6
 
 def train_dpo(options: DPOOptions) -> dict[str, Any]:
     """Run `train dpo`; returns the summary also written to RUN_DIR/summary.json."""
-    prepared, trainer = build_dpo_trainer(options)
+    with removed_if_setup_fails(options.output):
+        prepared, trainer = build_dpo_trainer(options)
     return finish(prepared, trainer, method="dpo",
                   extra={"loss_type": options.loss, "beta": options.resolved_beta})
 

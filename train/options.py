@@ -222,6 +222,10 @@ class PPOOptions(TrainOptions):
     lam: float = Field(0.95, ge=0, le=1)
     whiten_rewards: bool = False
     missing_eos_penalty: float | None = Field(1.0, ge=0)
+    stop_token: Literal["eos"] = Field("eos", description="TRL's name: stop at the policy's "
+                                       "end-of-turn token (see `stop_token_id`).")
+    stop_token_id: int | None = Field(None, ge=0, description="Token that ends a response; "
+                                      "default: the chat template's end-of-turn token, else EOS.")
     local_rollout_forward_batch_size: int = Field(64, gt=0)
     max_grad_norm: float = Field(1.0, gt=0)
 

@@ -2,8 +2,9 @@
 
 One iteration:
 
-1. **Rollout**: sample a response for each prompt of the batch (temperature sampling), cut
-   after the first end-of-sequence (EOS) token.
+1. **Rollout**: sample a response for each prompt of the batch (plain temperature sampling),
+   cut after the first end-of-sequence (EOS) token: the stop token, by default the chat
+   template's end-of-turn token (see `ppo_run.response_stop_id`).
 2. **Score**: the reward model reads each prompt + response, rendered by its chat template
    and cut after the end-of-turn token, at that last token, never at padding (or a
    `reward_fn` scores the texts). A response that never emitted EOS loses
@@ -210,13 +211,27 @@ class PPOTrainer:
                        returns, stats)
 
     def generate(self, queries: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Sampled responses, `[B, response_length]`, padded after the end if shorter."""
+        """Sampled responses, `[B, response_length]`, padded after the end if shorter.
+
+        Sampling is plain temperature sampling, the distribution whose log-probs PPO
+        computes: the model's own generation settings (a hub model's repetition penalty,
+        top-k, min-p, ...) would bias the rollout away from it, so they are swapped out.
+        """
+        from transformers import GenerationConfig
+
         policy = self.accelerator.unwrap_model(self.model).policy
-        output = policy.generate(
-            input_ids=queries["input_ids"], attention_mask=queries["attention_mask"],
+        sampling = GenerationConfig(
             max_new_tokens=self.options.response_length, min_new_tokens=1, do_sample=True,
             temperature=self.options.temperature, top_k=0, top_p=1.0,
-            eos_token_id=self.stop_token_id, pad_token_id=self.tokenizer.pad_token_id)
+            eos_token_id=self.stop_token_id, pad_token_id=self.tokenizer.pad_token_id,
+            bos_token_id=policy.generation_config.bos_token_id)
+        own, policy.generation_config = policy.generation_config, sampling
+        try:
+            output = policy.generate(input_ids=queries["input_ids"],
+                                     attention_mask=queries["attention_mask"],
+                                     generation_config=sampling)
+        finally:
+            policy.generation_config = own
         responses = output[:, queries["input_ids"].shape[1]:]
         width = self.options.response_length
         if responses.shape[1] < width:

@@ -15,7 +15,7 @@ from train.models import check_model_exists, load_tokenizer, pick_device, proces
 from train.options import PPOOptions
 from train.ppo import PPOTrainer, load_reward_fn
 from train.report import data_accounting, plot_curves, summary_line
-from train.rundir import RunDir
+from train.rundir import RunDir, removed_if_setup_fails
 from train.runner import Prepared, check_report_to, configure_libraries, use_one_thread_for_tiny
 from train.template import end_of_turn_id, resolve_template
 from train.tiny import is_tiny_model
@@ -26,8 +26,9 @@ STATE_FILE = "ppo_state.json"
 
 def train_ppo(options: PPOOptions) -> dict[str, Any]:
     """Run `train ppo`; returns the summary also written to RUN_DIR/summary.json."""
-    prepared, reward_fn = prepare_ppo(options)
-    trainer = build_ppo_trainer(prepared, reward_fn)
+    with removed_if_setup_fails(options.output):
+        prepared, reward_fn = prepare_ppo(options)
+        trainer = build_ppo_trainer(prepared, reward_fn)
     return run_ppo(prepared, trainer)
 
 
@@ -56,6 +57,7 @@ def prepare_ppo(options: PPOOptions) -> tuple[Prepared, Any]:
         origin = resolve_template(tokenizer, options.chat_template, model_name=options.policy)
     else:
         origin = f"{options.policy}'s chat template"
+    response_stop_id(tokenizer, options)
     prepared = Prepared("ppo", options, run_dir, data, train, held, options.policy, tokenizer,
                         origin, device, is_tiny_model(options.policy), started=started)
     use_one_thread_for_tiny(prepared)
@@ -63,6 +65,23 @@ def prepare_ppo(options: PPOOptions) -> tuple[Prepared, Any]:
     _check_critic_vocabulary(prepared)
     run_dir.create(resume=options.resume, overwrite=options.overwrite)
     return prepared, reward_fn
+
+
+def response_stop_id(tokenizer: Any, options: PPOOptions) -> int:
+    """The token that ends a response: `stop_token_id` if given, else the end-of-turn token the
+    chat template trains (what `train sft` taught the policy to emit; a Llama 3 template
+    ends turns with `<|eot_id|>`, not the EOS token), else EOS."""
+    from trl.chat_template_utils import has_generation_markers
+
+    if options.stop_token_id is not None:
+        if options.stop_token_id >= len(tokenizer):
+            raise ValueError(f"stop_token_id {options.stop_token_id}: not in the policy's "
+                             f"vocabulary of {len(tokenizer)} tokens")
+        return options.stop_token_id
+    template = tokenizer.chat_template
+    if isinstance(template, str) and has_generation_markers(template):
+        return end_of_turn_id(tokenizer)
+    return tokenizer.eos_token_id
 
 
 def _fit_prompts(prepared: Prepared) -> None:
@@ -112,6 +131,7 @@ def build_ppo_trainer(prepared: Prepared, reward_fn: Any) -> PPOTrainer:
                               project_dir=str(prepared.run_dir.path),
                               mixed_precision={"bf16": "bf16", "fp16": "fp16"}.get(
                                   device.precision, "no"))
+    check_data_parallel(accelerator)
     torch.manual_seed(options.seed)
     policy = AutoModelForCausalLM.from_pretrained(options.policy, dtype=torch.float32)
     if options.gradient_checkpointing:
@@ -138,9 +158,22 @@ def build_ppo_trainer(prepared: Prepared, reward_fn: Any) -> PPOTrainer:
         options, policy=policy, ref_policy=ref_policy, critic=critic,
         tokenizer=prepared.tokenizer, prompts=[e.row["prompt"] for e in prepared.train],
         reward_model=reward_model, reward_tokenizer=reward_tokenizer, reward_end_id=reward_end_id,
-        reward_fn=reward_fn, stop_token_id=prepared.tokenizer.eos_token_id,
+        reward_fn=reward_fn, stop_token_id=response_stop_id(prepared.tokenizer, options),
         accelerator=accelerator, learning_rate=options.lr or (TINY_LR if prepared.tiny else LR),
         num_iterations=iterations)
+
+
+def check_data_parallel(accelerator: Any) -> None:
+    """Our PPO runs on one device or data-parallel (DDP: `accelerate launch --config_file
+    train/configs/multi_gpu.yaml`, or torchrun). Rollouts sample from the whole policy on
+    every process, which sharded weights (FSDP, ZeRO-3) do not allow, and DeepSpeed would
+    take over the optimizer steps that PPO's minibatch loop makes itself."""
+    from accelerate.utils import DistributedType
+
+    if accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED):
+        raise ValueError(f"train ppo runs data-parallel only, not under "
+                         f"{accelerator.distributed_type.value}; launch it with "
+                         "train/configs/multi_gpu.yaml (sft, rm and dpo take every config)")
 
 
 def run_ppo(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
@@ -280,7 +313,8 @@ def _resolved_config(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
                      "iterations": trainer.num_iterations,
                      "rollout_batch_size": prepared.options.rollout_batch_size,
                      "value_model": _value_source(prepared.options),
-                     "stop_token": prepared.tokenizer.eos_token},
+                     "stop_token": prepared.tokenizer.convert_ids_to_tokens(
+                         trainer.stop_token_id)},
         "trainer": "train.ppo.PPOTrainer",
         "versions": {"torch": str(torch.__version__), "transformers": transformers.__version__},
     }

@@ -19,6 +19,7 @@ from typing import Any
 
 from train.data import Example, load_pairs
 from train.options import RMOptions
+from train.rundir import removed_if_setup_fails
 from train.runner import Prepared, finish, make_config, prepare, trainer_args
 from train.template import conversation_ids, end_of_turn_id
 
@@ -27,7 +28,8 @@ TINY_LR, LR = 1e-3, 1e-5
 
 def train_rm(options: RMOptions) -> dict[str, Any]:
     """Run `train rm`; returns the summary also written to RUN_DIR/summary.json."""
-    prepared, trainer = build_rm_trainer(options)
+    with removed_if_setup_fails(options.output):
+        prepared, trainer = build_rm_trainer(options)
     return finish(prepared, trainer, method="rm", extra={"margin_scale": options.margin_scale})
 
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,29 @@ class RunDir:
     def write_summary(self, summary: dict[str, Any]) -> None:
         if self.is_main:
             write_json(self.summary, summary)
+
+
+@contextmanager
+def removed_if_setup_fails(path: str | Path) -> Iterator[None]:
+    """A RUN_DIR that this run creates is removed again if setting the run up fails (a
+    template or length check after the tiny model was built, a bad trainer option), so
+    fixing the input and running again needs no --overwrite. Existing runs are untouched."""
+    path = Path(path)
+    made = not path.exists()
+    fresh = made or not any(path.iterdir())
+    try:
+        yield
+    except BaseException:
+        if fresh and path.is_dir() and os.environ.get("RANK", "0") == "0":  # the main process
+            if made:
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                for item in path.iterdir():
+                    if item.is_dir():
+                        shutil.rmtree(item)
+                    else:
+                        item.unlink()
+        raise
 
 
 def _plain(value: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from train.data import Example, load_sft
 from train.options import SFTOptions
+from train.rundir import removed_if_setup_fails
 from train.runner import Prepared, finish, make_config, prepare, trainer_args
 
 TINY_LR, LR = 1e-3, 2e-5
@@ -21,7 +22,8 @@ TINY_LR, LR = 1e-3, 2e-5
 
 def train_sft(options: SFTOptions) -> dict[str, Any]:
     """Run `train sft`; returns the summary also written to RUN_DIR/summary.json."""
-    prepared, trainer = build_sft_trainer(options)
+    with removed_if_setup_fails(options.output):
+        prepared, trainer = build_sft_trainer(options)
     return finish(prepared, trainer, method="sft", extra={"packing": options.packing})
 
 

@@ -59,3 +59,16 @@ def test_ppo_runs_in_two_processes(toy_dir, tiny_sft, tmp_path):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["steps"] == 3 and summary["episodes"] == 3 * 4 * 2  # both processes rolled out
     assert (run / "value_model" / "config.json").exists()
+
+
+@pytest.mark.parametrize("kind", ["FSDP", "DEEPSPEED"])
+def test_ppo_refuses_sharded_launches_clearly(kind):
+    from types import SimpleNamespace
+
+    from accelerate.utils import DistributedType
+
+    from train.ppo_run import check_data_parallel
+
+    with pytest.raises(ValueError, match=f"data-parallel only, not under {kind}.*multi_gpu.yaml"):
+        check_data_parallel(SimpleNamespace(distributed_type=DistributedType[kind]))
+    check_data_parallel(SimpleNamespace(distributed_type=DistributedType.MULTI_GPU))

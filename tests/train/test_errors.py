@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.train.conftest import sum_conversations, sum_pairs, write_jsonl
 from train.cli import app
+
+REWARDS = Path(__file__).parent / "rewards.py"
 
 
 def run(*args: str):
@@ -59,9 +62,22 @@ def test_max_length_shorter_than_the_prompt(tmp_path):
     assert_fails(run("sft", "--data", data, "-o", tmp_path / "sft", "--max-length", "5"),
                  "max_length 5 is shorter than the prompt of every training record",
                  "raise --max-length")
+    # the half-made run directory (it held the tiny model) is gone: rerunning needs no flag
+    assert not (tmp_path / "sft").exists()
+    fixed = run("sft", "--data", data, "-o", tmp_path / "sft", "--max-length", "64",
+                "--max-steps", "1", "--eval-split", "0")
+    assert fixed.exit_code == 0, fixed.output
     pairs = write_jsonl(tmp_path / "pairs.jsonl", sum_pairs(4))
     assert_fails(run("dpo", "--data", pairs, "-o", tmp_path / "dpo", "--max-length", "5"),
                  "max_length 5 is shorter than the prompt of every training pair")
+    assert_fails(run("rm", "--data", pairs, "-o", tmp_path / "rm", "--max-length", "5"),
+                 "max_length 5 is shorter than every training pair")
+    prompts = write_jsonl(tmp_path / "prompts.jsonl", [{"prompt": "What is 1 plus 2?"}] * 2)
+    assert_fails(run("ppo", "--prompts", prompts, "--policy", tmp_path / "sft", "--reward-fn",
+                     f"{REWARDS}:says_yes", "-o", tmp_path / "ppo", "--max-length", "12",
+                     "--response-length", "4", "--eval-split", "0"),
+                 "max_length 12 minus response_length 4 is shorter than every prompt")
+    assert not any((tmp_path / name).exists() for name in ("dpo", "rm", "ppo"))
 
 
 def test_long_prompts_are_removed_with_a_reason(tmp_path):
@@ -128,7 +144,7 @@ def test_a_template_without_a_trained_assistant_turn(template, message, tmp_path
     data = write_jsonl(tmp_path / "sft.jsonl", sum_conversations(3))
     assert_fails(run("sft", "--data", data, "-o", tmp_path / "run", "--chat-template",
                      tmp_path / "t.jinja"), message)
-    assert not (tmp_path / "run" / "model.safetensors").exists()
+    assert not (tmp_path / "run").exists()
 
 
 def test_options_from_yaml_are_validated_and_flags_override_them(tmp_path):
@@ -159,11 +175,16 @@ def test_ppo_needs_exactly_one_reward(tmp_path):
                  "exactly one of --reward-model or --reward-fn")
 
 
-def test_every_command_has_help_with_an_example():
+def test_every_command_has_help_with_an_example_and_the_common_flags():
+    common = ("--max-steps", "--epochs", "--lr", "--batch-size", "--grad-accum", "--max-length",
+              "--seed", "--eval-split", "--lr-scheduler", "--warmup-ratio", "--resume",
+              "--report-to", "--config")
     for command in ("sft", "rm", "dpo", "ppo"):
-        result = run(command, "--help")
+        result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
         assert result.exit_code == 0
         assert "Example" in result.output and f"train {command}" in result.output
+        for flag in common:
+            assert f" {flag} " in result.output, (command, flag)
 
 
 def test_a_tracker_that_is_not_installed(tmp_path, monkeypatch):
@@ -189,7 +210,7 @@ def test_a_trl_1_12_ppo_config_moves_across(tmp_path):
         "num_ppo_epochs: 2\nnum_mini_batches: 2\nkl_coef: 0.1\nkl_estimator: k3\n"
         "cliprange: 0.1\nvf_coef: 0.2\ncliprange_value: 0.3\ngamma: 0.99\nlam: 0.9\n"
         "whiten_rewards: true\nresponse_length: 40\ntemperature: 0.9\nmissing_eos_penalty: 2.0\n"
-        "total_episodes: 1000\n")
+        "total_episodes: 1000\nstop_token: eos\nlocal_rollout_forward_batch_size: 16\n")
     options = build_options(PPOOptions, config=tmp_path / "ppo.yaml", prompts="p.jsonl",
                             batch_size=8)
     assert (options.policy, options.reward_model, str(options.output)) == \
@@ -197,3 +218,4 @@ def test_a_trl_1_12_ppo_config_moves_across(tmp_path):
     assert (options.lr, options.batch_size, options.grad_accum, options.total_episodes) == \
         (3e-6, 8, 2, 1000)  # the flag (batch_size=8) overrides the file
     assert options.rollout_batch_size == 8 * 2 * 2
+    assert (options.kl_estimator, options.stop_token, options.whiten_rewards) == ("k3", "eos", True)

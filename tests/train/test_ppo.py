@@ -115,3 +115,67 @@ def test_resumed_ppo_continues_the_same_run(toy_dir, tiny_sft, tmp_path):
 
     assert summary["steps"] == 5 and summary["episodes"] == 5 * 4
     assert curve(tmp_path / "split") == curve(tmp_path / "whole")
+
+
+def test_rollouts_sample_plain_temperature_whatever_the_models_generation_settings(
+        toy_dir, tiny_sft, tmp_path):
+    prepared, reward_fn = prepare_ppo(PPOOptions(
+        prompts=toy_dir / "yes_no.jsonl", policy=str(tiny_sft), reward_fn=SAYS_YES,
+        output=tmp_path / "ppo", batch_size=16, response_length=6, eval_split=0))
+    trainer = build_ppo_trainer(prepared, reward_fn)
+    policy = trainer.accelerator.unwrap_model(trainer.model).policy
+    # a model whose own settings forbid the stop token: PPO's log-probs assume plain sampling
+    policy.generation_config.suppress_tokens = [trainer.stop_token_id]
+
+    rollout = trainer.rollout([[user(f"Do you like {animal}?")] for animal in ANIMALS] * 2)
+    assert rollout.stats["eos_fraction"] > 0.5
+    assert policy.generation_config.suppress_tokens == [trainer.stop_token_id]  # restored
+
+
+def test_the_stop_token_is_the_templates_end_of_turn_token(tiny_sft):
+    from transformers import AutoTokenizer
+
+    from train.ppo_run import response_stop_id
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_sft)
+    options = PPOOptions(prompts="p.jsonl", policy=str(tiny_sft), reward_fn=SAYS_YES,
+                         output="run")
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    tokenizer.eos_token = "<|endoftext|>"  # as in base models whose template ends turns otherwise
+    assert response_stop_id(tokenizer, options) == end_of_turn
+    assert response_stop_id(tokenizer, options.model_copy(update={"stop_token_id": 7})) == 7
+    with pytest.raises(ValueError, match="not in the policy's vocabulary"):
+        response_stop_id(tokenizer, options.model_copy(update={"stop_token_id": 10**6}))
+    tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    assert response_stop_id(tokenizer, options) == tokenizer.eos_token_id  # no markers: EOS
+
+
+def test_each_ppo_epoch_visits_every_rollout_once_in_minibatches(toy_dir, tiny_sft, tmp_path):
+    prepared, reward_fn = prepare_ppo(PPOOptions(
+        prompts=toy_dir / "yes_no.jsonl", policy=str(tiny_sft), reward_fn=SAYS_YES,
+        output=tmp_path / "ppo", batch_size=2, grad_accum=2, num_mini_batches=2,
+        num_ppo_epochs=3, response_length=4, eval_split=0))
+    trainer = build_ppo_trainer(prepared, reward_fn)
+    micro_batches, steps = [], []
+    losses, step = trainer._losses, trainer.optimizer.step
+
+    def recorded_losses(rollout, part):
+        micro_batches.append(part.tolist())
+        return losses(rollout, part)
+
+    def recorded_step(*args, **kwargs):
+        steps.append(len(micro_batches))
+        return step(*args, **kwargs)
+
+    trainer._losses, trainer.optimizer.step = recorded_losses, recorded_step
+
+    rollout = trainer.rollout([[user(f"Do you like {animal}?")] for animal in ANIMALS])
+    stats = trainer.update(rollout)
+
+    # rollout batch 8 = 2 minibatches of 4 = 2 micro-batches of 2 (gradient accumulation)
+    assert [len(part) for part in micro_batches] == [2] * 12
+    assert steps == [2, 4, 6, 8, 10, 12]  # one optimizer step per minibatch
+    for epoch in range(3):
+        visited = [index for part in micro_batches[4 * epoch:4 * epoch + 4] for index in part]
+        assert sorted(visited) == list(range(8))
+    assert math.isfinite(stats["value_loss"]) and 0 <= stats["clip_fraction"] <= 1

@@ -51,9 +51,11 @@ def test_label_strength_becomes_the_margin(tmp_path):
     data = write_jsonl(tmp_path / "labelled.jsonl", pairs)
 
     prepared, trainer = build_rm_trainer(RMOptions(data=data, output=tmp_path / "rm",
-                                                   eval_split=0, margin_scale=0.5))
+                                                   eval_split=0, margin_scale=0.5,
+                                                   center_rewards_coefficient=0.05))
     margins = sorted(row["margin"] for row in trainer.train_dataset)
     assert margins == [0.0, 0.0, 0.0, 0.5, 0.75, 1.0]
+    assert trainer.args.center_rewards_coefficient == 0.05
     assert prepared.data.extra["pairs_with_strength"] == 3
 
     _, plain = build_rm_trainer(RMOptions(data=tmp_path / "labelled.jsonl",

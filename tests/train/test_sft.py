@@ -141,3 +141,17 @@ def test_an_existing_run_needs_resume_or_overwrite(toy_dir, tmp_path):
     with pytest.raises(ValueError, match="--resume .* or --overwrite"):
         train_sft(SFTOptions(output=tmp_path / "run", **options))
     assert train_sft(SFTOptions(output=tmp_path / "run", overwrite=True, **options))["steps"] == 1
+
+
+def test_learning_rate_warms_up_then_follows_the_schedule(toy_dir, tmp_path):
+    run = tmp_path / "cosine"
+    train_sft(SFTOptions(data=toy_dir / "sums.jsonl", output=run, max_steps=6, batch_size=2,
+                         lr=1e-3, lr_scheduler="cosine", warmup_ratio=0.5, eval_split=0))
+    rates = [row["learning_rate"] for row in
+             map(json.loads, (run / "metrics.jsonl").read_text().splitlines())
+             if "learning_rate" in row]
+
+    # (each step logs the rate it trained with) 3 warm-up steps from 0, the peak, then a
+    # cosine decay towards 0
+    assert rates[:4] == pytest.approx([0.0, 1e-3 / 3, 2e-3 / 3, 1e-3])
+    assert rates[3] > rates[4] > rates[5] > 0
