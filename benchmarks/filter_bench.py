@@ -3,14 +3,22 @@
 Runs the `web-gopher` + `c4` + `fineweb` presets (Gopher quality and repetition,
 C4, FineWeb rules) and datatrove's GopherQualityFilter, GopherRepetitionFilter,
 C4QualityFilter and FineWebQualityFilter on the same >= 30k real texts (every
-prompt and answer in ../shared/data), then prints docs/s for both, the ratio,
-and for each rule family the share of documents where the two agree on keep/drop.
+prompt and answer in ../shared/data), one process each, one after the other.
+Prints docs/s for both, the ratio, and the keep/drop agreement per rule and per
+filter.
 
-    python benchmarks/filter_bench.py            # all documents
+Per rule: a datatrove filter stops at its first failing rule and names it, so a
+document counts as dropped by a rule when that rule is the first to fail in
+datatrove's order, for datatrove and for prefkit alike (prefkit's removed lines
+list every failing rule, in `reasons`).
+
+    pip install datatrove spacy     # benchmark-only peers (the `bench` extra)
+    python benchmarks/filter_bench.py
     python benchmarks/filter_bench.py --limit 2000
 
-datatrove (and spaCy, its English word tokenizer) are benchmark-only peers:
-`pip install datatrove spacy`. spaCy's blank English pipeline needs no download.
+Offline: datatrove's English word tokenizer is `spacy.blank("en")` plus spaCy's
+rule-based sentencizer; neither needs a model download (no `spacy download`, no
+NLTK data), so the benchmark runs with no network.
 """
 
 from __future__ import annotations
@@ -31,11 +39,42 @@ DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
 from curate.filtering import FilterOptions, filter_records
-from curate.presets import load_preset
 
 PRESETS = ("web-gopher", "c4", "fineweb")
-GOPHER_QUALITY = {"words", "mean_word_length", "symbol_word_ratio", "bullet_lines",
-                  "ellipsis_lines", "alpha_words", "stop_words"}
+
+# Per datatrove filter, its rules in the order it checks them: (datatrove's reason, prefkit's).
+RULES: dict[str, list[tuple[str, str]]] = {
+    "gopher_quality": [
+        ("gopher_short_doc", "words_below_min"),
+        ("gopher_long_doc", "words_above_max"),
+        ("gopher_below_avg_threshold", "mean_word_length_below_min"),
+        ("gopher_above_avg_threshold", "mean_word_length_above_max"),
+        ("gopher_too_many_hashes|gopher_too_many_ellipsis", "symbol_word_ratio_above_max"),
+        ("gopher_too_many_bullets", "bullet_lines_above_max"),
+        ("gopher_too_many_end_ellipsis", "ellipsis_lines_above_max"),
+        ("gopher_below_alpha_threshold", "alpha_words_below_min"),
+        ("gopher_enough_stop_words", "stop_words_below_min"),
+    ],
+    "gopher_repetition": [
+        ("dup_para_frac", "dup_para_frac_above_max"),
+        ("dup_para_char_frac", "dup_para_char_frac_above_max"),
+        ("dup_line_frac", "dup_line_frac_above_max"),
+        ("dup_line_char_frac", "dup_line_char_frac_above_max"),
+        *((f"top_{n}_gram", f"top_{n}gram_char_frac_above_max") for n in (2, 3, 4)),
+        *((f"duplicated_{n}_n_grams", f"dup_{n}gram_char_frac_above_max") for n in range(5, 11)),
+    ],
+    "c4": [
+        ("lorem_ipsum", "c4_lorem_ipsum"),
+        ("curly_bracket", "c4_curly_bracket"),
+        ("too_few_sentences", "c4_sentences_below_min"),
+    ],
+    "fineweb": [
+        ("line_punct_ratio", "line_punct_ratio_below_min"),
+        ("short_line_ratio", "short_line_ratio_above_max"),
+        ("char_dup_ratio", "char_dup_ratio_above_max"),
+        ("list_ratio", "newline_ratio_above_max"),
+    ],
+}
 
 
 def _hh_turns(transcript: str) -> list[str]:
@@ -59,7 +98,7 @@ def _json(path: Path) -> list[dict]:
 
 
 def corpus() -> list[str]:
-    """Every prompt and answer text in ../shared/data (about 40k texts)."""
+    """Every prompt and answer text in ../shared/data (about 47k texts)."""
     texts: list[str] = []
     for record in _jsonl(DATA / "gsm8k_train.jsonl"):
         texts += [record["question"], record["answer"]]
@@ -85,31 +124,22 @@ def corpus() -> list[str]:
     return [text for text in texts if text.strip()]
 
 
-def family_of_rule(score: str) -> str:
-    """Which datatrove filter a score's rule corresponds to."""
-    if score in GOPHER_QUALITY:
-        return "gopher_quality"
-    if score.startswith(("dup_", "top_")):
-        return "gopher_repetition"
-    return "c4" if score.startswith("c4_") else "fineweb"
-
-
-def run_prefkit(texts: list[str]) -> tuple[tuple[float, float], list[dict[str, bool]]]:
+def run_prefkit(texts: list[str]) -> tuple[tuple[float, float], list[set[str]]]:
+    """Timing and, per document, every failing rule (empty when kept)."""
     options = FilterOptions(preset=list(PRESETS), field="text", report=False)
     records = [{"id": i, "text": text} for i, text in enumerate(texts)]
+    filter_records([{"id": -1, "text": "Warm up."}], options)  # load the language model untimed
     started = _clock()
     result = filter_records(records, options)
     seconds = _elapsed(started)
-    drops = [dict.fromkeys(("gopher_quality", "gopher_repetition", "c4", "fineweb"), False)
-             for _ in texts]
+    failing: list[set[str]] = [set() for _ in texts]
     for line in result.removed:
-        for reason in line["reasons"]:
-            score = reason.removesuffix("_below_min").removesuffix("_above_max")
-            drops[line["record"]["id"]][family_of_rule(score)] = True
-    return seconds, drops
+        failing[line["record"]["id"]] = set(line["reasons"])
+    return seconds, failing
 
 
-def run_datatrove(texts: list[str]) -> tuple[tuple[float, float], list[dict[str, bool]]]:
+def run_datatrove(texts: list[str]) -> tuple[tuple[float, float], list[dict[str, str | None]]]:
+    """Timing and, per document and filter, datatrove's reason for dropping it (None: kept)."""
     from datatrove.data import Document
     from datatrove.pipeline.filters import (
         C4QualityFilter,
@@ -122,14 +152,24 @@ def run_datatrove(texts: list[str]) -> tuple[tuple[float, float], list[dict[str,
                "c4": C4QualityFilter(), "fineweb": FineWebQualityFilter()}
     filters["c4"].filter(Document(text="Warm up spaCy.", id="0"))  # load the tokenizer untimed
     started = _clock()
-    drops = []
+    reasons = []
     for i, text in enumerate(texts):
-        dropped = {}
+        row: dict[str, str | None] = {}
         for name, step in filters.items():
             result = step.filter(Document(text=text, id=str(i)))
-            dropped[name] = result is not True and not (isinstance(result, tuple) and result[0])
-        drops.append(dropped)
-    return _elapsed(started), drops
+            row[name] = None if result is True else result[1] if isinstance(result, tuple) else "?"
+        reasons.append(row)
+    return _elapsed(started), reasons
+
+
+def first_failing(family: str, failing: set[str]) -> str | None:
+    """prefkit's first failing rule of a datatrove filter, in datatrove's order (its reason)."""
+    return next((theirs for theirs, ours in RULES[family] if ours in failing), None)
+
+
+def their_rule(family: str, reason: str | None) -> str | None:
+    """The RULES entry naming datatrove's `reason` (None: kept, or no rule of ours, e.g. "empty")."""
+    return next((theirs for theirs, _ in RULES[family] if reason in theirs.split("|")), None)
 
 
 def _clock() -> tuple[float, float]:
@@ -142,35 +182,52 @@ def _elapsed(started: tuple[float, float]) -> tuple[float, float]:
     return time.perf_counter() - started[0], time.process_time() - started[1]
 
 
+def report(texts: list[str], ours: list[set[str]], theirs: list[dict[str, str | None]]) -> float:
+    """Print agreement per filter and per rule; return the lowest per-rule agreement."""
+    total = len(texts)
+    print("keep/drop agreement with datatrove (a rule drops a document when it is the first of its "
+          "filter to fail):")
+    print(f"  {'filter / rule (prefkit reason)':58s} {'agree':>8s} {'prefkit drops':>14s} "
+          f"{'datatrove drops':>16s}")
+    lowest = (1.0, "")
+    for family, rules in RULES.items():
+        firsts = [first_failing(family, failing) for failing in ours]
+        their_firsts = [their_rule(family, row[family]) for row in theirs]
+        dropped_theirs = [row[family] is not None for row in theirs]
+        agree = sum((a is not None) == b for a, b in zip(firsts, dropped_theirs)) / total
+        print(f"  {family:58s} {agree:8.2%} {sum(a is not None for a in firsts):14,d} "
+              f"{sum(dropped_theirs):16,d}")
+        for rule_theirs, rule_ours in rules:
+            mine = [first == rule_theirs for first in firsts]
+            other = [first == rule_theirs for first in their_firsts]
+            rate = sum(a == b for a, b in zip(mine, other)) / total
+            lowest = min(lowest, (rate, rule_ours))
+            print(f"    {rule_ours:56s} {rate:8.2%} {sum(mine):14,d} {sum(other):16,d}")
+    overall = sum(bool(failing) == any(row.values()) for failing, row in zip(ours, theirs)) / total
+    print(f"  {'all four filters together':58s} {overall:8.2%}")
+    print(f"lowest per-rule agreement: {lowest[0]:.2%} ({lowest[1]})")
+    return lowest[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="use only the first N texts")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} is absent: this benchmark needs the shared real-data folder")
-    for preset in PRESETS:
-        load_preset(preset)
     texts = corpus()[: args.limit]
-    print(f"documents: {len(texts):,} (all prompts and answers in {DATA}), "
+    print(f"documents: {len(texts):,} (every prompt and answer in {DATA}), "
           f"{sum(map(len, texts)) / len(texts):,.0f} characters on average")
     (ours_wall, ours_cpu), ours = run_prefkit(texts)
     (theirs_wall, theirs_cpu), theirs = run_datatrove(texts)
-    print(f"{'':34s} {'docs/s (CPU time)':>18s} {'docs/s (wall)':>14s}")
-    print(f"{'prefkit web-gopher + c4 + fineweb':34s} {len(texts) / ours_cpu:>18,.0f} "
+    print(f"{'':40s} {'docs/s (CPU time)':>18s} {'docs/s (wall)':>14s}")
+    print(f"{'prefkit web-gopher + c4 + fineweb':40s} {len(texts) / ours_cpu:>18,.0f} "
           f"{len(texts) / ours_wall:>14,.0f}")
-    print(f"{'datatrove 4 filters (spaCy)':34s} {len(texts) / theirs_cpu:>18,.0f} "
+    print(f"{'datatrove 4 filters (spaCy tokenizer)':40s} {len(texts) / theirs_cpu:>18,.0f} "
           f"{len(texts) / theirs_wall:>14,.0f}")
     print(f"speed ratio prefkit/datatrove: {theirs_cpu / ours_cpu:.1f}x (CPU time), "
           f"{theirs_wall / ours_wall:.1f}x (wall)")
-    print("keep/drop agreement with datatrove, per rule family:")
-    for family in ours[0]:
-        agree = sum(a[family] == b[family] for a, b in zip(ours, theirs)) / len(texts)
-        dropped_ours = sum(a[family] for a in ours) / len(texts)
-        dropped_theirs = sum(b[family] for b in theirs) / len(texts)
-        print(f"  {family:18s} {agree:7.2%}   (drops: prefkit {dropped_ours:6.2%}, "
-              f"datatrove {dropped_theirs:6.2%})")
-    overall = sum(any(a.values()) == any(b.values()) for a, b in zip(ours, theirs)) / len(texts)
-    print(f"  {'all four combined':18s} {overall:7.2%}")
+    report(texts, ours, theirs)
 
 
 if __name__ == "__main__":

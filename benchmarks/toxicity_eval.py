@@ -16,8 +16,11 @@ Labelled data:
    reply. Pairwise accuracy = how often the rejected reply scores higher (ties count half),
    over the pairs whose final replies differ. A hard task: most rejected replies are
    politely worded help with harmful requests, not insults.
-3. OASST trees (../shared/data): these 100 trees carry no toxicity labels, only emoji
-   reactions; the 6 messages with a `red_flag` reaction are the positives: ROC AUC.
+3. OASST trees (../shared/data): the only per-message human flags in this export are emoji
+   reactions (the `labels` field, which holds OASST's toxicity votes in the full dump, is
+   null here). The 6 messages with a `red_flag` reaction are the positives: ROC AUC. Read
+   it with care: those 6 were flagged for quality (one is "as an AI language model"
+   boilerplate), none is toxic, so an AUC near 0.5 is the expected, honest result.
 
 Speed: texts/s of each classifier, and of `score_records` with the default model (the
 `toxicity` family as the CLI runs it), on the same 20,000 HH replies.
@@ -138,14 +141,14 @@ def main() -> None:
     print(f"fixture: {len(fixture_texts)} sentences ({sum(fixture_labels)} toxic); "
           f"HH-RLHF harmless pairs: {len(pairs):,}; OASST messages: {len(oasst_texts):,} "
           f"({sum(oasst_labels)} red-flagged); speed on {len(speed_texts):,} HH replies")
-    print(f"{'classifier':32s} {'fixture AUC':>11s} {'HH pairwise':>11s} {'OASST AUC':>9s} "
+    print(f"{'classifier':32s} {'fixture AUC':>11s} {'HH pairwise':>11s} {'OASST flag AUC':>14s} "
           f"{'texts/s':>9s}")
     speeds = {}
     for name, scorer in candidates.items():
         speeds[name] = texts_per_second(scorer, speed_texts)
         print(f"{name:32s} {roc_auc_score(fixture_labels, scorer(fixture_texts)):11.3f} "
               f"{pairwise_accuracy(scorer, pairs):11.3f} "
-              f"{roc_auc_score(oasst_labels, scorer(oasst_texts)):9.3f} {speeds[name]:9,.0f}")
+              f"{roc_auc_score(oasst_labels, scorer(oasst_texts)):14.3f} {speeds[name]:9,.0f}")
     records = [{"id": i, "text": text} for i, text in enumerate(speed_texts)]
     options = ScoreOptions(signals=["toxicity"], field="text")
     started = time.perf_counter()

@@ -22,7 +22,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from curate.filters import FAMILIES, Doc, above_max, below_min, lookup
 from curate.presets import load_preset
-from curate.scoring import ScoreOptions, TextOptions, comma_list, record_texts, score_records
+from curate.scoring import (
+    ScoreOptions,
+    TextOptions,
+    comma_list,
+    gc_paused,
+    record_texts,
+    score_records,
+)
 from curate.step import StepResult, removal
 
 STEP = "filter"
@@ -183,7 +190,7 @@ def _scored(records: list[dict[str, Any]], options: FilterOptions) -> list[dict[
     undecided = [i for i, record in enumerate(scored)
                  if _language_decides(record["scores"], options)]
     if undecided:
-        docs = [Doc(record_texts(scored[i], score_options)[1]) for i in undecided]
+        docs = [Doc(*record_texts(scored[i], score_options)[1:]) for i in undecided]
         for i, values in zip(undecided, FAMILIES["language"].score(docs, score_options)):
             scored[i]["scores"].update(values)
     return scored
@@ -197,16 +204,17 @@ def filter_records(records: list[dict[str, Any]], options: FilterOptions) -> Ste
     kept: list[dict[str, Any]] = []
     removed: list[dict[str, Any]] = []
     all_reasons: Counter[str] = Counter()
-    for record in _scored(records, options):
-        failed = failures(record["scores"], options)
-        if not failed:
-            if options.strip_scores:
-                record = {key: value for key, value in record.items() if key != "scores"}
-            kept.append(record)
-            continue
-        reason, score, value, threshold = failed[0]
-        all_reasons.update(tag for tag, *_ in failed)
-        removed.append(removal(record, reason, STEP, reasons=[tag for tag, *_ in failed],
-                               score=score, value=value, threshold=threshold))
+    with gc_paused():
+        for record in _scored(records, options):
+            failed = failures(record["scores"], options)
+            if not failed:
+                if options.strip_scores:
+                    record = {key: value for key, value in record.items() if key != "scores"}
+                kept.append(record)
+                continue
+            reason, score, value, threshold = failed[0]
+            all_reasons.update(tag for tag, *_ in failed)
+            removed.append(removal(record, reason, STEP, reasons=[tag for tag, *_ in failed],
+                                   score=score, value=value, threshold=threshold))
     return StepResult(kept, removed, {"rules": options.rules(),
                                       "failed_by_rule": dict(sorted(all_reasons.items()))})

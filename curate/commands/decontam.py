@@ -11,9 +11,12 @@ import typer
 from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
 from curate.commands.score import Unreadable, run_in_batches
 from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
+from curate.io import sidecar
 from curate.options import build_options
 from curate.step import StepOutput
 from curate.views import text_view
+
+SHOWN_HITS = 10  # eval items listed on stderr; the stats file has them all
 
 
 @cli_errors
@@ -66,5 +69,11 @@ def command(
     stats = run_in_batches("decontam", source, Path(output),
                            lambda batch: decontam_records(batch, options), check=check,
                            on_error=on_error.value, split=split, finish=finish)
-    hit = stats.model_extra.get("eval_items_hit", {}) if stats.model_extra else {}
-    print(f"decontam: eval items hit: {hit or 'none'}", file=sys.stderr)
+    extra = stats.model_extra or {}
+    print(f"decontam: eval items hit: {extra.get('eval_items_hit') or 'none'}", file=sys.stderr)
+    for hit in extra.get("hits", [])[:SHOWN_HITS]:
+        print(f"  {hit['eval']} {hit['item']} ({hit['records']} records): {hit['preview'][:80]}",
+              file=sys.stderr)
+    if len(extra.get("hits", [])) > SHOWN_HITS:
+        print(f"  ... every hit is listed under 'hits' in {sidecar(Path(output), 'stats.json')}",
+              file=sys.stderr)

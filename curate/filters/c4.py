@@ -3,30 +3,37 @@
 C4 keeps only lines that end in terminal punctuation, have at least 3 words,
 do not mention "javascript" or a cookie/terms-of-use phrase and have no word
 over 1,000 characters; a page is dropped when the kept lines hold fewer than
-5 sentences, contain "lorem ipsum", or contain a curly bracket. Here the text
-is never rewritten: the line rules only decide what the page-level signals see.
-The bad-words list rule of the paper is not applied (use `toxicity`).
+5 sentences, contain "lorem ipsum", or contain a curly bracket. Sentences are
+counted as spaCy's sentencizer counts them (datatrove's reference does the same).
+Here the text is never rewritten: the line rules only decide what the
+page-level signals see. The bad-words list rule of the paper is not applied
+(use `toxicity`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress, count, islice
 
 from curate.filters.signal import Family, Signal
 from curate.filters.text import Doc
+from curate.filters.tokenizer import chunk_tokens, is_punct, word_tokens
 
 END_PUNCTUATION = (".", "?", "!", '"', "'")
 POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies",
                   "use of cookies", "use cookies")
+_POLICY = re.compile("|".join(map(re.escape, POLICY_PHRASES)))
 MIN_WORDS_PER_LINE = 3
 MAX_WORD_LENGTH = 1000
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
-# A sentence ends at a run of . ! ? (plus closing quotes or brackets) followed by a space or the
-# end of the line, except after common abbreviations, as spaCy's sentencizer does.
-_ABBREVIATIONS = ("Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "vs", "etc", "Inc", "Ltd", "Prof", "Fig")
-_SENTENCE_END = re.compile(r"(?=[.!?])" + "".join(rf"(?<!\b{word})" for word in _ABBREVIATIONS)
-                           + r"[.!?]+[\"'”’)\]]*(?:\s+|$)")
+# spaCy's sentencizer ends a sentence at these marks (its default `punct_chars`, the Basic
+# Multilingual Plane part); a new one starts at the next token that is not punctuation.
+SENTENCE_ENDS = frozenset("!.?։؟۔܀܁܂߹।॥၊။።፧፨᙮᜵᜶᠃᠉᥄᥅᪨᪩᪪᪫᭚᭛᭞᭟᰻᰼᱾᱿‼‽⁇⁈⁉⸮⸼。꓿꘎꘏꛳꛷꡶꡷꣎꣏꤯꧈꧉꩝꩞꩟"
+                          "꫰꫱꯫﹒﹖﹗！．？｡")
+_SPACES = re.compile(r"(\s+)")
+_WIDE_SPACE = re.compile(r"\s\s|[^\S ]")  # whitespace that spaCy makes a token of
+_SENTENCE_END = re.compile(f"[{re.escape(''.join(SENTENCE_ENDS))}]")
 
 
 @dataclass(frozen=True)
@@ -37,14 +44,38 @@ class _Page:
 
 
 def count_sentences(line: str) -> int:
-    """Sentences in one line (at least one)."""
-    return max(1, len(_SENTENCE_END.findall(line)))
+    """Sentences in one line, as spaCy's sentencizer splits its tokens: a sentence ends at a
+    mark of `SENTENCE_ENDS`, and the next one starts at the next token that is not punctuation
+    (spaCy makes a token of any whitespace but a single space, and such a token counts)."""
+    if _SENTENCE_END.search(line, 0, len(line) - 1) is None:
+        return 1 if line.strip() else 0  # no mark before the last character: one sentence
+    if _WIDE_SPACE.search(line) is None:
+        tokens = word_tokens(line)
+    else:
+        tokens = []
+        for position, part in enumerate(_SPACES.split(line)):  # chunks and the spaces between
+            if position % 2 == 0:
+                tokens += chunk_tokens(part) if part else ()
+            elif part != " ":
+                tokens.append(part)
+    sentences = min(1, len(tokens))
+    for end in compress(count(), map(SENTENCE_ENDS.__contains__, tokens)):
+        for token in islice(tokens, end + 1, None):  # what comes after this mark decides
+            if token in SENTENCE_ENDS:
+                break  # another mark: it decides instead
+            if not is_punct(token):
+                sentences += 1
+                break
+    return sentences
 
 
 def _page(doc: Doc) -> _Page:
+    """C4's line rules in datatrove's order: a line rule skips the line, a page rule marks it."""
     sentences, lorem, curly = 0, False, False
     for line in doc.lines:
         line = line.strip()
+        if "[" not in line and not line.endswith(END_PUNCTUATION):
+            continue  # the terminal-punctuation rule below, checked early because it is cheap
         words = line.split()
         if len(line) > MAX_WORD_LENGTH and any(len(word) > MAX_WORD_LENGTH for word in words):
             continue
@@ -58,7 +89,7 @@ def _page(doc: Doc) -> _Page:
         if "javascript" in lowered:
             continue
         curly = curly or "{" in line
-        if any(phrase in lowered for phrase in POLICY_PHRASES):
+        if _POLICY.search(lowered):
             continue
         sentences += count_sentences(line)
     return _Page(sentences, lorem, curly)

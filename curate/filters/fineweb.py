@@ -16,7 +16,6 @@ TERMINAL_PUNCTUATION = tuple(".!?。！？．｡‼⁇⁈⁉‽؟۔।॥။።�
 SHORT_LINE_CHARS = 30
 
 
-
 def line_punct_ratio(doc: Doc) -> float:
     """Fraction of lines ending in terminal punctuation; published minimum 0.12."""
     lines = doc.nonempty_lines

@@ -3,7 +3,10 @@
 Defaults are the published thresholds. Word-count bounds (50 to 100,000) use the
 `words` count (see `counts`). Definitions follow datatrove's reference
 implementation where the paper is silent: ratios over tokens count punctuation
-marks as tokens, and the stop-word rule applies to English text only.
+marks as tokens, and the stop-word rule applies to English text only. Two
+deliberate differences: stop words are matched case-insensitively ("The"
+counts; datatrove misses it), and markdown bullets (`*`, `‣`, `◦`, `▪`) count
+as bullets besides `•` and `-`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ STOP_WORDS = frozenset(("the", "be", "to", "of", "and", "that", "have", "with"))
 BULLETS = ("•", "-", "*", "‣", "◦", "▪")
 ELLIPSES = ("...", "…")
 _LETTER = re.compile(r"[^\W\d_]")
-
 
 
 def mean_word_length(doc: Doc) -> float:

@@ -10,7 +10,7 @@ with it (see benchmarks/filter_bench.py).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import accumulate, compress, count
 from operator import itemgetter, ne
 
@@ -21,7 +21,7 @@ from curate.filters.text import Doc
 
 TOP_NGRAM_MAX = {2: 0.20, 3: 0.18, 4: 0.16}
 DUP_NGRAM_MAX = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
-_NUMPY_FROM = 100  # tokens; below this the plain-Python path is faster
+_HASH_FROM = 100  # tokens; shorter texts count tuples of tokens (less overhead)
 
 
 def _duplicates(parts: list[str]) -> tuple[int, int]:
@@ -35,7 +35,6 @@ def _duplicates(parts: list[str]) -> tuple[int, int]:
         else:
             seen.add(part)
     return count_, chars
-
 
 
 def _paragraph_duplicates(doc: Doc) -> tuple[int, int]:
@@ -70,29 +69,30 @@ def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
     return list(zip(*(tokens[i:] for i in range(n))))
 
 
-def top_ngram_char_frac(tokens: list[str], n: int, text_length: int) -> float:
-    """Characters covered by the most frequent `n`-gram (all its occurrences) over the text."""
-    counts = Counter(zip(*(tokens[i:] for i in range(n))))
-    if not counts:
-        return 0.0
+# The two counts below take `grams`, one key per position (a tuple of tokens, or a hash of
+# one), and `ends`, the character offsets of token boundaries (a gram at `p` spans
+# `ends[p]..ends[p + n]` plus the n - 1 spaces datatrove joins tokens with).
+
+def _top_chars(grams: list, ends: list[int], n: int) -> tuple[int, bool]:
+    """Characters of all occurrences of the most frequent gram (the first one, on a tie), and
+    whether every gram is unique."""
+    counts = Counter(grams)
     gram, occurrences = max(counts.items(), key=itemgetter(1))  # first of the most frequent
-    return ratio((sum(map(len, gram)) + n - 1) * occurrences, text_length)
+    start = grams.index(gram)
+    return (ends[start + n] - ends[start] + n - 1) * occurrences, len(counts) == len(grams)
 
 
-def dup_ngram_char_frac(tokens: list[str], n: int, text_length: int) -> float:
-    """Characters in `n`-grams that repeat an earlier one (greedy, non-overlapping) over the text,
-    as datatrove counts them."""
-    grams = _ngrams(tokens, n)
-    # Only a position whose n-gram occurred earlier can be a repeat; the greedy scan below
-    # jumps between those few candidates instead of stepping through every position.
+def _repeated_chars(grams: list, ends: list[int], n: int) -> int:
+    """Characters of the grams that repeat an earlier one, scanning greedily left to right and
+    skipping past each repeat, as datatrove's `find_all_duplicate` does."""
+    # Only a position whose gram occurred earlier can be a repeat; the scan jumps between those
+    # few candidates instead of stepping through every position.
     first = dict(zip(reversed(grams), range(len(grams) - 1, -1, -1)))
-    if len(first) == len(grams):  # no n-gram occurs twice
-        return 0.0
-    candidates = compress(count(), map(ne, map(first.__getitem__, grams), count()))
-    ends = list(accumulate(map(len, tokens), initial=0))
-    seen: set[tuple[str, ...]] = set()
+    if len(first) == len(grams):  # no gram occurs twice
+        return 0
+    seen: set = set()
     repeated = index = 0
-    for position in candidates:
+    for position in compress(count(), map(ne, map(first.__getitem__, grams), count())):
         if position < index:
             continue  # inside a repeat already counted
         seen.update(grams[index:position])
@@ -103,108 +103,53 @@ def dup_ngram_char_frac(tokens: list[str], n: int, text_length: int) -> float:
         else:
             seen.add(gram)
             index = position + 1
-    return ratio(repeated, text_length)
+    return repeated
+
+
+_BASE = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _hashed_ngrams(tokens: list[str]) -> Iterator[list[int]]:
+    """The 2-grams, 3-grams, ... of `tokens` as 64-bit rolling hashes of their tokens' hashes:
+    numpy builds each level in one step, and int keys count faster than tuples of strings."""
+    unigrams = np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens)).view(np.uint64)
+    level = unigrams
+    for n in count(2):
+        level = level[:-1] * _BASE + unigrams[n - 1:]
+        yield level.tolist()
 
 
 def _ngram_stats(doc: Doc) -> tuple[dict[int, float], dict[int, float]]:
     """Top 2/3/4-gram and duplicated 5..10-gram character fractions, computed together.
 
-    Once no n-gram occurs twice, no longer one does either: the top n-gram is then simply
-    the first one and nothing is duplicated, so most short texts need little counting.
+    Grams are tuples of tokens in short texts and rolling hashes in long ones (faster from
+    about a hundred tokens on; a 64-bit collision is vanishingly unlikely). Once no n-gram
+    occurs twice, no longer one does either: the top n-gram is then simply the first one and
+    nothing is duplicated, so most short texts need little counting.
     """
-    if len(doc.tokens) >= _NUMPY_FROM:
-        long_doc = _LongDoc(doc)
-        return long_doc.top_ngrams(), long_doc.dup_ngrams()
     tokens, length = doc.tokens, len(doc.text)
-    top: dict[int, float] = {}
-    unique = False
-    for n in TOP_NGRAM_MAX:
-        if len(tokens) < n:
-            top[n], unique = 0.0, True
-        elif unique:
-            top[n] = ratio(sum(map(len, tokens[:n])) + n - 1, length)
+    ends = list(accumulate(map(len, tokens), initial=0))
+    top = dict.fromkeys(TOP_NGRAM_MAX, 0.0)
+    dup = dict.fromkeys(DUP_NGRAM_MAX, 0.0)
+    levels = _hashed_ngrams(tokens) if len(tokens) >= _HASH_FROM else \
+        (_ngrams(tokens, n) for n in count(2))
+    for n, grams in zip(range(2, max(DUP_NGRAM_MAX) + 1), levels):
+        if not grams:
+            break
+        if n in TOP_NGRAM_MAX:
+            chars, unique = _top_chars(grams, ends, n)
+            top[n] = ratio(chars, length)
+            if unique:  # the first gram is the top one from here on, and nothing repeats
+                for longer in range(n + 1, max(TOP_NGRAM_MAX) + 1):
+                    if len(tokens) >= longer:
+                        top[longer] = ratio(ends[longer] + longer - 1, length)
+                break
         else:
-            gram, occurrences = max(Counter(zip(*(tokens[i:] for i in range(n)))).items(),
-                                    key=itemgetter(1))  # the first of the most frequent
-            top[n] = ratio((sum(map(len, gram)) + n - 1) * occurrences, length)
-            unique = occurrences == 1
-    if not unique:
-        grams = _ngrams(tokens, min(DUP_NGRAM_MAX))
-        unique = len(set(grams)) == len(grams)
-    dup = {n: 0.0 if unique else dup_ngram_char_frac(tokens, n, length) for n in DUP_NGRAM_MAX}
+            repeated = _repeated_chars(grams, ends, n)
+            if not repeated:
+                break  # no repeated n-gram (else the first repeat counts), so no longer one
+            dup[n] = ratio(repeated, length)
     return top, dup
-
-
-def _groups(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A stable sort of the n-gram hashes: the order, and which sorted slots start a new n-gram
-    (so each group's first slot is that n-gram's first occurrence)."""
-    order = np.argsort(hashes, kind="stable")
-    ordered = hashes[order]
-    starts = np.empty(len(hashes), dtype=bool)
-    starts[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    return order, starts
-
-
-class _LongDoc:
-    """The same n-gram statistics for long documents, with numpy.
-
-    Each n-gram is a 64-bit rolling hash of its tokens' hashes, so finding repeats is one
-    sort rather than a dict of tuples: several times faster from about a hundred tokens on
-    (shorter documents stay on the plain path above, which has less overhead).
-    """
-
-    _BASE = np.uint64(0x9E3779B97F4A7C15)
-
-    def __init__(self, doc: Doc) -> None:
-        self.length = len(doc.text)
-        self.ends = np.zeros(len(doc.tokens) + 1, dtype=np.int64)
-        np.cumsum(list(map(len, doc.tokens)), out=self.ends[1:])
-        self.unigrams = np.array(list(map(hash, doc.tokens)), dtype=np.int64).view(np.uint64)
-        self._hashes = {1: self.unigrams}
-
-    def hashes(self, n: int) -> np.ndarray:
-        if n not in self._hashes:
-            shorter = self.hashes(n - 1)
-            self._hashes[n] = shorter[:-1] * self._BASE + self.unigrams[n - 1:]
-        return self._hashes[n]
-
-    def top_ngrams(self) -> dict[int, float]:
-        result = {}
-        for n in TOP_NGRAM_MAX:
-            hashes = self.hashes(n)
-            order, starts = _groups(hashes)
-            firsts = np.flatnonzero(starts)
-            counts = np.diff(firsts, append=len(hashes))
-            most = counts.max()
-            start = int(order[firsts[counts == most]].min())  # the first of the most frequent
-            chars = int(self.ends[start + n] - self.ends[start]) + n - 1
-            result[n] = ratio(chars * int(most), self.length)
-        return result
-
-    def dup_ngrams(self) -> dict[int, float]:
-        result = dict.fromkeys(DUP_NGRAM_MAX, 0.0)
-        for n in DUP_NGRAM_MAX:
-            hashes = self.hashes(n)
-            order, starts = _groups(hashes)
-            if starts.all():
-                break  # no repeated n-gram, so no longer one either
-            gram_ids = np.empty(len(hashes), dtype=np.int64)
-            gram_ids[order] = np.cumsum(starts) - 1
-            seen = np.zeros(int(gram_ids.max()) + 1, dtype=bool)
-            repeated = index = 0
-            for position in np.sort(order[~starts]).tolist():  # later occurrences only
-                if position < index:
-                    continue
-                seen[gram_ids[index:position]] = True
-                if seen[gram_ids[position]]:
-                    repeated += int(self.ends[position + n] - self.ends[position])
-                    index = position + n
-                else:
-                    seen[gram_ids[position]] = True
-                    index = position + 1
-            result[n] = ratio(repeated, self.length)
-        return result
 
 
 def _top(n: int) -> Callable[[Doc], float]:

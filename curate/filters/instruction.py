@@ -13,14 +13,20 @@ import re
 
 from curate.filters.signal import Family, Signal, ratio
 from curate.filters.text import Doc
+from curate.filters.tokenizer import word_tokens
 
-_WORD = re.compile(r"\w+")
+_CODE = re.compile(r"```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`", re.DOTALL)
 
 PLACEHOLDERS = frozenset((
     "n/a", "na", "none", "null", "nil", "nan", "no output", "no answer", "noinput", "nooutput",
     "<noinput>", "<nooutput>", "<no input>", "<no output>", "todo", "tbd", "-", "--", "...", "?",
     "empty", "no response", "not applicable", "[insert answer here]", "<answer>", "answer",
 ))
+# A short answer that is a note to fill it in: "TODO: fill in answer", "[Insert answer here]".
+_PLACEHOLDER_NOTE = re.compile(
+    r"^(?:todo|tbd|fixme|xxx)\b|^[\[<(]?\s*insert\b|\b(?:answer|response|text) goes here\b"
+    r"|\byour (?:answer|response) here\b", re.IGNORECASE)
+_PLACEHOLDER_WORDS = 8
 
 _REFUSAL = re.compile(
     r"\b(?:I(?:'m| am) (?:sorry|afraid),? (?:but )?I (?:can(?:'t|not)|won't|am unable|'m unable|"
@@ -43,8 +49,9 @@ _TEMPLATE_TOKENS = re.compile(
     r"|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|^<s>|</s>\s*$|<(?:bos|eos|pad|unk)>"
     r"|^\s*### (?:Instruction|Response|Input):|(?:^|\n\n)(?:Human|Assistant):",
     re.MULTILINE)
-_MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)|<img\b|\[(?:image|img|figure|photo)\]"
-                             r"|<image>", re.IGNORECASE)
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)|\[(?:image|img|figure|photo)\]|<image>",
+                             re.IGNORECASE)
+_HTML_IMAGE = re.compile(r"<img\b", re.IGNORECASE)  # in a prompt; an answer may write HTML
 _IMAGE_REFERENCE = re.compile(
     r"\b(?:in|from|see|on) the (?:figure|image|picture|diagram|graph|photo|chart) "
     r"(?:below|above|shown|provided|attached)\b"
@@ -68,17 +75,26 @@ _ENVIRONMENT = re.compile(r"\\(begin|end)\{([^}]*)\}")
 _ESCAPED_BRACE = re.compile(r"\\[{}]")
 _DISPLAY_DELIMITERS = re.compile(r"\\([\[\]()])")
 _LIST_OR_TABLE = re.compile(r"^\s*(?:[-*+•|#>]|\d+[.)])")
-_CONTINUES = (",", ":", ";", "-", "(", "[", "{", "+", "=", "&", "\\")
+# A line that ends in a comma, colon, opening bracket, backslash, a word's hyphen, or an
+# operator after a space ("x = 3 +"; not "C++" nor a "---" rule), goes on.
+_CONTINUES = re.compile(r"(?:[,:;(\[{&\\]|[^\s\-]-| [-+=*/])$")
 _NOT_PROSE = ("#", "@", "http", "www.")  # a last word that is a hashtag, handle or link
 _ERROR_WORDS = 60  # an answer longer than this only counts as an API error if it starts with one
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+def _tokens(text: str) -> list[str]:
+    return word_tokens(text.lower())
+
+
+def _without_code(text: str) -> str:
+    """The text with fenced code blocks and inline code removed (code is not markdown, LaTeX
+    or an image reference)."""
+    return _CODE.sub(" ", text) if "`" in text or "~~~" in text else text
 
 
 def _record_text(doc: Doc) -> str:
-    return doc.text if not doc.prompt else f"{doc.prompt}\n\n{doc.text}"
+    answer = _without_code(doc.text)
+    return answer if not doc.prompt else f"{doc.prompt}\n\n{answer}"
 
 
 def empty_answer(doc: Doc) -> bool:
@@ -87,17 +103,20 @@ def empty_answer(doc: Doc) -> bool:
 
 
 def placeholder(doc: Doc) -> bool:
-    """The whole answer is a placeholder such as "N/A", "<noinput>", "TODO" or "none"."""
+    """The whole answer is a placeholder such as "N/A", "<noinput>", "TODO" or "none", or a
+    short note to fill it in ("TODO: fill in answer", "[Insert answer here]")."""
     answer = doc.text.strip().lower().rstrip(".")
-    return answer in PLACEHOLDERS or answer.strip("<>[]() ") in PLACEHOLDERS
+    return answer in PLACEHOLDERS or answer.strip("<>[]() ") in PLACEHOLDERS or (
+        len(answer.split()) <= _PLACEHOLDER_WORDS and _PLACEHOLDER_NOTE.search(answer) is not None)
 
 
 def prompt_overlap(doc: Doc) -> float:
-    """Fraction of the answer's word trigrams found in the prompt: 1.0 when the answer only
-    repeats the prompt (an answer under 3 words counts only when it is the whole prompt)."""
+    """Fraction of the answer's token trigrams (lowercase words and punctuation) found in the
+    prompt: 1.0 when the answer only repeats the prompt (an answer under 3 tokens counts only
+    when it is the whole prompt). Edit tasks ("reorder these sentences") score high by design."""
     if not doc.prompt:
         return 0.0
-    answer, prompt = _words(doc.text), _words(doc.prompt)
+    answer, prompt = _tokens(doc.text), _tokens(doc.prompt)
     if len(answer) < 3:  # too short for trigrams: only a verbatim echo counts
         return float(bool(answer) and answer == prompt)
     answer_grams = list(zip(answer, answer[1:], answer[2:]))
@@ -114,12 +133,12 @@ def truncated(doc: Doc) -> bool:
     if len(_FENCE.findall(text)) % 2:
         return True
     last_line = text.rsplit("\n", 1)[-1].strip()
-    if last_line.endswith(_CONTINUES):
+    if _CONTINUES.search(last_line):
         return True
     words = last_line.split()
     if _LIST_OR_TABLE.match(last_line) or len(words) < 8 or words[-1].startswith(_NOT_PROSE):
         return False
-    return last_line[-1].isalpha() and last_line[-1].islower()
+    return last_line[-1].isalpha() and words[-1][0].islower()  # "... -C.S. Lewis" ends fine
 
 
 def refusal(doc: Doc) -> bool:
@@ -139,12 +158,13 @@ def template_tokens(doc: Doc) -> bool:
 
 
 def missing_image(doc: Doc) -> bool:
-    """The prompt or answer embeds or refers to an image the record does not carry
-    (`![...](...)`, `<img>`, "the figure below")."""
+    """The prompt or answer (outside code) embeds or refers to an image the record does not
+    carry (`![...](...)`, "[image]", "the figure below"; an HTML `<img>` in the prompt)."""
     if doc.has_images:
         return False
     text = _record_text(doc)
-    return _MARKDOWN_IMAGE.search(text) is not None or _IMAGE_REFERENCE.search(text) is not None
+    return _MARKDOWN_IMAGE.search(text) is not None or _IMAGE_REFERENCE.search(text) is not None \
+        or (doc.prompt is not None and _HTML_IMAGE.search(doc.prompt) is not None)
 
 
 def figure_code(doc: Doc) -> bool:
@@ -161,6 +181,7 @@ def api_error(doc: Doc) -> bool:
 
 
 def _latex_broken(text: str) -> bool:
+    text = _without_code(text)
     if not _LATEX_MARKUP.search(text):  # prose with prices, or code: not LaTeX
         return False
     dollars = len(_DOLLAR.findall(text))
@@ -188,11 +209,12 @@ def broken_latex(doc: Doc) -> bool:
 
 
 def _markdown_broken(text: str) -> bool:
-    return len(_FENCE.findall(text)) % 2 == 1 or len(_BOLD.findall(text)) % 2 == 1
+    return len(_FENCE.findall(text)) % 2 == 1 or len(_BOLD.findall(_without_code(text))) % 2 == 1
 
 
 def broken_markdown(doc: Doc) -> bool:
-    """Broken markdown in the prompt or answer: an unclosed code fence or `**` bold marker."""
+    """Broken markdown in the prompt or answer: an unclosed code fence, or an unclosed `**` bold
+    marker outside code."""
     return _markdown_broken(doc.text) or (doc.prompt is not None and _markdown_broken(doc.prompt))
 
 

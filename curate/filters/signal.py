@@ -57,7 +57,8 @@ class Family:
 
     A text-level family scores each chosen view (the prompt's scores get a `prompt_` prefix);
     a record-level family (`record_level=True`) scores the record once, reading the answer
-    as `doc.text` and the prompt as `doc.prompt`.
+    as `doc.text` and the prompt as `doc.prompt`. `reads_prompt` says that the answer's scores
+    depend on the prompt too (true of record-level families, and of language).
     """
 
     name: str
@@ -65,10 +66,12 @@ class Family:
     doc: str
     batch: Callable[[Sequence[Doc], Any], list[dict[str, Value]]] | None = None
     record_level: bool = False
+    reads_prompt: bool = False
     names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(signal.name for signal in self.signals))
+        object.__setattr__(self, "reads_prompt", self.reads_prompt or self.record_level)
 
     def score(self, docs: Sequence[Doc], options: Any = None) -> list[dict[str, Value]]:
         """The family's scores for each doc, in order."""

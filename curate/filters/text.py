@@ -1,13 +1,8 @@
 """A document's text, split once: tokens, words, lines, paragraphs.
 
 Every signal is a pure function of a `Doc`; the splits are cached on the
-`Doc`, so a dozen signals share one tokenisation.
-
-The word tokenizer is a regular expression, not spaCy: it splits words from
-punctuation the way spaCy's English tokenizer does for the cases the Gopher,
-C4 and FineWeb rules are sensitive to (a punctuation mark is its own token,
-an ellipsis is one token, numbers such as `3.5` and URLs stay whole, clitics
-split off as in do|n't) many times faster (see benchmarks/filter_bench.py).
+`Doc`, so a dozen signals share one tokenisation. Tokens come from
+`tokenizer.word_tokens`, spaCy's English tokenizer rules without spaCy.
 """
 
 from __future__ import annotations
@@ -17,16 +12,9 @@ from collections.abc import Callable
 from itertools import filterfalse
 from typing import Any, Generic, TypeVar
 
-# A URL stays whole (trailing punctuation split off); then words with inner dots or
-# apostrophes (3.5, U.S, o'clock); then an ellipsis; then any other non-space character as a
-# token of its own.
-_TOKEN = re.compile(
-    r"https?://[^\s()<>\[\]{}\"']*[^\s()<>\[\]{}\"'.,;:!?]"
-    r"|\w+(?:[.'’]\w+)*|\.\.\.+|…|[^\w\s]")
-# spaCy splits English clitics off: do|n't, I|'m, John|'s, they|'re, we|'ll, I|'ve, he|'d.
-_CLITIC = re.compile(r"(?i)^(.+?)(n['’]t|['’](?:s|m|d|ll|re|ve))$")
+from curate.filters.tokenizer import word_tokens
+
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
-_LINE_BREAKS = re.compile(r"\n+")
 
 # Characters that make a token "punctuation only": datatrove's PUNCTUATION_SET (ASCII, CJK and
 # typographic marks, control characters, the common sentence terminators). A word is a token
@@ -50,21 +38,6 @@ class cached_property(Generic[T]):
     def __get__(self, doc: Any, owner: type | None = None) -> T:
         value = doc.__dict__[self.name] = self.compute(doc)
         return value
-
-
-def word_tokens(text: str) -> list[str]:
-    """Words and punctuation marks, in order (a fast regex stand-in for spaCy's tokenizer)."""
-    tokens = _TOKEN.findall(text)
-    if "'" not in text and "’" not in text:
-        return tokens
-    split = []
-    for token in tokens:
-        clitic = _CLITIC.match(token) if ("'" in token or "’" in token) else None
-        if clitic:
-            split += clitic.groups()
-        else:
-            split.append(token)
-    return split
 
 
 def is_word(token: str) -> bool:
@@ -102,14 +75,23 @@ class Doc:
         return self.text.splitlines()
 
     @cached_property
+    def newline_parts(self) -> list[str]:
+        """The text split on every `\\n`."""
+        return self.text.split("\n")
+
+    @cached_property
     def nonempty_lines(self) -> list[str]:
         """Lines split on `\\n` that hold something other than whitespace."""
-        return [line for line in self.text.split("\n") if line.strip()]
+        return list(filter(str.strip, self.newline_parts))
 
     @cached_property
     def line_runs(self) -> list[str]:
-        """The text split on runs of newlines (Gopher's line unit)."""
-        return _LINE_BREAKS.split(self.text)
+        """The text split on runs of newlines (Gopher's line unit): the `\\n` parts without the
+        empty ones between two newlines."""
+        parts = self.newline_parts
+        if len(parts) < 3:
+            return parts
+        return [parts[0], *filter(None, parts[1:-1]), parts[-1]]
 
     @cached_property
     def paragraphs(self) -> list[str]:

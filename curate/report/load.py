@@ -27,18 +27,15 @@ class StepRun:
     def step(self) -> str:
         return str(self.stats.get("step", self.stats_path.name))
 
-    @property
-    def before(self) -> list[dict[str, Any]]:
-        """The step's input records that were read back: kept and removed."""
-        return self.kept + [line["record"] for line in self.removed if "record" in line]
-
 
 def stats_files(source: Path) -> list[Path]:
     """The stats files behind a run directory, a stats file, or a step's output file."""
-    if source.is_dir():
-        found = sorted(source.glob("*.stats.json"), key=lambda path: path.stat().st_mtime)
+    if source.is_dir():  # a folder of step outputs, or a recipe run (`NN_step/out.stats.json`)
+        found = sorted(source.glob("*.stats.json"), key=lambda path: path.stat().st_mtime) or \
+            sorted(source.glob("*/*.stats.json"))
         if not found:
-            raise FileNotFoundError(f"{source}: no *.stats.json files in this directory")
+            raise FileNotFoundError(f"{source}: no *.stats.json files in this directory "
+                                    "or its step folders")
         return found
     if source.name.endswith(".stats.json"):
         if not source.exists():

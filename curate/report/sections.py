@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from curate.filters.text import word_tokens
+from curate.filters.text import Doc
 from curate.report import charts
 from curate.report.blocks import Example, Image, Section, Table, Text
 from curate.report.load import MAX_RECORDS, StepRun
@@ -29,11 +29,8 @@ def _text(record: dict[str, Any]) -> str:
 
 
 def words(record: dict[str, Any]) -> int:
-    """A record's length in words: its `scores.words` when scored, else counted."""
-    scores = record.get("scores") or {}
-    if isinstance(scores.get("words"), int):
-        return scores["words"]
-    return sum(1 for token in word_tokens(_text(record)) if any(c.isalnum() for c in token))
+    """A record's length in words, every turn included (the `words` score's definition)."""
+    return len(Doc(_text(record)).words)
 
 
 def overview_section(runs: list[StepRun]) -> Section:
@@ -74,17 +71,17 @@ def removals_section(runs: list[StepRun]) -> Section:
 def lengths_section(run: StepRun) -> Section:
     """Word-length histograms of the step's records before and after it."""
     section = Section(f"Lengths before and after: {run.step}")
-    before = [words(record) for record in run.before]
+    after = [words(record) for record in run.kept]
+    before = after + [words(line["record"]) for line in run.removed if "record" in line]
     if not before:
         section.blocks.append(Text("No records to measure (the output files are not beside "
                                    "the stats file)."))
         return section
-    after = [words(record) for record in run.kept]
     if MAX_RECORDS in (len(run.kept), len(run.removed)):
         section.blocks.append(Text(f"Histograms use the first {MAX_RECORDS:,} kept and removed "
                                    "records; the counts above are exact."))
     section.blocks.append(Image(f"lengths-{_slug(run.step)}",
-                                charts.length_histogram(before, after, "words per record"),
+                                charts.length_histogram(before, after, "words per record, all turns"),
                                 "word counts before and after"))
     section.blocks.append(Table(["", "records", "median words", "mean words"], [
         [label, f"{len(values):,}", f"{_median(values):,.0f}", f"{_mean(values):,.1f}"]
@@ -125,11 +122,19 @@ def examples_section(run: StepRun) -> Section:
             preview = _text(record)
             if len(preview) > PREVIEW_CHARS:
                 preview = preview[:PREVIEW_CHARS] + " [...]"
-            section.blocks.append(Example(f"{reason} - id {record.get('id', '?')}",
-                                          _details(details), preview))
+            section.blocks.append(Example(f"{reason} - {_label(record)}", _details(details),
+                                          preview))
     if not section.blocks:
         section.blocks.append(Text("Nothing was removed."))
     return section
+
+
+def _label(record: dict[str, Any]) -> str:
+    """The record's id, or the start of its text when it has none."""
+    if record.get("id") is not None:
+        return f"id {record['id']}"
+    start = " ".join(_text(record).split())
+    return f'"{start[:60]}..."' if len(start) > 60 else f'"{start}"'
 
 
 def _details(details: dict[str, Any]) -> str:

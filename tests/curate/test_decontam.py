@@ -111,6 +111,7 @@ def test_cli_decontam_reports_the_eval_items_hit(tmp_path, math500, shared_data)
     assert stats["eval_items_hit"] == {"math500_test.jsonl": 2}
     assert {hit["item"] for hit in stats["hits"]} == {"line 5", "line 10"}
     assert "decontam: in=4 out=2 removed=2" in result.output
+    assert "math500_test.jsonl line 5 (1 records)" in result.output
 
 
 def test_cli_unreadable_training_record_names_file_and_line(tmp_path, math500):

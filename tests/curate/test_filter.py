@@ -51,6 +51,41 @@ def test_every_preset_accounts_for_every_record(mixed_records, rules):
         assert {"score", "value", "threshold"} <= set(line)
 
 
+def _single_rules() -> list[dict]:
+    """One rule set per signal that has a default rule: that rule alone."""
+    from curate.filters import SIGNALS
+
+    rules = []
+    for name, signal in SIGNALS.items():
+        if name == "eval_overlap" or signal.default is None:
+            continue
+        if signal.is_flag:
+            rules.append({"flags": {name: True}})
+        else:
+            rules.append({"thresholds": {name: signal.default}})
+    return rules
+
+
+@pytest.mark.parametrize("rules", _single_rules(), ids=lambda rules: json.dumps(rules))
+def test_every_single_rule_accounts_for_every_record(mixed_records, rules):
+    result = filter_records(mixed_records, FilterOptions(**rules))
+    assert len(result.kept) + len(result.removed) == len(mixed_records)
+    assert {id(line["record"]) for line in result.removed}.isdisjoint(map(id, result.kept))
+
+
+@pytest.mark.parametrize("preset", ["c4", "fineweb"])
+def test_c4_and_fineweb_presets_hold_the_published_defaults(preset):
+    from curate.filters import FAMILIES, SIGNALS
+
+    loaded = load_preset(preset)
+    for name, rule in loaded.get("thresholds", {}).items():
+        assert rule == SIGNALS[name].default, name
+    for name, on in loaded.get("flags", {}).items():
+        assert on is SIGNALS[name].default is True, name
+    assert set(loaded.get("thresholds", {})) | set(loaded.get("flags", {})) == set(
+        FAMILIES[preset].names)
+
+
 def test_removed_lines_carry_the_failing_score(mixed_records):
     result = filter_records(mixed_records, FilterOptions(min_words=30, max_words=200))
     short = next(line for line in result.removed if line["reason"] == "words_below_min")
@@ -177,6 +212,52 @@ def test_cli_filter_writes_kept_removed_stats_and_report(tmp_path):
     assert stats["rules"]["thresholds"]["words"] == {"max": 100}
     assert (tmp_path / "clean.report.html").exists()
     assert "filter: in=6 out=3 removed=3" in result.output
+
+
+def test_cli_threshold_flags(tmp_path):
+    """--min/--max-words, --min/--max-tokens with --tokenizer, --max-toxicity with
+    --toxicity-model, --lang and --preset, in one run: each removes what it should."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = tmp_path / "tokenizer"
+    backend = Tokenizer(models.WordLevel({"[UNK]": 0, "x": 1}, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="[UNK]").save_pretrained(tokenizer)
+    texts = {
+        "ok": "The capital of France is Paris, a city on the river Seine.",
+        "short": "Paris, France.",
+        "long": ("Paris is the capital of France and its largest city. It sits on the Seine, "
+                 "in the north of the country, and about two million people live within its "
+                 "old limits. The city is known for its museums, its cafes and its long "
+                 "history as a centre of art, science and government. Millions of visitors "
+                 "arrive every year to walk along the river and climb the tower."),
+        "toxic": "Shut up, you stupid worthless idiot, nobody wants you in France.",
+        "german": "Die Hauptstadt von Frankreich ist Paris, eine Stadt an der Seine.",
+        "placeholder": "N/A",
+    }
+    records = [{"id": key, "messages": [{"role": "user", "content": "What is the capital?"},
+                                        {"role": "assistant", "content": text}]}
+               for key, text in texts.items()]
+    source = _write(tmp_path / "in.jsonl", records)
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, [
+        "filter", str(source), "-o", str(out), "--preset", "sft-default", "--min-words", "3",
+        "--max-words", "60", "--min-tokens", "2", "--max-tokens", "50", "--tokenizer",
+        str(tokenizer), "--max-toxicity", "0.5", "--toxicity-model", "profanity-check",
+        "--lang", "en", "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["ok"]
+    removed = {line["record"]["id"]: line for line in map(
+        json.loads, (tmp_path / "out.removed.jsonl").read_text().splitlines())}
+    assert removed["short"]["reason"] == "words_below_min"
+    assert removed["long"]["reasons"] == ["words_above_max", "tokens_above_max"]
+    assert removed["toxic"]["reason"] == "toxicity_above_max"
+    assert removed["german"]["reason"] == "lang_mismatch"
+    assert removed["placeholder"]["reason"] == "placeholder"
+    stats = json.loads((tmp_path / "out.stats.json").read_text())
+    assert stats["rules"]["thresholds"]["tokens"] == {"min": 2, "max": 50}
+    assert stats["rules"]["lang"] == ["en"]
 
 
 def test_cli_flags_override_the_config_file(tmp_path):

@@ -40,3 +40,15 @@ def test_model_loads_and_runs_with_the_network_blocked(monkeypatch):
         assert detect_language("This sentence is written in plain English.")[0] == "en"
     finally:
         language._detector.cache_clear()
+
+
+def test_a_short_answer_is_read_with_its_prompt():
+    from curate.filters import FAMILIES, Doc
+
+    family = FAMILIES["language"]
+    question = "Fill in the blank with the word that best completes the sentence about the weather."
+    [alone, in_context] = family.score([Doc("fog."), Doc("fog.", question)])
+    assert alone["lang"] != "en"  # one word is too little to tell
+    assert in_context["lang"] == "en"
+    long_answer = "Das Wetter ist heute schön und wir gehen an den Strand. " * 8
+    assert family.score([Doc(long_answer, question)])[0]["lang"] == "de"  # judged on its own

@@ -84,6 +84,24 @@ def test_report_of_a_run_directory_covers_every_step(filtered):
     assert "Lengths before and after: filter" in html and "Lengths before and after: score" in html
 
 
+def test_report_of_a_recipe_run_directory_reads_its_step_folders(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in _records()) + "\n")
+    run = tmp_path / "run"
+    for step, args in (("01_filter", ["filter", str(source), "--preset", "sft-default", "--no-report"]),
+                       ("02_score", ["score", str(source), "--signals", "counts"])):
+        (run / step).mkdir(parents=True)
+        result = CliRunner().invoke(app, [*args, "-o", str(run / step / "out.jsonl")])
+        assert result.exit_code == 0, result.output
+    out = tmp_path / "run.html"
+    result = CliRunner().invoke(app, ["report", str(run), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert html.index("Lengths before and after: filter") < html.index(
+        "Lengths before and after: score")
+    assert "placeholder" in html
+
+
 @pytest.mark.parametrize("name", ["missing-dir/x.stats.json", "nothing.jsonl"])
 def test_report_of_something_missing_is_an_error(tmp_path, name):
     result = CliRunner().invoke(app, ["report", str(tmp_path / name), "-o", str(tmp_path / "r.html")])

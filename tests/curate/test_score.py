@@ -46,10 +46,16 @@ def test_view_both_adds_prompt_columns_and_input_is_not_modified():
     assert scored["scores"]["prompt_lang"] == "en"
 
 
+def test_view_prompt_scores_only_the_prompt():
+    [scored] = score_records([CHAT], ScoreOptions(view="prompt", signals=["counts", "toxicity"]))
+    assert scored["scores"]["prompt_words"] == 6 and 0 <= scored["scores"]["prompt_toxicity"] <= 1
+    assert "words" not in scored["scores"] and "toxicity" not in scored["scores"]
+
+
 @pytest.mark.parametrize(("record", "options", "words"), [
     (DOC, {"field": "text"}, 13),
     (DOC, {}, 13),  # auto: no answer, so the text column
-    (RAW, {}, 11),  # auto: `solution` is the answer of a raw problem/solution record
+    (RAW, {}, 9),  # auto: `solution` is the answer of a raw problem/solution record
     (RAW, {"field": "problem"}, 3),
     (PAIR, {}, 6),  # a preference pair: the chosen reply
 ])
@@ -142,6 +148,19 @@ def test_cli_score_writes_scores_and_stats(tmp_path):
     assert "score: in=2 out=2" in result.output
 
 
+@pytest.mark.parametrize(("field", "words"), [("text", 3), ("meta.body", 2)])
+def test_cli_scores_a_plain_document(tmp_path, field, words):
+    source = tmp_path / "docs.jsonl"
+    source.write_text(json.dumps({"id": "d", "text": "One two three.",
+                                  "meta": {"body": "Four five."}}) + "\n")
+    out = tmp_path / "scored.jsonl"
+    result = CliRunner().invoke(app, ["score", str(source), "-o", str(out), "--field", field,
+                                      "--signals", "counts"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())["scores"]
+    assert (scores["words"], scores["field"]) == (words, field)
+
+
 def test_cli_lists_every_signal_with_its_default():
     result = CliRunner().invoke(app, ["score", "--list-signals"])
     assert result.exit_code == 0
@@ -173,3 +192,25 @@ def test_cli_refilter_of_a_scored_file_computes_no_score(tmp_path, counted_famil
     assert counted_families == {}
     kept = [len((tmp_path / f"kept{n}.jsonl").read_text().splitlines()) for n in (5, 11, 50)]
     assert kept[0] < kept[1] < kept[2]
+
+
+def test_scoring_pauses_the_cycle_collector_and_restores_it():
+    import gc
+
+    from curate.scoring import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner pause does not re-enable it early
+    assert gc.isenabled()
+    try:
+        with gc_paused():
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    score_records([CHAT], ScoreOptions(signals=["counts"]))
+    assert gc.isenabled()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
@@ -66,20 +67,32 @@ CASES: dict[str, list[tuple[str, str, str | None, bool]]] = {
                      ("answer", "Blue.", "Name a colour.", False)],
     "placeholder": [("n/a", "N/A", "Summarise the input.", True),
                     ("noinput", "<noinput>", "Summarise the input.", True),
+                    ("todo note", "TODO: fill in answer", "Summarise the input.", True),
+                    ("insert note", "[Insert your answer here]", "Summarise the input.", True),
+                    ("answer about todo lists", "TODO lists help: write tasks down, tick them off.",
+                     "How do I plan?", False),
                     ("answer", "None of the options is correct, because all are odd.", "Pick.", False)],
     "prompt_overlap": [
         ("echo", "the quick brown fox jumps over the lazy dog",
          "Translate to French: the quick brown fox jumps over the lazy dog", True),
         ("translation", "le renard brun rapide saute par-dessus le chien paresseux",
          "Translate to French: the quick brown fox jumps over the lazy dog", False),
-        ("short answer found in prompt", "3", "What is 1 + 2? Options: 2, 3, 4", False)],
+        ("short answer found in prompt", "3", "What is 1 + 2? Options: 2, 3, 4", False),
+        ("punctuation edit", "Finally, Sara went to the supermarket.",
+         "Add the missing punctuation: Finally Sara went to the supermarket", False)],
     "truncated": [
         ("mid-sentence", "The main reason is that the old system will not be able to", "Why?", True),
         ("trailing colon", "Here are the steps you need:", "How?", True),
         ("open code block", "Use this:\n```python\nprint('hi')\n", "Code?", True),
         ("complete", "The old system cannot handle the load.", "Why?", False),
         ("list", "You need:\n- flour\n- eggs", "What?", False),
-        ("hashtag", "Get a puppy and experience love like no other friend. #PuppyLove", "Post?", False)],
+        ("hashtag", "Get a puppy and experience love like no other friend. #PuppyLove", "Post?", False),
+        ("trailing operator", "So the total cost comes to x = 3 +", "Cost?", True),
+        ("word cut at a hyphen", "The answer depends on the well-", "Why?", True),
+        ("list ending in C++", "1. Java\n2. Python\n3. C++", "Name three languages.", False),
+        ("attribution", '"We are what we repeatedly do, and excellence is a habit." -Will Durant',
+         "Quote?", False),
+        ("horizontal rule", "The summary is complete.\n\n---", "Summarise.", False)],
     "refusal": [("sorry", "I'm sorry, but I can't help with that request.", "Do X.", True),
                 ("cannot", "I cannot assist with creating malware.", "Do X.", True),
                 ("answer", "Sure, here is a summary of the article.", "Do X.", False)],
@@ -92,7 +105,10 @@ CASES: dict[str, list[tuple[str, str, str | None, bool]]] = {
                         ("clean", "Paris is the capital of France.", "Capital?", False)],
     "missing_image": [("markdown image", "See ![diagram](fig1.png) for the layout.", "Explain.", True),
                       ("reference", "Find the area of the triangle shown in the figure.", None, True),
-                      ("clean", "The triangle has area 6.", "Find the area.", False)],
+                      ("clean", "The triangle has area 6.", "Find the area.", False),
+                      ("html image in the prompt", "A cat.", "<img src='cat.png'> What is this?", True),
+                      ("html written as code", "```html\n<img src='logo.png' alt='logo'>\n```",
+                       "Write an image tag.", False)],
     "figure_code": [("asy", "Draw it:\n[asy]\ndraw((0,0)--(1,1));\n[/asy]", "Plot.", True),
                     ("tikz", "\\begin{tikzpicture}\\draw (0,0);\\end{tikzpicture}", "Plot.", True),
                     ("clean", "The line goes from (0,0) to (1,1).", "Plot.", False)],
@@ -105,10 +121,14 @@ CASES: dict[str, list[tuple[str, str, str | None, bool]]] = {
                      ("environment", "\\begin{align} x &= 1 \\end{aligned}", "Solve.", True),
                      ("braces", "We get $\\frac{1}{2$ here$.", "Solve.", True),
                      ("balanced", "So $\\frac{1}{2} + x = 3$ and \\[y = 2.\\]", "Solve.", False),
-                     ("prices", "It costs $5 and the tax is \\alpha percent.", "Cost?", False)],
+                     ("prices", "It costs $5 and the tax is \\alpha percent.", "Cost?", False),
+                     ("shell variable in code", "Run `echo $HOME`; then $\\frac{1}{2}$ is half.",
+                      "Explain.", False)],
     "broken_markdown": [("bold", "This is **important and never closed.", "?", True),
                         ("fence", "Run:\n```\nls -la", "?", True),
-                        ("clean", "This is **important**.\n```\nls -la\n```", "?", False)],
+                        ("clean", "This is **important**.\n```\nls -la\n```", "?", False),
+                        ("stars inside code", "Histogram:\n```\n20-23: **\n32-35: ***\n```", "?",
+                         False)],
     "toxicity": [("insult", "Shut the fuck up, you stupid worthless idiot.", None, True),
                  ("benign", "Thank you for the lovely dinner last night.", None, False)],
 }
@@ -145,6 +165,48 @@ def test_every_rule_with_a_default_has_positive_and_negative_cases():
         assert outcomes == {True, False}, name
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    ("Cats purr loudly.", "words_below_min"),
+    ("word " * 100_001, "words_above_max"),
+    (PROSE, None),
+])
+def test_web_gopher_word_count_bounds(text, reason):
+    rule = load_preset("web-gopher")["thresholds"]["words"]
+    value = _value("words", text, None)
+    fired = "words_below_min" if value < rule["min"] else \
+        "words_above_max" if value > rule["max"] else None
+    assert fired == reason, value
+
+
+C4_SENTENCE = "This line is one plain sentence."
+
+
+@pytest.mark.parametrize(("case", "extra_line", "sentences"), [
+    ("a clean line counts", C4_SENTENCE, 5),
+    ("no terminal punctuation", "This line has no final mark", 4),
+    ("ends in an ellipsis", "This line trails off...", 4),
+    ("under three words", "Too short.", 4),
+    ("mentions javascript", "Please enable JavaScript to view this.", 4),
+    ("a policy phrase", "Read our privacy policy before you start.", 4),
+    ("a word over 1,000 characters", "A " + "x" * 1001 + " word.", 4),
+    ("a citation is removed first", "This claim is sourced here.[12]", 5),
+    ("two sentences on one line", "First one here. And a second one.", 6),
+    ("an abbreviation ends no sentence", "Mr. Smith met Dr. Jones today.", 5),
+    ("spaCy makes a token of wide spaces", 'This line ends here.  "', 6),
+])
+def test_c4_line_rules_decide_which_sentences_count(case, extra_line, sentences):
+    text = "\n".join([C4_SENTENCE] * 4 + [extra_line])
+    assert _value("c4_sentences", text, None) == sentences, case
+
+
+def test_c4_page_flags_only_look_at_kept_lines():
+    code = "Set the option to {debug: true} in the file."
+    assert _value("c4_curly_bracket", code, None) is True
+    assert _value("c4_curly_bracket", "Enable JavaScript: {debug: true} in the file.", None) is False
+    assert _value("c4_curly_bracket", "{debug: true}", None) is False  # under three words
+    assert _value("c4_lorem_ipsum", "Lorem ipsum dolor sit amet, consectetur.", None) is True
+
+
 def test_stop_word_rule_applies_to_english_only():
     assert load_preset("web-gopher")["thresholds"]["stop_words"]["lang"] == ["en"]
     assert SIGNALS["stop_words"].default["lang"] == ["en"]
@@ -166,10 +228,27 @@ def test_web_gopher_preset_holds_the_published_defaults():
         FAMILIES["gopher_repetition"].names)
 
 
-def test_tokenizer_splits_punctuation_like_spacy():
-    assert word_tokens("Hello, world... It grew 3.5% (see https://x.org/a?b=1). Don't!") == [
-        "Hello", ",", "world", "...", "It", "grew", "3.5", "%", "(", "see",
-        "https://x.org/a?b=1", ")", ".", "Do", "n't", "!"]
+# What spaCy 3.8's blank English tokenizer (datatrove's word tokenizer) returns for these.
+SPACY_TOKENS = {
+    "Hello, world... It grew 3.5% (see https://x.org/a?b=1). Don't!": [
+        "Hello", ",", "world", "...", "It", "grew", "3.5", "%", "(", "see", "https://x.org/a?b=1",
+        ")", ".", "Do", "n't", "!"],
+    "Mr. Smith paid $5.99 for 10kg of U.S. apples at 3pm :) <3": [
+        "Mr.", "Smith", "paid", "$", "5.99", "for", "10", "kg", "of", "U.S.", "apples", "at", "3",
+        "pm", ":)", "<3"],
+    "He has 4/2 = <<4/2=2>>2 buckets; $\\frac{1}{2}$ of ~/Documents/run_1.": [
+        "He", "has", "4/2", "=", "<", "<", "4/2=2>>2", "buckets", ";", "$", "\\frac{1}{2}$", "of",
+        "~/Documents", "/", "run_1", "."],
+    "well-known A.I. (e.g. spaCy's) \"quoted\" 'single' — dash–en C++ and/or 10am.": [
+        "well", "-", "known", "A.I.", "(", "e.g.", "spaCy", "'s", ")", '"', "quoted", '"', "'",
+        "single", "'", "—", "dash", "–", "en", "C++", "and/or", "10", "am", "."],
+}
+
+
+@pytest.mark.parametrize("text", SPACY_TOKENS)
+def test_tokenizer_splits_like_spacy(text):
+    assert word_tokens(text) == SPACY_TOKENS[text]
+    assert word_tokens(text) == SPACY_TOKENS[text]  # again, from the chunk cache
 
 
 def approx(expected):
@@ -190,25 +269,50 @@ def _reference_dup(tokens: list[str], n: int) -> int:
     return repeated
 
 
-def test_fast_and_numpy_repetition_paths_match_the_reference():
+def _reference_top(tokens: list[str], n: int) -> int:
+    """datatrove's `find_top_duplicate` on its space-joined n-grams."""
+    grams = [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    if not grams:
+        return 0
+    gram, occurrences = Counter(grams).most_common(1)[0]
+    return len(gram) * occurrences
+
+
+@pytest.mark.parametrize("hash_from", [0, 10**9], ids=["hashed grams", "tuple grams"])
+def test_repetition_counts_match_the_reference(monkeypatch, hash_from):
+    monkeypatch.setattr(repetition, "_HASH_FROM", hash_from)
     rng = random.Random(7)
     vocabulary = ["a", "b", "c", "the", "cat", "sat", ".", ","]
     for _ in range(60):
-        size = rng.randint(5, 400)
+        size = rng.randint(1, 400)
         tokens = [rng.choice(vocabulary if size % 3 else [*vocabulary, *map(str, range(size))])
                   for _ in range(size)]
         text = " ".join(tokens)
         doc = Doc(text)
         assert doc.tokens == tokens
-        numpy_path = repetition._LongDoc(doc).dup_ngrams()
-        for n in range(5, 11):
-            expected = _reference_dup(tokens, n) / len(text)
-            assert repetition.dup_ngram_char_frac(tokens, n, len(text)) == approx(expected)
-            assert numpy_path[n] == approx(expected)
-        numpy_top = repetition._LongDoc(doc).top_ngrams()
+        scores = repetition.FAMILY.score([doc])[0]
         for n in (2, 3, 4):
-            assert numpy_top[n] == approx(repetition.top_ngram_char_frac(tokens, n, len(text)))
-        # and the dispatch (shortcuts for texts without repeats, numpy for long texts)
-        assert [repetition.FAMILY.score([Doc(text)])[0][f"dup_{n}gram_char_frac"]
-                for n in range(5, 11)] == approx(
-            [_reference_dup(tokens, n) / len(text) for n in range(5, 11)])
+            assert scores[f"top_{n}gram_char_frac"] == approx(_reference_top(tokens, n) / len(text))
+        for n in range(5, 11):
+            assert scores[f"dup_{n}gram_char_frac"] == approx(_reference_dup(tokens, n) / len(text))
+
+
+@pytest.mark.parametrize("text", ["", "a", "\n", "\n\n", "a\n\nb\n", "\n\na", "a\nb",
+                                  "a\n\n\nb\n\n", " \n \n", "x\r\ny\n\n\nz"])
+def test_doc_line_splits_follow_their_definitions(text):
+    import re
+
+    doc = Doc(text)
+    assert doc.line_runs == re.split(r"\n+", text)  # datatrove's Gopher line unit
+    assert doc.nonempty_lines == [line for line in text.split("\n") if line.strip()]  # FineWeb
+    assert doc.paragraphs == re.split(r"\n{2,}", text.strip())
+
+
+def test_the_chunk_cache_stays_bounded_and_correct(monkeypatch):
+    from curate.filters import tokenizer
+
+    monkeypatch.setattr(tokenizer, "_CACHE_LIMIT", 5)
+    monkeypatch.setattr(tokenizer, "_CACHE", {})
+    for text in SPACY_TOKENS:
+        assert word_tokens(text) == SPACY_TOKENS[text]
+        assert len(tokenizer._CACHE) <= 5 + len(text.split())
