@@ -11,7 +11,7 @@ started=$SECONDS
 
 echo "== 1. curate: messy Alpaca sample -> clean SFT conversations (recipes/demo.yaml)"
 curate run "$here/demo.yaml" -o "$out/curate"
-#curate report "$out/curate" -o "$out/curate_report.html"
+curate report "$out/curate" -o "$out/curate_report.html"
 
 echo "== 2. label: seeded SIMULATED votes (not people) on the A/B items, preference pairs"
 rm -f "$out/labels.sqlite"*

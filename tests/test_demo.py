@@ -25,6 +25,6 @@ def test_make_demo_curates_labels_and_trains(tmp_path: Path) -> None:
     for run in ("sft", "dpo"):
         summary = json.loads((out / run / "summary.json").read_text())
         assert summary["last_loss"] < summary["first_loss"], run
-        assert (out / run / "config.json").exists() and (out / run / "loss.png").exists()
+        assert (out / run / "config.yaml").exists() and (out / run / "loss.png").exists()
     assert (out / "label_report.html").exists() and (out / "curate_report.html").exists()
     assert f"label serve -d {out}/labels.sqlite" in process.stdout

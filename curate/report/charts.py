@@ -80,3 +80,18 @@ def reason_bars(counts: dict[str, int]) -> bytes:
         axes.annotate(f"{count:,}", (count, position), xytext=(3, 0), textcoords="offset points",
                       va="center", fontsize=8)
     return _png(figure)
+
+
+def funnel(steps: Sequence[str], records_in: Sequence[int], records_out: Sequence[int]) -> bytes:
+    """Records into (light) and out of (dark) each step, first step on top."""
+    figure, axes = plt.subplots(figsize=(_SIZE[0], max(1.6, 0.35 * len(steps) + 0.8)))
+    rows = np.arange(len(steps))[::-1]
+    axes.barh(rows, records_in, color=_BEFORE, label="in")
+    axes.barh(rows, records_out, color=_AFTER, height=0.5, label="out")
+    axes.set_yticks(rows, steps)
+    axes.set_xlabel("records")
+    for row, count in zip(rows, records_out, strict=True):
+        axes.annotate(f"{count:,}", (count, row), xytext=(3, 0), textcoords="offset points",
+                      va="center", fontsize=8)
+    axes.legend(frameon=False, loc="lower right")
+    return _png(figure)

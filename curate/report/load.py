@@ -27,6 +27,12 @@ class StepRun:
     def step(self) -> str:
         return str(self.stats.get("step", self.stats_path.name))
 
+    @property
+    def name(self) -> str:
+        """The step, or a recipe step's folder (`03_dedup`), which also gives its place."""
+        folder = self.stats_path.parent.name
+        return folder if folder.endswith(f"_{self.step}") else self.step
+
 
 def stats_files(source: Path) -> list[Path]:
     """The stats files behind a run directory, a stats file, or a step's output file."""

@@ -34,13 +34,18 @@ def words(record: dict[str, Any]) -> int:
 
 
 def overview_section(runs: list[StepRun]) -> Section:
-    """Counts per step: in, out, removed, rejected, time."""
-    rows = [[run.step, f"{run.stats.get('in', 0):,}", f"{run.stats.get('out', 0):,}",
+    """Counts per step (in, out, removed, rejected, time) and, for several steps, a funnel."""
+    rows = [[run.name, f"{run.stats.get('in', 0):,}", f"{run.stats.get('out', 0):,}",
              f"{run.stats.get('removed', 0):,}", f"{run.stats.get('rejected', 0):,}",
              f"{run.stats.get('seconds', 0):.1f} s", str(run.stats.get("output", ""))]
             for run in runs]
-    return Section("Overview", [Table(["step", "in", "out", "removed", "rejected", "time", "output"],
-                                      rows)])
+    section = Section("Overview", [Table(["step", "in", "out", "removed", "rejected", "time",
+                                          "output"], rows)])
+    if len(runs) > 1:
+        section.blocks.append(Image("funnel", charts.funnel(
+            [run.name for run in runs], [run.stats.get("in", 0) for run in runs],
+            [run.stats.get("out", 0) for run in runs]), "records in and out of each step"))
+    return section
 
 
 def removals_section(runs: list[StepRun]) -> Section:
@@ -53,9 +58,9 @@ def removals_section(runs: list[StepRun]) -> Section:
         for reason in any_failing:
             reasons.setdefault(reason, 0)
         for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
-            rows.append([run.step, reason, f"{count:,}", f"{count / n_in:.1%}",
+            rows.append([run.name, reason, f"{count:,}", f"{count / n_in:.1%}",
                          f"{any_failing[reason]:,}" if reason in any_failing else "-"])
-            totals[f"{run.step}: {reason}" if len(runs) > 1 else reason] += count
+            totals[f"{run.name}: {reason}" if len(runs) > 1 else reason] += count
     section = Section("Removed records by reason")
     if not rows:
         section.blocks.append(Text("Nothing was removed."))
@@ -70,7 +75,7 @@ def removals_section(runs: list[StepRun]) -> Section:
 
 def lengths_section(run: StepRun) -> Section:
     """Word-length histograms of the step's records before and after it."""
-    section = Section(f"Lengths before and after: {run.step}")
+    section = Section(f"Lengths before and after: {run.name}")
     after = [words(record) for record in run.kept]
     before = after + [words(line["record"]) for line in run.removed if "record" in line]
     if not before:
@@ -80,7 +85,7 @@ def lengths_section(run: StepRun) -> Section:
     if MAX_RECORDS in (len(run.kept), len(run.removed)):
         section.blocks.append(Text(f"Histograms use the first {MAX_RECORDS:,} kept and removed "
                                    "records; the counts above are exact."))
-    section.blocks.append(Image(f"lengths-{_slug(run.step)}",
+    section.blocks.append(Image(f"lengths-{_slug(run.name)}",
                                 charts.length_histogram(before, after, "words per record, all turns"),
                                 "word counts before and after"))
     section.blocks.append(Table(["", "records", "median words", "mean words"], [
@@ -91,7 +96,7 @@ def lengths_section(run: StepRun) -> Section:
 
 def scores_section(run: StepRun) -> Section:
     """Each thresholded score's distribution (kept vs removed), thresholds marked."""
-    section = Section(f"Score distributions: {run.step}")
+    section = Section(f"Score distributions: {run.name}")
     thresholds = (run.stats.get("rules") or {}).get("thresholds") or {}
     removed = [line["record"] for line in run.removed if "record" in line]
     for name, rule in thresholds.items():
@@ -99,7 +104,7 @@ def scores_section(run: StepRun) -> Section:
         removed_values = _values(removed, name)
         if not kept_values and not removed_values:
             continue
-        section.blocks.append(Image(f"score-{_slug(run.step)}-{_slug(name)}", charts.score_histogram(
+        section.blocks.append(Image(f"score-{_slug(run.name)}-{_slug(name)}", charts.score_histogram(
             kept_values, removed_values, name, rule.get("min"), rule.get("max")),
             f"distribution of {name}"))
     if not section.blocks:
@@ -109,7 +114,7 @@ def scores_section(run: StepRun) -> Section:
 
 def examples_section(run: StepRun) -> Section:
     """Up to three removed records per reason, with the failing score and a preview."""
-    section = Section(f"Examples of removed records: {run.step}")
+    section = Section(f"Examples of removed records: {run.name}")
     by_reason: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in run.removed:
         if len(by_reason[line["reason"]]) < EXAMPLES_PER_REASON:

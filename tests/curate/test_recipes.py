@@ -71,8 +71,13 @@ def test_sft_from_alpaca_removes_the_injected_duplicates_and_contamination(tmp_p
     assert kinds("03_dedup") == {"exact_duplicate": 20, "near_duplicate": 20}
     assert kinds("04_decontam") == {"contamination": 6}
     filtered = kinds("05_filter")
-    for kind in ("empty", "placeholder", "refusal", "toxic", "template_tokens", "non_english"):
+    for kind in ("empty", "placeholder", "refusal", "template_tokens", "non_english"):
         assert filtered[kind] == Counter(injected.values())[kind], kind
+    kept = records(tmp_path / "05_filter" / "out.jsonl")  # max_toxicity: 0.5 from the recipe
+    toxic = [line for line in records(tmp_path / "05_filter" / "out.removed.jsonl")
+             if line["reason"] == "toxicity_above_max"]
+    assert toxic and min(line["value"] for line in toxic) > 0.5
+    assert max(r["scores"]["toxicity"] for r in kept) <= 0.5
     final = records(tmp_path / "sft.jsonl")
     assert final == records(tmp_path / "05_filter" / "out.jsonl")
     assert all(m["role"] in ("user", "assistant") for r in final for m in r["messages"])
@@ -280,3 +285,17 @@ def test_killed_run_resumes_to_the_same_output(tmp_path: Path) -> None:
     assert statuses(killed) == ["cached", "cached", "ran", "ran", "ran", "ran"]
     assert not list(killed.rglob(".*.tmp"))
     assert outputs(killed) == outputs(clean)
+
+
+def test_report_of_a_recipe_run_has_a_funnel_and_every_step(tmp_path: Path) -> None:
+    run("sft_from_alpaca.yaml", tmp_path / "run")
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(tmp_path / "run"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "alt='records in and out of each step'" in html
+    positions = [html.index(f"Lengths before and after: {step}") for step in
+                 ("01_read", "02_convert", "03_dedup", "04_decontam", "05_filter")]
+    assert positions == sorted(positions)
+    for reason in ("exact_duplicate", "near_duplicate", "eval_overlap", "placeholder"):
+        assert reason in html

@@ -97,8 +97,8 @@ def test_report_of_a_recipe_run_directory_reads_its_step_folders(tmp_path):
     result = CliRunner().invoke(app, ["report", str(run), "-o", str(out)])
     assert result.exit_code == 0, result.output
     html = out.read_text()
-    assert html.index("Lengths before and after: filter") < html.index(
-        "Lengths before and after: score")
+    assert html.index("Lengths before and after: 01_filter") < html.index(
+        "Lengths before and after: 02_score")
     assert "placeholder" in html
 
 
