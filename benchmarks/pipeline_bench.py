@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-from curate.recipes import load_recipe, run_recipe  # noqa: E402
+from curate.recipes import load_recipe, run_recipe
 
 FILLERS = ["also", "really", "often", "then", "indeed", "however", "still", "just"]
 

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from curate.commands import (convert, decontam, dedup, filter, pairs, report, run, schema, score,
-                             select, stats)
+from curate.commands import (
+    convert,
+    decontam,
+    dedup,
+    filter,
+    pairs,
+    report,
+    run,
+    schema,
+    score,
+    select,
+    stats,
+)
 
 app = typer.Typer(
     name="curate",

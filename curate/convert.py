@@ -16,8 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from curate.formats import RENDERERS, columns, detect_format, oasst
-from curate.formats import alpaca, hh, messages, sharegpt
+from curate.formats import RENDERERS, alpaca, columns, detect_format, hh, messages, oasst, sharegpt
 from curate.io import BadRecord, Loc, Rejects, read_rows
 from curate.step import StepOutput
 from schemas import Conversation, PreferencePair, StepStats, first_error

@@ -14,9 +14,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from curate.io import Rejects, RecordWriter, sidecar, write_json, write_records
+from curate.io import RecordWriter, Rejects, sidecar, write_json, write_records
 from schemas import StepStats
 
 
@@ -59,7 +59,7 @@ class StepOutput:
         self.stats: StepStats | None = None
         self._writer = RecordWriter(self.out)
 
-    def __enter__(self) -> StepOutput:
+    def __enter__(self) -> Self:
         self._started = time.perf_counter()
         self._writer.__enter__()
         return self

@@ -7,7 +7,7 @@ import re
 from pydantic import ValidationError
 
 # Model-level validators in this package phrase errors as "field.path: message".
-_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)
 
 
 def field_path(loc: tuple) -> str:

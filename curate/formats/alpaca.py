@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from curate.formats.fields import (assistant, extra_fields, optional, provenance, record_id,
-                                   require, user)
+from curate.formats.fields import (
+    assistant,
+    extra_fields,
+    optional,
+    provenance,
+    record_id,
+    require,
+    user,
+)
 from curate.io import BadRecord, Loc
 
 KNOWN = frozenset({"id", "instruction", "input", "output", "system", "history", "chosen", "rejected"})

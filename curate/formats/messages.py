@@ -15,8 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from curate.formats.fields import (assistant, check_type, extra_fields, provenance, record_id,
-                                   require, user)
+from curate.formats.fields import (
+    assistant,
+    check_type,
+    extra_fields,
+    provenance,
+    record_id,
+    require,
+    user,
+)
 from curate.io import BadRecord, Loc
 
 KNOWN = frozenset({"id", "messages", "prompt", "chosen", "rejected", "completion", "meta"})

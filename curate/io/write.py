@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 _DATA_SUFFIXES = (".jsonl.gz", ".json.gz", ".jsonl", ".json", ".parquet")
 _UMASK = os.umask(0)
@@ -54,7 +54,7 @@ class RecordWriter:
         self._buffer: list[dict[str, Any]] = []
         self._handle: IO[str] | None = None
 
-    def __enter__(self) -> RecordWriter:
+    def __enter__(self) -> Self:
         temp = self._atomic.__enter__()
         if self._format == "jsonl.gz":
             # No file name and mtime=0 in the header: gzip output is byte-identical across runs.

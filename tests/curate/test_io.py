@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from curate.io import (BadRecord, RecordWriter, Rejects, read_records, read_rows, sidecar,
-                       write_records)
+from curate.io import (
+    BadRecord,
+    RecordWriter,
+    Rejects,
+    read_records,
+    read_rows,
+    sidecar,
+    write_records,
+)
 
 RECORDS = [{"id": str(i), "text": f"record {i}", "meta": {"n": i}} for i in range(5)]
 
@@ -85,10 +92,9 @@ def test_hub_ids_go_through_load_dataset(monkeypatch: pytest.MonkeyPatch):
 def test_crash_leaves_no_partial_output(tmp_path: Path):
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n", encoding="utf-8")
-    with pytest.raises(RuntimeError):
-        with RecordWriter(out) as writer:
-            writer.write({"a": 1})
-            raise RuntimeError("crash mid-write")
+    with pytest.raises(RuntimeError), RecordWriter(out) as writer:
+        writer.write({"a": 1})
+        raise RuntimeError("crash mid-write")
     assert out.read_text(encoding="utf-8") == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
 

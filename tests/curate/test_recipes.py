@@ -170,8 +170,8 @@ def test_unknown_steps_bad_options_and_missing_files_fail_before_any_work(tmp_pa
 
 
 def test_set_overrides_name_a_step_and_a_field(tmp_path: Path) -> None:
-    recipe = load_recipe(RECIPES / "demo.yaml", ["filter.max_toxicity=0.2", "07_read.path="
-                                                 f"{SAMPLES_DIR / 'hh.jsonl'}"])
+    hh = SAMPLES_DIR / "hh.jsonl"
+    recipe = load_recipe(RECIPES / "demo.yaml", ["filter.max_toxicity=0.2", f"07_read.path={hh}"])
     assert recipe.steps[4].options.max_toxicity == 0.2
     assert recipe.steps[6].options.path == [str(SAMPLES_DIR / "hh.jsonl")]
     with pytest.raises(OptionsError, match="2 steps named 'read'"):
@@ -274,8 +274,8 @@ def test_killed_run_resumes_to_the_same_output(tmp_path: Path) -> None:
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     run("sft_from_alpaca.yaml", clean)
     script = KILLER.format(step="03_dedup", after=100, recipe=recipe, out=str(killed))
-    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    process = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert process.returncode == -signal.SIGKILL, process.stderr
     assert (killed / "02_convert" / "done.json").exists()
     assert not (killed / "03_dedup" / "done.json").exists()

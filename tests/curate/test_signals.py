@@ -313,6 +313,6 @@ def test_the_chunk_cache_stays_bounded_and_correct(monkeypatch):
 
     monkeypatch.setattr(tokenizer, "_CACHE_LIMIT", 5)
     monkeypatch.setattr(tokenizer, "_CACHE", {})
-    for text in SPACY_TOKENS:
-        assert word_tokens(text) == SPACY_TOKENS[text]
+    for text, expected in SPACY_TOKENS.items():
+        assert word_tokens(text) == expected
         assert len(tokenizer._CACHE) <= 5 + len(text.split())
