@@ -167,7 +167,7 @@ def compare(name: str, peer: list[dict], mine: list[dict], parameters: int) -> f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--sft-steps", type=int, default=20)
     parser.add_argument("--dpo-steps", type=int, default=8)
     parser.add_argument("--pack-steps", type=int, default=15)

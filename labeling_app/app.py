@@ -11,7 +11,7 @@ import hashlib
 import importlib
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,9 @@ class LabelingApp:
     guidelines: Guidelines
     min_seconds: float = 3.0
     open_mode: bool = False
+    # Export files live here until the server ends (TemporaryDirectory removes it then).
+    exports: tempfile.TemporaryDirectory = field(
+        default_factory=lambda: tempfile.TemporaryDirectory(prefix="prefkit-exports-"))
 
     # -- who is asking -----------------------------------------------------------------
 
@@ -152,7 +155,7 @@ class LabelingApp:
         return await anyio.to_thread.run_sync(self._export, options)
 
     def _export(self, options: exporting.ExportOptions) -> tuple[str, str]:
-        folder = Path(tempfile.mkdtemp(prefix="prefkit-export-"))
+        folder = Path(tempfile.mkdtemp(dir=self.exports.name))
         rows = self.store.judgment_rows()
         if options.format == "dpo":
             result = exporting.preference_pairs(self.store.items(), rows, options)

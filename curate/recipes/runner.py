@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,8 @@ def run_recipe(recipe: Recipe, run_dir: str | Path, *, resume: bool = False,
             and is_current(marker, config, input_hash, output)
         if not cached:
             _clear(step_dir)
-            marker = _run_step(recipe, step, step_dir, previous, previous_step, engine)
+            with _spinner(f"[{step.index:02d}/{len(recipe.steps):02d}] {step.type}", quiet):
+                marker = _run_step(recipe, step, step_dir, previous, previous_step, engine)
             marker |= {"config_hash": config, "input_hash": input_hash}
             write_marker(step_dir, marker)
         assert marker is not None
@@ -151,6 +153,15 @@ def _remove_stale_step_dirs(recipe: Recipe, run_dir: Path) -> None:
     for path in run_dir.iterdir():
         if path.is_dir() and STEP_DIR.match(path.name) and path.name not in current:
             shutil.rmtree(path)
+
+
+def _spinner(text: str, quiet: bool) -> AbstractContextManager[object]:
+    """A spinner with the running step on stderr, when it is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(f"{text} running...")
 
 
 def _print_report(report: StepReport, total: int) -> None:
