@@ -63,7 +63,8 @@ def link_on_ray(keys: np.ndarray, members: np.ndarray, side: Side, similarity: S
         bucket, member = _shared_buckets(keys, members)
         advance(keys.shape[1])
     if not len(member):
-        return {"buckets": 0, "candidate_pairs": 0, "verified_pairs": 0, "exact_checks": 0}
+        return {"buckets": 0, "candidate_members": 0, "candidate_pairs": 0, "verified_pairs": 0,
+                "links": 0}
     with phase("verify") as advance:
         import ray
 
@@ -79,8 +80,7 @@ def link_on_ray(keys: np.ndarray, members: np.ndarray, side: Side, similarity: S
     b = np.array([row["b"] for row in links if row["kind"] == "link"], np.int64)
     union_find.union(candidates[a], candidates[b])
     counts = [json.loads(row["stats"]) for row in links if row["kind"] == "stats"]
-    checks = sum(count["exact_checks"] for count in counts)
-    similarity.exact_checks += checks
+    similarity.exact_checks += sum(count["exact_checks"] for count in counts)
     return {"buckets": len(groups), "candidate_members": len(candidates),
             "candidate_pairs": sum(count["candidate_pairs"] for count in counts),
             "verified_pairs": sum(count["verified_pairs"] for count in counts),
