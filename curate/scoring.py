@@ -19,7 +19,8 @@ unchanged in a process pool or as a Ray Data `map_batches` function.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -234,3 +235,55 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+class Unreadable(Exception):
+    """A record a step cannot read: which field, why, and the reject reason."""
+
+    def __init__(self, field: str, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.field, self.message, self.reason = field, message, reason
+
+
+def text_check(options: Any) -> Callable[[dict[str, Any]], None]:
+    """A record check: the texts the options ask for exist, and `scores` is free or an object."""
+
+    def check(record: dict[str, Any]) -> None:
+        try:
+            record_texts(record, options)
+        except KeyError as exc:
+            raise Unreadable(str(exc.args[0]), "no such text in this record (choose another with "
+                             "--field/--prompt-field/--response-field)", "missing_text") from None
+        if not isinstance(record.get("scores") or {}, dict):
+            raise Unreadable("scores", "not an object; rename this column, scores are written "
+                             "there", "bad_scores")
+
+    return check
+
+
+class ScoreSummary:
+    """Per score over all records: min, mean and max of numbers, how often a flag is true,
+    the most common languages. Written to OUT.stats.json under `scores`."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, list[float]] = {}
+        self.flags: Counter[str] = Counter()
+        self.labels: dict[str, Counter[str]] = {}
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            for name, value in record["scores"].items():
+                if isinstance(value, bool):
+                    self.flags[name] += value
+                elif isinstance(value, (int, float)):
+                    self.numbers.setdefault(name, []).append(value)
+                elif name.endswith("lang"):
+                    self.labels.setdefault(name, Counter())[value] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            name: {"min": min(values), "mean": round(sum(values) / len(values), 4),
+                   "max": max(values)} for name, values in self.numbers.items()}
+        summary.update({name: {"true": count} for name, count in self.flags.items()})
+        summary.update({name: dict(counts.most_common(10)) for name, counts in self.labels.items()})
+        return summary

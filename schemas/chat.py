@@ -5,11 +5,14 @@ Both records are TRL's conversational formats, so `train` needs no mapping.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Role = Literal["system", "user", "assistant", "tool"]
+# A record id is text; an integer id (a row number, a dataset's own int ids) becomes its text.
+RecordId = Annotated[str, BeforeValidator(lambda value: str(value) if isinstance(value, int)
+                                          else value)]
 
 
 class Message(BaseModel):
@@ -51,14 +54,9 @@ class Conversation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
+    id: RecordId
     messages: list[Message] = Field(min_length=1)
     meta: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
     @model_validator(mode="after")
     def _check_roles(self) -> Conversation:
@@ -73,16 +71,11 @@ class PreferencePair(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
+    id: RecordId
     prompt: list[Message] = Field(min_length=1)
     chosen: list[Message] = Field(min_length=1)
     rejected: list[Message] = Field(min_length=1)
     meta: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
     @model_validator(mode="after")
     def _check_roles(self) -> PreferencePair:

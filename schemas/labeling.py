@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.chat import Message, check_turn_order
+from schemas.chat import Message, RecordId, check_turn_order
 
 Side = Literal["a", "b"]
 Gold = Literal["a", "b", "tie"]
@@ -63,7 +63,7 @@ class Item(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1)
+    id: RecordId = Field(min_length=1)
     prompt: Text
     response_a: Text
     response_b: Text
@@ -71,11 +71,6 @@ class Item(BaseModel):
     source_b: str | None = None
     gold: Gold | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
     @model_validator(mode="after")
     def _check_texts(self) -> Item:

@@ -20,7 +20,16 @@ from typing import Any
 from train.data import Example, load_pairs
 from train.options import DPOOptions
 from train.rundir import removed_if_setup_fails
-from train.runner import Prepared, finish, make_config, prepare, trainer_args
+from train.runner import (
+    Prepared,
+    dataset,
+    finish,
+    lora,
+    make_config,
+    prepare,
+    trainer_args,
+    trainer_inputs,
+)
 from train.template import end_of_turn_id
 
 TINY_LR, LR = 5e-4, 1e-6
@@ -57,14 +66,7 @@ def _dpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
         precompute_ref_log_probs=options.precompute_ref,
         max_length=options.max_length,
     )
-    return LengthLoggingDPOTrainer(
-        model=prepared.model_source,
-        args=config,
-        train_dataset=_dataset(prepared.train),
-        eval_dataset=_dataset(prepared.eval) if prepared.eval else None,
-        processing_class=prepared.tokenizer,
-        peft_config=_lora(options),
-    )
+    return LengthLoggingDPOTrainer(args=config, **trainer_inputs(prepared, "CAUSAL_LM", _pair))
 
 
 def _simpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
@@ -90,10 +92,10 @@ def _simpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
     return LengthLoggingSimPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(prepared.model_source, dtype=torch.float32),
         args=config,
-        train_dataset=_dataset_of(rows),
-        eval_dataset=_dataset_of(held) if held else None,
+        train_dataset=dataset(rows),
+        eval_dataset=dataset(held) if held else None,
         processing_class=prepared.tokenizer,
-        peft_config=_lora(options),
+        peft_config=lora(options, "CAUSAL_LM"),
     )
 
 
@@ -141,18 +143,5 @@ def fit_to_max_length(prepared: Prepared) -> None:
     prepared.data.extra["truncated"] = truncated
 
 
-def _dataset(examples: list[Example]):
-    return _dataset_of([{k: example.row[k] for k in ("prompt", "chosen", "rejected")}
-                        for example in examples])
-
-
-def _dataset_of(rows: list[dict[str, Any]]):
-    from datasets import Dataset
-
-    return Dataset.from_list(rows)
-
-
-def _lora(options: DPOOptions):
-    from train.models import lora_config
-
-    return lora_config(options.lora, "CAUSAL_LM") if options.lora else None
+def _pair(example: Example) -> dict[str, Any]:
+    return {key: example.row[key] for key in ("prompt", "chosen", "rejected")}

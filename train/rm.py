@@ -20,7 +20,7 @@ from typing import Any
 from train.data import Example, load_pairs
 from train.options import RMOptions
 from train.rundir import removed_if_setup_fails
-from train.runner import Prepared, finish, make_config, prepare, trainer_args
+from train.runner import Prepared, finish, make_config, prepare, trainer_args, trainer_inputs
 from train.template import conversation_ids, end_of_turn_id
 
 TINY_LR, LR = 1e-3, 1e-5
@@ -43,14 +43,7 @@ def build_rm_trainer(options: RMOptions) -> tuple[Prepared, Any]:
         max_length=options.max_length,
         center_rewards_coefficient=options.center_rewards_coefficient,
     )
-    trainer = RewardTrainer(
-        model=prepared.model_source,
-        args=config,
-        train_dataset=_dataset(prepared.train),
-        eval_dataset=_dataset(prepared.eval) if prepared.eval else None,
-        processing_class=prepared.tokenizer,
-        peft_config=_lora(options),
-    )
+    trainer = RewardTrainer(args=config, **trainer_inputs(prepared, "SEQ_CLS"))
     return prepared, trainer
 
 
@@ -81,14 +74,3 @@ def tokenize_pairs(prepared: Prepared) -> None:
         raise ValueError(f"max_length {limit} is shorter than every training pair (the shortest "
                          f"prompt has {shortest_prompt} tokens); raise --max-length")
 
-
-def _dataset(examples: list[Example]):
-    from datasets import Dataset
-
-    return Dataset.from_list([example.row for example in examples])
-
-
-def _lora(options: RMOptions):
-    from train.models import lora_config
-
-    return lora_config(options.lora, "SEQ_CLS") if options.lora else None

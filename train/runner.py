@@ -140,6 +140,32 @@ def trainer_args(prepared: Prepared, *, tiny_lr: float, lr: float) -> dict[str, 
     }
 
 
+def trainer_inputs(prepared: Prepared, lora_task: str,
+                   row: Callable[[Example], dict[str, Any]] = lambda example: example.row
+                   ) -> dict[str, Any]:
+    """What every TRL trainer here is given besides its config: the model, the train and eval
+    datasets (`row` of each example), the tokenizer, and the LoRA config (`lora_task`)."""
+    return {"model": prepared.model_source,
+            "train_dataset": dataset([row(example) for example in prepared.train]),
+            "eval_dataset": dataset([row(example) for example in prepared.eval])
+            if prepared.eval else None,
+            "processing_class": prepared.tokenizer,
+            "peft_config": lora(prepared.options, lora_task)}
+
+
+def dataset(rows: list[dict[str, Any]]) -> Any:
+    from datasets import Dataset
+
+    return Dataset.from_list(rows)
+
+
+def lora(options: TrainOptions, task: str) -> Any:
+    """peft's LoRA config for `--lora` (`task`: CAUSAL_LM or SEQ_CLS), or None."""
+    from train.models import lora_config
+
+    return lora_config(options.lora, task) if options.lora else None
+
+
 def make_config(config_class: type, common: dict[str, Any], options: Any, **method: Any) -> Any:
     """The TRL config: shared fields, then the method's, then the user's `trainer_args`."""
     values = {**common, **method, **options.trainer_args}

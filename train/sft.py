@@ -15,7 +15,7 @@ from typing import Any
 from train.data import Example, load_sft
 from train.options import SFTOptions
 from train.rundir import removed_if_setup_fails
-from train.runner import Prepared, finish, make_config, prepare, trainer_args
+from train.runner import Prepared, finish, make_config, prepare, trainer_args, trainer_inputs
 
 TINY_LR, LR = 1e-3, 2e-5
 
@@ -44,13 +44,7 @@ def build_sft_trainer(options: SFTOptions) -> tuple[Prepared, Any]:
     )
     packed_rows = options.packing and options.packing_strategy == "bfd"
     trainer = (PackedRowsSFTTrainer if packed_rows else SFTTrainer)(
-        model=prepared.model_source,
-        args=config,
-        train_dataset=_dataset(prepared.train),
-        eval_dataset=_dataset(prepared.eval) if prepared.eval else None,
-        processing_class=prepared.tokenizer,
-        peft_config=_lora(options),
-    )
+        args=config, **trainer_inputs(prepared, "CAUSAL_LM"))
     return prepared, trainer
 
 
@@ -90,14 +84,3 @@ def prompt_and_total_length(tokenizer: Any, row: dict[str, Any]) -> tuple[int, i
                                          return_dict=True)["input_ids"]
     return len(prompt), len(full)
 
-
-def _dataset(examples: list[Example]):
-    from datasets import Dataset
-
-    return Dataset.from_list([example.row for example in examples])
-
-
-def _lora(options: SFTOptions):
-    from train.models import lora_config
-
-    return lora_config(options.lora, "CAUSAL_LM") if options.lora else None

@@ -9,10 +9,11 @@ from typing import Annotated
 import typer
 
 from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
-from curate.commands.score import Unreadable, run_in_batches
+from curate.commands.score import run_in_batches
 from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
 from curate.io import sidecar
 from curate.options import build_options
+from curate.scoring import Unreadable
 from curate.step import StepOutput
 from curate.views import text_view
 

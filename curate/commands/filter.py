@@ -17,12 +17,12 @@ from curate.commands.score import (
     Tokenizer,
     ToxicityModel,
     run_in_batches,
-    text_check,
 )
 from curate.filtering import FilterOptions, filter_records
 from curate.io import sidecar
 from curate.options import OptionsError, build_options
 from curate.presets import preset_names, preset_path
+from curate.scoring import text_check
 from curate.step import StepOutput, StepResult
 
 

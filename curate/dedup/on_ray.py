@@ -18,6 +18,7 @@ fit one worker; the recipe runner keeps the records themselves on the driver.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -73,18 +74,18 @@ def link_on_ray(keys: np.ndarray, members: np.ndarray, side: Side, similarity: S
                         "signatures": side.signatures[side.at(candidates)]})
         starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
         groups = np.split(local, starts[1:])
-        links = map_rows([{"members": json.dumps(group.tolist())} for group in groups],
-                         lambda batch: _verify_block(batch, docs, similarity), batch_size=256)
+        rows = map_rows([{"members": json.dumps(group.tolist())} for group in groups],
+                        lambda batch: _verify_block(batch, docs, similarity), batch_size=256)
         advance(len(groups))
-    a = np.array([row["a"] for row in links if row["kind"] == "link"], np.int64)
-    b = np.array([row["b"] for row in links if row["kind"] == "link"], np.int64)
-    union_find.union(candidates[a], candidates[b])
-    counts = [json.loads(row["stats"]) for row in links if row["kind"] == "stats"]
+    blocks = [json.loads(row["block"]) for row in rows]
+    pairs = np.array([pair for block in blocks for pair in block["links"]], np.int64).reshape(-1, 2)
+    union_find.union(candidates[pairs[:, 0]], candidates[pairs[:, 1]])
+    counts = [block["stats"] for block in blocks]
     similarity.exact_checks += sum(count["exact_checks"] for count in counts)
     return {"buckets": len(groups), "candidate_members": len(candidates),
             "candidate_pairs": sum(count["candidate_pairs"] for count in counts),
             "verified_pairs": sum(count["verified_pairs"] for count in counts),
-            "links": len(a)}
+            "links": len(pairs)}
 
 
 def _shared_buckets(keys: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,17 +133,15 @@ def _verify_block(rows: list[dict[str, Any]], docs: Any, similarity: Similarity
     found = Buckets(local.astype(np.int32),
                     np.repeat(np.arange(len(sizes), dtype=np.int32), sizes))
     side = Side([shared["texts"][i] for i in ids.tolist()], shared["signatures"][ids])
-    check = Similarity(similarity.threshold, verify=similarity.verify, ngram=similarity.ngram,
-                       fold_digits=similarity.fold_digits)
+    check = replace(similarity, exact_checks=0)  # this block's own counter
     union_find = UnionFind(len(ids))
     result = connect(found, lambda a, b: check.passes(side, a, side, b), union_find)
     roots = union_find.roots()
     joined = np.flatnonzero(roots != np.arange(len(ids)))
     stats = {"candidate_pairs": result.candidate_pairs, "verified_pairs": result.verified_pairs,
              "exact_checks": check.exact_checks}
-    return ([{"kind": "link", "a": int(ids[i]), "b": int(ids[roots[i]]), "stats": ""}
-             for i in joined.tolist()]
-            + [{"kind": "stats", "a": -1, "b": -1, "stats": json.dumps(stats)}])
+    links = [[int(ids[i]), int(ids[roots[i]])] for i in joined.tolist()]
+    return [{"block": json.dumps({"links": links, "stats": stats})}]  # one row per block
 
 
 RAY = Backend(sketch_on_ray, link_on_ray)

@@ -9,7 +9,7 @@ them once over everything, the Ray engine once per `map_batches` block.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,6 @@ class StepType:
     paths: tuple[str, ...] = ()  # option fields that may name files (models, presets)
     cacheable: bool = True  # False for steps with effects outside the run dir (write)
     batch: BatchStep | None = None
-    doc: str = field(default="", compare=False)
 
 
 def run_batch_step(spec: BatchStep, records: Records, options: Any, ctx: StepContext) -> StepRun:

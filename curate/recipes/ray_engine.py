@@ -51,19 +51,11 @@ def _batch_step(spec: BatchStep, records: Records, options: Any, ctx: StepContex
 
     def apply(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         result = spec.apply([json.loads(row["json"]) for row in rows], options)
-        return ([{"kind": "kept", "json": dumps(record)} for record in result.kept]
-                + [{"kind": "removed", "json": dumps(line)} for line in result.removed]
-                + [{"kind": "extra", "json": dumps(result.extra)}])
+        return [{"result": dumps(vars(result))}]  # one row per block, blocks in order
 
-    results: list[StepResult] = []
-    for row in map_rows([{"json": dumps(record)} for record in accepted], apply):
-        if row["kind"] == "extra":
-            results.append(StepResult([], [], json.loads(row["json"])))
-        else:
-            if not results or results[-1].extra:  # a block's rows precede its "extra" row
-                results.append(StepResult([]))
-            getattr(results[-1], row["kind"]).append(json.loads(row["json"]))
-    merged = StepResult([r for result in results for r in result.kept],
+    results = [StepResult(**json.loads(row["result"])) for row in
+               map_rows([{"json": dumps(record)} for record in accepted], apply)]
+    merged = StepResult([record for result in results for record in result.kept],
                         [line for result in results for line in result.removed])
     merged.extra = spec.summarize(options, results)
     return StepRun(merged, n_in=len(records))
@@ -72,29 +64,23 @@ def _batch_step(spec: BatchStep, records: Records, options: Any, ctx: StepContex
 def _read(options: Any, ctx: StepContext) -> StepRun:
     lines = []
     for source in options.path:
-        opener = _open(source)
-        with opener as handle:
+        with _open(source) as handle:
             lines += [{"file": source, "line": number, "json": text}
                       for number, text in enumerate(handle, start=1) if text.strip()]
 
     def parse(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out = []
+        records, bad = [], []
         for row in rows:
-            loc = Loc(str(row["file"]), int(row["line"]))
             try:
-                out.append({"kind": "record", "json": dumps(parse_json_line(row["json"], loc)),
-                            "line": int(row["line"])})
+                records.append(parse_json_line(row["json"], Loc(str(row["file"]), int(row["line"]))))
             except BadRecord as error:
-                out.append({"kind": "bad", "json": dumps(error.as_reject()),
-                            "line": int(row["line"])})
-        return out
+                bad.append(error.as_reject())
+        return [{"records": dumps(records), "bad": dumps(bad)}]
 
     kept = []
-    for row in map_rows(lines, parse):
-        if row["kind"] == "record":
-            kept.append(json.loads(row["json"]))
-        else:
-            bad = json.loads(row["json"])
+    for block in map_rows(lines, parse):
+        kept += json.loads(block["records"])
+        for bad in json.loads(block["bad"]):
             ctx.rejects(BadRecord(Loc(bad["file"], bad["line"]), bad["field"], bad["error"],
                                   reason=bad["reason"], record=bad["record"]))
     return StepRun(StepResult(kept), n_in=len(lines))

@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from curate.commands.score import ScoreSummary, Unreadable, text_check
 from curate.convert import ConvertOptions, convert_rows
 from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
 from curate.dedup import DedupOptions, run_dedup
@@ -24,7 +23,7 @@ from curate.recipes.context import (
     StepType,
     run_batch_step,
 )
-from curate.scoring import ScoreOptions, score_records
+from curate.scoring import ScoreOptions, ScoreSummary, Unreadable, score_records, text_check
 from curate.select import SelectOptions, select_records, write_report
 from curate.step import StepResult, removal
 
