@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors, fail
+from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors, fail
 from curate.io import Rejects, write_json
 from curate.options import build_options
 

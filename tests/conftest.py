@@ -18,9 +18,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
+def require_shared_data() -> Path:
+    """`../shared/data`. Absent: a failure under CI (`CI` set), so no test vanishes from a
+    green run; a skip with the reason on a developer's machine without the folder."""
+    if not SHARED_DATA.is_dir():
+        message = f"real-data folder {SHARED_DATA} is absent"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}, and CI is set: CI must run every real-data test")
+        pytest.skip(message)
+    return SHARED_DATA
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """`../shared/data`; tests that need it skip with a reason when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real-data folder {SHARED_DATA} is absent (CI always has it)")
-    return SHARED_DATA
+    """`../shared/data` (see `require_shared_data`)."""
+    return require_shared_data()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curate.commands.common import Config, cli_errors
+from curate.cli_support import Config, cli_errors
 from curate.options import build_options
 
 app = typer.Typer(

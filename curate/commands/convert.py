@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
+from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
 from curate.convert import ConvertOptions, convert_file
 from curate.options import build_options
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
+from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
 from curate.commands.score import run_in_batches
 from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
 from curate.io import sidecar

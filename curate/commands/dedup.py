@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
+from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
 from curate.io import Loc, Rejects, read_rows, write_records
 from curate.options import build_options
 from curate.step import StepOutput, StepResult

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from curate.commands.common import Output, cli_errors
+from curate.cli_support import Output, cli_errors
 
 
 @cli_errors

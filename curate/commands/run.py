@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curate.commands.common import cli_errors
+from curate.cli_support import cli_errors
 from curate.recipes import load_recipe, run_recipe
 
 

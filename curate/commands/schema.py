@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curate.commands.common import fail
+from curate.cli_support import fail
 from schemas.registry import SCHEMAS
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from curate.commands.common import Config, OnError, OnErrorChoice, Output, Split, cli_errors
+from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
 from curate.io import BadRecord, Rejects, read_rows
 from curate.options import build_options
 from curate.scoring import ScoreOptions, ScoreSummary, Unreadable, score_records, text_check

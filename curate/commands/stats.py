@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from curate.commands.common import OnError, OnErrorChoice, Split, cli_errors
+from curate.cli_support import OnError, OnErrorChoice, Split, cli_errors
 from curate.convert import ConvertOptions, convert_rows
 from curate.io import Rejects, read_rows
 from curate.stats import dataset_stats

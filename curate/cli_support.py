@@ -1,4 +1,4 @@
-"""Shared CLI pieces: option types, error handling, exit codes."""
+"""Shared CLI pieces of `curate`, `label` and `train`: option types, error handling, exit codes."""
 
 from __future__ import annotations
 
