@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
-from curate.commands import (
-    convert,
-    decontam,
-    dedup,
-    filter,
-    pairs,
-    report,
-    run,
-    schema,
-    score,
-    select,
-    stats,
-)
+_COMMANDS = ("convert", "stats", "schema", "dedup", "score", "filter", "decontam", "select",
+             "pairs", "run", "report")
 
 app = typer.Typer(
     name="curate",
@@ -26,17 +17,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-app.command("convert")(convert.command)
-app.command("stats")(stats.command)
-app.command("schema")(schema.command)
-app.command("dedup")(dedup.command)
-app.command("score")(score.command)
-app.command("filter")(filter.command)
-app.command("decontam")(decontam.command)
-app.command("select")(select.command)
-app.command("pairs")(pairs.command)
-app.command("run")(run.command)
-app.command("report")(report.command)
+for _name in _COMMANDS:
+    app.command(_name)(importlib.import_module(f"curate.commands.{_name}").command)
 
 if __name__ == "__main__":
     app()

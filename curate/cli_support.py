@@ -25,11 +25,27 @@ class OnErrorChoice(str, Enum):
     skip = "skip"
 
 
-Output = Annotated[Path, typer.Option("--output", "-o", help="Output file: .jsonl, .jsonl.gz, .json or .parquet.")]
+Output = Annotated[str, typer.Option(
+    "--output", "-o", help="Output file (.jsonl, .jsonl.gz, .jsonl.zst, .json, .parquet), or a "
+    "directory of shards when it ends in '/' (part-NNNNN.jsonl.gz; 'DIR.parquet/' for parquet "
+    "shards) with OUT/_manifest.json.")]
 OnError = Annotated[OnErrorChoice, typer.Option(
-    "--on-error", help="raise: stop at the first bad record (exit 1). skip: write bad records to OUT.rejects.jsonl.")]
+    "--on-error", help="raise: stop at the first bad record (exit 1). skip: set bad records "
+    "aside in OUT.rejects and go on.")]
 Config = Annotated[Path | None, typer.Option("--config", help="YAML file of options; flags override it.")]
 Split = Annotated[str, typer.Option("--split", help="Split to read from a saved or hub dataset.")]
+Inputs = Annotated[list[str], typer.Argument(
+    help="Inputs: files (.jsonl, .jsonl.gz, .jsonl.zst, .json, .parquet), globs in quotes "
+    "('data/*.jsonl.gz'), directories of shards, saved HF dataset dirs, or hub ids.",
+    show_default=False)]
+Workers = Annotated[int, typer.Option(
+    "--workers", min=1, help="Local worker processes; the output is the same for any number.")]
+EngineChoice = Annotated[str, typer.Option(
+    "--engine", help="local, or ray (joins RAY_ADDRESS when set, else starts Ray here).")]
+Shards = Annotated[int | None, typer.Option(
+    "--shards", min=1, help="Write exactly N shards (implies a sharded output directory).")]
+ShardSize = Annotated[int | None, typer.Option(
+    "--shard-size", min=1, help="At most ROWS records per shard (implies a sharded output).")]
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -46,12 +62,50 @@ def cli_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except (BadRecord, OptionsError, FileNotFoundError, ValueError) as exc:
-            fail(str(exc))
+            fail(one_line(exc))
+        except OSError as exc:
+            fail(os_error(exc))
         except KeyboardInterrupt:
-            typer.secho("interrupted: no partial output was written", err=True)
+            typer.secho("interrupted: nothing was committed (outputs are as they were before "
+                        "this run)", err=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (pydantic and others write several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 2000 else text[:2000] + " ..."
+
+
+def os_error(exc: OSError) -> str:
+    """`path: reason` for a file system error (no space, no permission, ...)."""
+    import errno
+
+    reason = {errno.ENOSPC: "no space left on the device",
+              errno.EACCES: "permission denied", errno.EROFS: "read-only file system",
+              errno.EISDIR: "is a directory", errno.ENOTDIR: "not a directory",
+              errno.EDQUOT: "disk quota exceeded"}.get(exc.errno or 0, exc.strerror or str(exc))
+    where = exc.filename or ""
+    return f"{where}: {reason}" if where else reason
+
+
+def engine_options(workers: int = 1, engine: str = "local") -> Any:
+    """Validated engine settings from the shared flags."""
+    from curate.engine import EngineOptions
+
+    if engine not in ("local", "ray"):
+        raise OptionsError(f"--engine {engine!r}: choose local or ray")
+    return EngineOptions(workers=workers, engine=engine)  # type: ignore[arg-type]
+
+
+def sharding(shards: int | None = None, shard_size: int | None = None) -> Any:
+    from curate.dataflow import Sharding
+
+    if shards and shard_size:
+        raise OptionsError("--shards and --shard-size: give one or the other")
+    return Sharding(rows=shard_size, count=shards)
 
 
 def not_yet_available(name: str) -> Callable[..., None]:

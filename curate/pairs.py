@@ -52,19 +52,30 @@ def pair_outputs(rows_a: list[Row], rows_b: list[Row], options: PairsOptions, *,
     """One item per key found in both inputs, A's prompt first. Removed (per input record):
     `duplicate_key` (the key seen earlier in the same file), `unmatched` (key only in one
     file) and `identical_responses` (nothing to compare)."""
-    removed: list[dict[str, Any]] = []
-    sides = [_index(rows, options.join_on, removed, rejects) for rows in (rows_a, rows_b)]
+    items = positioned_pairs(list(enumerate(rows_a)), list(enumerate(rows_b, len(rows_a))),
+                             options, names=names, rejects=rejects)
+    return _result(items, "pairs")
+
+
+def positioned_pairs(rows_a: list[tuple[Any, Row]], rows_b: list[tuple[Any, Row]],
+                     options: PairsOptions, *, names: tuple[str, str],
+                     rejects: Rejects) -> list[tuple[Any, str, dict[str, Any]]]:
+    """`pair_outputs` over rows tagged with their input position: `(position, kind, line)`
+    with kind `kept` (an item, at A's position) or `removed`."""
+    out: list[tuple[Any, str, dict[str, Any]]] = []
+    sides = [_index(rows, options.join_on, out, rejects) for rows in (rows_a, rows_b)]
     for own, other in ((sides[0], sides[1]), (sides[1], sides[0])):
         for key in own.keys() - other.keys():
-            removed.append(removal(own[key]["record"], "unmatched", STEP, key=key))
-    kept = []
+            out.append((own[key]["position"], "removed",
+                        removal(own[key]["record"], "unmatched", STEP, key=key)))
     for key, a in sides[0].items():
         b = sides[1].get(key)
         if b is None:
             continue
         if a["response"].strip() == b["response"].strip():
             for side in (a, b):
-                removed.append(removal(side["record"], "identical_responses", STEP, key=key))
+                out.append((side["position"], "removed",
+                            removal(side["record"], "identical_responses", STEP, key=key)))
             continue
         source_a = options.source_a or _source(a["record"], names[0])
         source_b = options.source_b or _source(b["record"], names[1])
@@ -73,15 +84,24 @@ def pair_outputs(rows_a: list[Row], rows_b: list[Row], options: PairsOptions, *,
                     source_b=source_b, meta={"join_on": options.join_on,
                                              "a": _provenance(a["record"]),
                                              "b": _provenance(b["record"])})
-        kept.append(item.model_dump(exclude_none=True))
-    return StepResult(kept, removed, {"pairs": len(kept)})
+        out.append((a["position"], "kept", item.model_dump(exclude_none=True)))
+    return out
 
 
-def _index(rows: list[Row], join_on: str, removed: list[dict[str, Any]],
+def _result(items: list[tuple[Any, str, dict[str, Any]]], counter: str) -> StepResult:
+    items = sorted(items, key=lambda item: item[0])
+    kept = [line for _, kind, line in items if kind == "kept"]
+    removed = [line for _, kind, line in items if kind == "removed"]
+    extra = {"pairs": len(kept)} if counter == "pairs" else \
+        {"gold": sum("gold" in item for item in kept)}
+    return StepResult(kept, removed, extra)
+
+
+def _index(rows: list[tuple[Any, Row]], join_on: str, out: list[tuple[Any, str, dict[str, Any]]],
            rejects: Rejects) -> dict[str, dict[str, Any]]:
-    """Key -> the first record with that key, its prompt and response."""
+    """Key -> the first record with that key, its prompt, response and position."""
     index: dict[str, dict[str, Any]] = {}
-    for loc, record in rows:
+    for position, (loc, record) in rows:
         try:
             key = " ".join(text_view(record, join_on).split())
             prompt, response = _prompt_and_response(record)
@@ -89,6 +109,10 @@ def _index(rows: list[Row], join_on: str, removed: list[dict[str, Any]],
         except KeyError as missing:
             rejects(BadRecord(loc, str(missing.args[0]), "missing (needed to build an A/B item)",
                               reason="missing_field", record=record))
+            continue
+        except (TypeError, AttributeError) as exc:
+            rejects(BadRecord(loc, join_on, f"unreadable ({exc})", reason="bad_field",
+                              record=record))
             continue
         except ValidationError as exc:
             field, message = first_error(exc)
@@ -99,9 +123,11 @@ def _index(rows: list[Row], join_on: str, removed: list[dict[str, Any]],
             rejects(BadRecord(loc, join_on, "empty join key", reason="missing_field",
                               record=record))
         elif key in index:
-            removed.append(removal(record, "duplicate_key", STEP, key=key, line=loc.line))
+            out.append((position, "removed",
+                        removal(record, "duplicate_key", STEP, key=key, line=loc.line)))
         else:
-            index[key] = {"record": record, "prompt": prompt, "response": response}
+            index[key] = {"record": record, "prompt": prompt, "response": response,
+                          "position": position}
     return index
 
 
@@ -140,9 +166,21 @@ def _item_id(*parts: str) -> str:
 
 def blind_pairs(rows: list[Row], options: PairsOptions, *, rejects: Rejects) -> StepResult:
     """Items from `PreferencePair` records, chosen randomly as A or B (`meta.truth`).
-    Removed: `duplicate_id` and `identical_responses`."""
-    kept, removed, seen = [], [], set()
-    for loc, record in rows:
+    Removed: `duplicate_id`, degenerate pairs (`empty_chosen`, `empty_rejected`,
+    `identical_chosen_rejected`)."""
+    return _result(positioned_blind_pairs(list(enumerate(rows)), options, rejects=rejects),
+                   "gold")
+
+
+def positioned_blind_pairs(rows: list[tuple[Any, Row]], options: PairsOptions, *,
+                           rejects: Rejects) -> list[tuple[Any, str, dict[str, Any]]]:
+    """`blind_pairs` over rows tagged with their input position (ids repeat only within a
+    partition of the shuffle by id, so duplicates are found there)."""
+    from curate.convert import degenerate_pair
+
+    out: list[tuple[Any, str, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for position, (loc, record) in sorted(rows, key=lambda row: row[0]):
         try:
             pair = PreferencePair.model_validate(record)
         except ValidationError as exc:
@@ -150,21 +188,26 @@ def blind_pairs(rows: list[Row], options: PairsOptions, *, rejects: Rejects) -> 
             rejects(BadRecord(loc, field, message, reason="invalid_record", record=record))
             continue
         if pair.id in seen:
-            removed.append(removal(record, "duplicate_id", STEP, line=loc.line))
+            out.append((position, "removed", removal(record, "duplicate_id", STEP, line=loc.line)))
             continue
         seen.add(pair.id)
         chosen = [m.model_dump() for m in pair.chosen]
         rejected = [m.model_dump() for m in pair.rejected]
-        if chosen == rejected:
-            removed.append(removal(record, "identical_responses", STEP))
+        if reason := degenerate_pair({"chosen": chosen, "rejected": rejected}):
+            out.append((position, "removed", removal(record, reason, STEP, line=loc.line)))
             continue
         draw = random.Random(f"{options.seed}:{pair.id}")  # per pair: stable under filtering
         truth = "a" if draw.random() < 0.5 else "b"
         gold = truth if draw.random() < options.gold_fraction else None
         a, b = (chosen, rejected) if truth == "a" else (rejected, chosen)
-        item = Item(id=pair.id, prompt=pair.prompt, response_a=a, response_b=b,
-                    source_a="chosen" if truth == "a" else "rejected",
-                    source_b="rejected" if truth == "a" else "chosen", gold=gold,
-                    meta={"truth": truth, "seed": options.seed, "pair_meta": pair.meta})
-        kept.append(item.model_dump(exclude_none=True))
-    return StepResult(kept, removed, {"gold": sum("gold" in item for item in kept)})
+        try:
+            item = Item(id=pair.id, prompt=pair.prompt, response_a=a, response_b=b,
+                        source_a="chosen" if truth == "a" else "rejected",
+                        source_b="rejected" if truth == "a" else "chosen", gold=gold,
+                        meta={"truth": truth, "seed": options.seed, "pair_meta": pair.meta})
+        except ValidationError as exc:
+            field, message = first_error(exc)
+            rejects(BadRecord(loc, field, message, reason="invalid_record", record=record))
+            continue
+        out.append((position, "kept", item.model_dump(exclude_none=True)))
+    return out

@@ -1,71 +1,84 @@
-"""Step output: kept records, removed records with a reason, rejects and stats.
+"""What a step returns, and how a removed record is written.
 
-Every step that drops something writes it, with its `reason`, to
-`OUT.removed.jsonl`; bad input skipped with `--on-error skip` goes to
-`OUT.rejects.jsonl`; counts go to `OUT.stats.json` and a one-line summary to
-stderr. The accounting `in == used + rejected + removed` is checked by
-`schemas.StepStats` before anything is reported.
+A step is a function of records: it returns the records it keeps, `removal()` lines for
+the ones it drops (each with its `reason` and the step's name) and step-specific
+statistics. `in == used + removed + rejected` is checked by `schemas.StepStats` before
+anything is reported (`used`: inputs that produced output, for steps that fan out).
 """
 
 from __future__ import annotations
 
-import sys
-import time
-from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Self
-
-from curate.io import RecordWriter, Rejects, sidecar, write_json, write_records
-from schemas import StepStats
+from typing import Any
 
 
 def removal(record: dict[str, Any], reason: str, step: str, **details: Any) -> dict[str, Any]:
-    """The line written to `OUT.removed.jsonl`: why, plus the untouched record."""
+    """The line written to `OUT.removed`: why, plus the untouched record."""
     return {"reason": reason, "step": step, **details, "record": record}
 
 
 @dataclass
 class StepResult:
-    """What a step function returns: kept records, `removal()` lines, step-specific stats."""
+    """Kept records, `removal()` lines, step-specific stats; `used` when inputs fan out."""
 
     kept: list[dict[str, Any]]
     removed: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    used: int | None = None
 
 
 class StepOutput:
-    """Collects a step's outputs; on a clean exit writes sidecars and stats.
+    """A small step's output set written from this process: kept records stream to a staged
+    file, removed lines and rejects are kept in memory; on a clean exit OUT, OUT.removed,
+    OUT.rejects (skip mode) and OUT.stats.json are committed together (`OutputSet`).
 
     Usage::
 
-        with StepOutput("convert", out, rejects=rejects, inputs=[src]) as output:
+        with StepOutput("export", out, rejects=rejects, inputs=[src]) as output:
             for record in records:
                 output.n_in += 1
                 output.keep(record)          # or output.remove(record, "reason")
     """
 
-    def __init__(self, step: str, out: str | Path, *, rejects: Rejects | None = None,
+    def __init__(self, step: str, out: Any, *, rejects: Any = None,
                  inputs: list[str] | None = None, quiet: bool = False) -> None:
+        from collections import Counter
+        from pathlib import Path
+
+        from curate.io import Rejects
+
         self.step, self.out = step, Path(out)
         self.rejects = Rejects("raise") if rejects is None else rejects
         self.inputs = [str(i) for i in inputs or []]
         self.quiet = quiet
         self.n_in = 0
+        self.n_out = 0
         self.used: int | None = None
         self.extra: dict[str, Any] = {}
         self.removed: list[dict[str, Any]] = []
         self.removed_by_reason: Counter[str] = Counter()
-        self.stats: StepStats | None = None
-        self._writer = RecordWriter(self.out)
+        self.stats: Any = None
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> StepOutput:
+        import time
+        from pathlib import Path
+
+        from curate.io.outputs import OutputSet
+        from curate.io.write import PartWriter
+
         self._started = time.perf_counter()
-        self._writer.__enter__()
+        self._outset = OutputSet(self.out, inputs=[Path(i) for i in self.inputs
+                                                    if Path(i).exists()], sharded=False)
+        self._outset.add("removed", self._outset.sidecar_path("removed"))
+        if self.rejects.mode == "skip":
+            self._outset.add("rejects", self._outset.sidecar_path("rejects"))
+        self._outset.__enter__()
+        self._part = PartWriter(self._outset.staging / "kept.jsonl.zst", "jsonl.zst")
         return self
 
     def keep(self, record: dict[str, Any]) -> None:
-        self._writer.write(record)
+        self._part.write(record)
+        self.n_out += 1
 
     def remove(self, record: dict[str, Any], reason: str, **details: Any) -> None:
         self.removed.append(removal(record, reason, self.step, **details))
@@ -73,32 +86,42 @@ class StepOutput:
 
     def add(self, result: StepResult) -> None:
         """Write a whole `StepResult` (kept, removed and extra stats)."""
-        self._writer.write_all(result.kept)
+        for record in result.kept:
+            self.keep(record)
         self.removed.extend(result.removed)
         self.removed_by_reason.update(line["reason"] for line in result.removed)
         self.extra.update(result.extra)
 
-    @property
-    def n_out(self) -> int:
-        return self._writer.count
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        import sys
+        import time
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            self._writer.__exit__(exc_type, exc, tb)
-            return
-        seconds = time.perf_counter() - self._started
-        stats = StepStats(
-            step=self.step, n_in=self.n_in, n_out=self._writer.count, used=self.used,
-            removed=len(self.removed), rejected=len(self.rejects),
-            removed_by_reason=dict(sorted(self.removed_by_reason.items())),
-            rejected_by_reason=dict(sorted(self.rejects.by_reason.items())),
-            seconds=round(seconds, 4), docs_per_s=round(self.n_in / seconds, 1) if seconds else 0.0,
-            inputs=self.inputs, output=str(self.out), **self.extra)
-        self._writer.__exit__(None, None, None)
-        write_records(sidecar(self.out, "removed.jsonl"), self.removed)
-        if self.rejects.mode == "skip":
-            write_records(sidecar(self.out, "rejects.jsonl"), self.rejects.records)
-        write_json(sidecar(self.out, "stats.json"), stats.model_dump(by_alias=True))
-        self.stats = stats
-        if not self.quiet:
-            print(stats.summary_line(), file=sys.stderr)
+        from curate.engine import join_parts
+        from curate.io.write import write_records
+        from schemas import StepStats
+
+        try:
+            if exc_type is not None:
+                self._part.abort()
+                return
+            self._part.close()
+            seconds = time.perf_counter() - self._started
+            stats = StepStats(
+                step=self.step, n_in=self.n_in, n_out=self.n_out, used=self.used,
+                removed=len(self.removed), rejected=len(self.rejects),
+                removed_by_reason=dict(sorted(self.removed_by_reason.items())),
+                rejected_by_reason=dict(sorted(self.rejects.by_reason.items())),
+                seconds=round(seconds, 4),
+                docs_per_s=round(self.n_in / seconds, 1) if seconds else 0.0,
+                inputs=self.inputs, output=str(self.out), **self.extra)
+            outset = self._outset
+            outset.members["data"].entry = join_parts([self._part.path], outset.staged("data"))
+            write_records(outset.staged("removed"), self.removed)
+            if "rejects" in outset.members:
+                write_records(outset.staged("rejects"), self.rejects.records)
+            outset.commit(stats.model_dump(by_alias=True))
+            self.stats = stats
+            if not self.quiet:
+                print(stats.summary_line(), file=sys.stderr)
+        finally:
+            self._outset.__exit__(exc_type, exc, tb)

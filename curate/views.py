@@ -5,6 +5,7 @@ A view is one of:
 * `prompt`   - user turns (conversations, preference pairs, prompt/completion;
                `instruction` + `input` or `question`/`problem` for raw columns);
 * `response` - assistant turns (for a preference pair: the chosen side);
+* `chosen`, `rejected` - a preference pair's chosen or rejected answer;
 * `all`      - every turn, system included, in order;
 * `text`     - the `text` column of a plain document;
 * any other name - that column (a dotted path such as `meta.title` reaches inside).
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-VIEWS = ("prompt", "response", "all", "text")
+VIEWS = ("prompt", "response", "chosen", "rejected", "all", "text")
 
 _RAW_PROMPT_FIELDS = (("instruction", "input"), ("question",), ("problem",), ("query",))
 _RAW_RESPONSE_FIELDS = ("output", "answer", "solution", "response", "completion")
@@ -31,15 +32,33 @@ def text_view(record: dict[str, Any], view: str) -> str:
         return _response_text(record)
     if view == "all":
         return _all_text(record)
+    if view in ("chosen", "rejected") and isinstance(record.get(view), list):
+        return _JOIN.join(_turns(record[view], ("assistant",)))
     return _column(record, view)
 
 
+def is_pair(record: dict[str, Any]) -> bool:
+    """A preference pair: it has both a chosen and a rejected side."""
+    return "chosen" in record and "rejected" in record
+
+
 def _turns(messages: Any, roles: tuple[str, ...]) -> list[str]:
+    """The contents of the turns with these roles. A turn that is not an object, or whose
+    content is not text, makes the view unreadable (`TypeError`), never a crash."""
     if isinstance(messages, str):
         return [messages]
     if not isinstance(messages, list):
         raise KeyError("messages")
-    return [m["content"] for m in messages if m.get("role") in roles and m.get("content")]
+    out = []
+    for position, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise TypeError(f"turn {position} is {type(message).__name__}, not an object")
+        if message.get("role") in roles and message.get("content"):
+            content = message["content"]
+            if not isinstance(content, str):
+                raise TypeError(f"turn {position}: content is {type(content).__name__}, not text")
+            out.append(content)
+    return out
 
 
 def _prompt_text(record: dict[str, Any]) -> str:

@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
-from curate.commands.score import run_in_batches
-from curate.decontam import DecontamOptions, decontam_records, eval_index, hit_report
+from curate.cli_support import (
+    Config,
+    EngineChoice,
+    Inputs,
+    OnError,
+    OnErrorChoice,
+    Output,
+    Shards,
+    ShardSize,
+    Split,
+    Workers,
+    cli_errors,
+    engine_options,
+    sharding,
+)
+from curate.dataflow import run_record_step
+from curate.decontam import DecontamOptions, eval_index
 from curate.io import sidecar
 from curate.options import build_options
-from curate.scoring import Unreadable
-from curate.step import StepOutput
-from curate.views import text_view
 
 SHOWN_HITS = 10  # eval items listed on stderr; the stats file has them all
 
 
 @cli_errors
 def command(
-    source: Annotated[str, typer.Argument(help="Training data: file, saved HF dataset dir, or hub id.")],
+    sources: Inputs,
     output: Output,
     against: Annotated[list[str] | None, typer.Option(
         help="Eval set (repeatable): e.g. math500_test.jsonl, aime24_test.jsonl, GSM8K test.")] = None,
@@ -42,6 +52,10 @@ def command(
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
+    workers: Workers = 1,
+    engine: EngineChoice = "local",
+    shards: Shards = None,
+    shard_size: ShardSize = None,
 ) -> None:
     """Remove training records that share a word n-gram (13 by default) with any eval record.
 
@@ -57,24 +71,15 @@ def command(
     print(f"decontam: indexed {len(index):,} eval items ({index.skipped} too short to match)",
           file=sys.stderr)
 
-    def finish(output: StepOutput) -> None:
-        output.extra.update(hit_report(index, output.removed))
-
-    def check(record: dict) -> None:
-        try:
-            text_view(record, options.field)
-        except KeyError:
-            raise Unreadable(options.field, "no such text in this record (choose another with "
-                             "--field)", "missing_text") from None
-
-    stats = run_in_batches("decontam", source, Path(output),
-                           lambda batch: decontam_records(batch, options), check=check,
-                           on_error=on_error.value, split=split, finish=finish)
+    stats = run_record_step("decontam", options, sources, output, on_error=on_error.value,
+                            split=split, engine=engine_options(workers, engine),
+                            sharding=sharding(shards, shard_size),
+                            extra_inputs=list(options.against))
     extra = stats.model_extra or {}
     print(f"decontam: eval items hit: {extra.get('eval_items_hit') or 'none'}", file=sys.stderr)
     for hit in extra.get("hits", [])[:SHOWN_HITS]:
         print(f"  {hit['eval']} {hit['item']} ({hit['records']} records): {hit['preview'][:80]}",
               file=sys.stderr)
     if len(extra.get("hits", [])) > SHOWN_HITS:
-        print(f"  ... every hit is listed under 'hits' in {sidecar(Path(output), 'stats.json')}",
+        print(f"  ... every hit is listed under 'hits' in {sidecar(output, 'stats.json')}",
               file=sys.stderr)

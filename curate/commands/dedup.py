@@ -1,22 +1,28 @@
-"""`curate dedup`: exact and MinHash-LSH near-duplicate removal."""
+"""`curate dedup`: exact and MinHash-LSH near-duplicate removal, out of core."""
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
-from curate.io import Loc, Rejects, read_rows, write_records
+from curate.cli_support import (
+    Config,
+    EngineChoice,
+    Inputs,
+    OnError,
+    OnErrorChoice,
+    Output,
+    Shards,
+    ShardSize,
+    Split,
+    cli_errors,
+    engine_options,
+    sharding,
+)
 from curate.options import build_options
-from curate.step import StepOutput, StepResult
-from schemas import StepStats
-
-if TYPE_CHECKING:
-    from curate.dedup import DedupOptions
 
 
 class Method(str, Enum):
@@ -27,14 +33,16 @@ class Method(str, Enum):
 
 @cli_errors
 def command(
-    source: Annotated[str, typer.Argument(help="Input file, saved HF dataset dir, or hub id.")],
+    sources: Inputs,
     output: Output,
     method: Annotated[Method | None, typer.Option(
         help="exact: same normalised text. minhash: verified near-duplicates. both (default): "
         "minhash, with identical texts reported as exact_duplicate.")] = None,
     field: Annotated[str | None, typer.Option(
-        help="Text compared: all (default), prompt (user turns), response (assistant turns), "
-        "text, or any column (meta.title reaches inside).")] = None,
+        help="Text compared. auto (default): every turn; for preference pairs the prompt, "
+        "chosen and rejected answers, each of which must match, so pairs differing in the "
+        "rejected answer are kept. Or one text: prompt, response, chosen, rejected, all, text, "
+        "or any column (meta.title reaches inside).")] = None,
     threshold: Annotated[float | None, typer.Option(
         help="Jaccard similarity of word n-gram sets that makes a duplicate (default 0.8).")] = None,
     num_perm: Annotated[int | None, typer.Option(help="MinHash permutations (default 128).")] = None,
@@ -54,13 +62,16 @@ def command(
     clusters: Annotated[Path | None, typer.Option(
         help="Also write one line per cluster: id, members, survivor, min/max similarity.")] = None,
     workers: Annotated[int | None, typer.Option(
-        help="Processes computing signatures (default 1).")] = None,
+        help="Local worker processes (default 1); the output is the same for any number.")] = None,
     against: Annotated[list[str] | None, typer.Option(
         help="Reference dataset (repeatable): remove records that duplicate any of its records; "
         "the reference itself is not deduplicated.")] = None,
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
+    engine: EngineChoice = "local",
+    shards: Shards = None,
+    shard_size: ShardSize = None,
 ) -> None:
     """Remove exact and near-duplicate records (MinHash-LSH, exact Jaccard check).
 
@@ -68,7 +79,9 @@ def command(
     letter, mark or digit becomes a space; whitespace collapsed; digits read
     as 0 with --fold-digits. Near-duplicates are judged by the Jaccard
     similarity of their word n-gram sets (a text shorter than n words is one
-    n-gram).
+    n-gram). A text with no words (emoji, ASCII art, a formula) is kept and
+    matches only its exact copies. Memory holds keys, not texts: inputs of any
+    size and any number of shards work.
 
     Writes OUT (kept records), OUT.removed.jsonl (reason, cluster_id,
     duplicate_of, similarity), OUT.stats.json, and OUT.rejects.jsonl with
@@ -84,49 +97,7 @@ def command(
         threshold=threshold, num_perm=num_perm, ngram=ngram, bands=bands, rows=rows,
         verify=verify, keep=keep, fold_digits=fold_digits, seed=seed,
         clusters=str(clusters) if clusters else None, workers=workers, against=against or None)
-    dedup_file(source, Path(output), options, on_error=on_error.value, split=split)
+    from curate.dedup import dedup_inputs
 
-
-def dedup_file(source: str, out: Path, options: DedupOptions, *, on_error: str = "raise",
-               split: str = "train") -> StepStats:
-    """Read `source`, deduplicate, and write OUT with its sidecar files (and the clusters file)."""
-    from curate.dedup import run_dedup
-    from curate.dedup.progress import RichPhases
-
-    rejects = Rejects(on_error)
-    with StepOutput("dedup", out, rejects=rejects, inputs=[source], quiet=True) as output, \
-            RichPhases() as phases:
-        locs: list[Loc] = []
-        records: list[dict[str, Any]] = []
-        rows: list[int] = []  # 0-based input row of each record, counting malformed rows
-        with phases.phase("read") as advance:
-            for loc, record in read_rows(source, rejects=rejects, split=split):
-                locs.append(loc)
-                records.append(record)
-                rows.append(len(records) - 1 + len(rejects))
-                if len(records) % 10_000 == 0:
-                    advance(10_000)
-            advance(len(records) % 10_000)
-        run = run_dedup(records, options, rejects=rejects, locs=locs, phases=phases,
-                        row_numbers=rows)
-        output.n_in = len(records) + rejects.by_reason["bad_json"]
-        kept = run.result.kept
-        output.add(StepResult([], run.result.removed, run.result.extra))
-        with phases.phase("write", len(kept)) as advance:
-            for start in range(0, len(kept), 10_000):
-                chunk = kept[start:start + 10_000]
-                for record in chunk:
-                    output.keep(record)
-                advance(len(chunk))
-        output.extra.update(kept=len(kept), against=options.against)
-        if options.clusters:
-            write_records(options.clusters, run.clusters)
-        if not records:
-            print(f"warning: {source} has no records; wrote an empty {out}", file=sys.stderr)
-    stats = output.stats
-    assert stats is not None
-    rejected = f" rejected={stats.rejected}" if stats.rejected else ""
-    print(f"dedup: in={stats.n_in} kept={stats.n_out} removed={stats.removed} "
-          f"clusters={run.result.extra['clusters']}{rejected} {stats.seconds:.2f}s "
-          f"({stats.docs_per_s:,.0f} docs/s)", file=sys.stderr)
-    return stats
+    dedup_inputs(sources, output, options, on_error=on_error.value, split=split,
+                 engine=engine_options(workers or 1, engine), sharding=sharding(shards, shard_size))

@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
-from curate.commands.score import (
-    Field,
-    PromptField,
-    ResponseField,
-    Tokenizer,
-    ToxicityModel,
-    run_in_batches,
+from curate.cli_support import (
+    Config,
+    EngineChoice,
+    Inputs,
+    OnError,
+    OnErrorChoice,
+    Output,
+    Shards,
+    ShardSize,
+    Split,
+    Workers,
+    cli_errors,
+    engine_options,
+    sharding,
 )
-from curate.filtering import FilterOptions, filter_records
-from curate.io import sidecar
+from curate.commands.score import Field, PromptField, ResponseField, Tokenizer, ToxicityModel
+from curate.dataflow import Sharding, run_record_step
+from curate.engine import EngineOptions
+from curate.filtering import FilterOptions
+from curate.io.outputs import OutputSet
 from curate.options import OptionsError, build_options
 from curate.presets import preset_names, preset_path
-from curate.scoring import text_check
-from curate.step import StepOutput, StepResult
+from schemas import StepStats
 
 
 def _show_preset(name: str | None) -> None:
@@ -38,7 +45,7 @@ def _show_preset(name: str | None) -> None:
 
 @cli_errors
 def command(
-    source: Annotated[str, typer.Argument(help="Input file, saved HF dataset dir, or hub id.")],
+    sources: Inputs,
     output: Output,
     preset: Annotated[list[str] | None, typer.Option(
         help=f"Rule preset (repeatable, applied in order): {', '.join(preset_names())}, or a "
@@ -74,6 +81,10 @@ def command(
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
+    workers: Workers = 1,
+    engine: EngineChoice = "local",
+    shards: Shards = None,
+    shard_size: ShardSize = None,
 ) -> None:
     """Remove records whose scores break a threshold, computing only missing scores.
 
@@ -92,27 +103,29 @@ def command(
         report=report)
     if not options.flags and not options.thresholds and not options.lang:
         raise ValueError("no rules: give --preset, a threshold flag, or --config with rules")
-    filter_file(source, Path(output), options, on_error=on_error.value, split=split)
+    filter_inputs(sources, output, options, on_error=on_error.value, split=split,
+                  engine=engine_options(workers, engine), sharding=sharding(shards, shard_size))
 
 
-def filter_file(source: str, out: Path, options: FilterOptions, *, on_error: str = "raise",
-                split: str = "train") -> None:
-    """Filter `source` into `out` with its sidecars and (unless disabled) the report."""
-    failed: Counter[str] = Counter()
+def filter_inputs(inputs: list[str], out: str | Path, options: FilterOptions, *,
+                  on_error: str = "raise", split: str = "train",
+                  engine: EngineOptions = EngineOptions(),
+                  sharding: Sharding = Sharding()) -> StepStats:
+    """Filter `inputs` into `out` with its sidecars and (unless disabled) the report, which
+    is committed with them."""
 
-    def apply(batch: list[dict]) -> StepResult:
-        result = filter_records(batch, options)
-        failed.update(result.extra.pop("failed_by_rule"))
-        return result
+    def add_report(outset: OutputSet, stats: StepStats) -> None:
+        from curate.report import write_step_report
 
-    def finish(output: StepOutput) -> None:
-        output.extra.update(rules=options.rules(), failed_by_rule=dict(sorted(failed.items())))
+        final = outset.sidecar_path("report.html", data=False)
+        staged = outset.add("report", final)
+        kept = outset.staged("data")
+        removed = outset.staged("removed")
+        write_step_report(stats.model_dump(by_alias=True), kept, removed, staged,
+                          name=Path(str(out)).name)
+        print(f"report: {final}", file=sys.stderr)
 
-    run_in_batches("filter", source, out, apply, check=text_check(options), on_error=on_error,
-                   split=split, finish=finish)
-    if options.report:
-        from curate.report import write_report
-
-        report = sidecar(out, "report.html")
-        write_report(sidecar(out, "stats.json"), report)
-        print(f"report: {report}", file=sys.stderr)
+    return run_record_step("filter", options, inputs, out, on_error=on_error, split=split,
+                           engine=engine, sharding=sharding,
+                           extra_inputs=[*options.against],
+                           before_commit=add_report if options.report else None)

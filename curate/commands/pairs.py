@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
-from curate.io import Rejects, read_rows
+from curate.cli_support import (
+    Config,
+    EngineChoice,
+    OnError,
+    OnErrorChoice,
+    Output,
+    Split,
+    Workers,
+    cli_errors,
+    engine_options,
+)
 from curate.options import build_options
-from curate.pairs import STEP, PairsOptions, blind_pairs, pair_outputs
-from curate.step import StepOutput
+from curate.pairs import PairsOptions
+from curate.pairs_run import blind_pairs_inputs, pair_outputs_inputs
 
 
 @cli_errors
@@ -37,6 +45,8 @@ def command(
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
+    workers: Workers = 1,
+    engine: EngineChoice = "local",
 ) -> None:
     """Build A/B items for `label import`: {id, prompt, response_a,
     response_b, source_a, source_b, meta}.
@@ -61,17 +71,10 @@ def command(
         raise ValueError("give two output files (A then B), or --from-preference FILE")
     options = build_options(PairsOptions, config=config, join_on=join_on, source_a=source_a,
                             source_b=source_b, seed=seed, gold_fraction=gold_fraction)
-    rejects = Rejects(on_error.value)
-    sources = [from_preference] if from_preference else inputs
-    with StepOutput(STEP, Path(output), rejects=rejects, inputs=sources) as step:
-        tables = [list(read_rows(source, rejects=rejects, split=split)) for source in sources]
-        step.n_in = sum(map(len, tables)) + len(rejects)
-        if from_preference:
-            result = blind_pairs(tables[0], options, rejects=rejects)
-        else:
-            names = tuple(Path(source).name.split(".")[0].removesuffix("_outputs")
-                          for source in inputs)
-            result = pair_outputs(tables[0], tables[1], options, names=names, rejects=rejects)
-            step.used = 2 * len(result.kept)
-        step.add(result)
-
+    settings = engine_options(workers, engine)
+    if from_preference:
+        blind_pairs_inputs([from_preference], output, options, on_error=on_error.value,
+                           split=split, engine=settings)
+    else:
+        pair_outputs_inputs([inputs[0]], [inputs[1]], output, options, on_error=on_error.value,
+                            split=split, engine=settings)

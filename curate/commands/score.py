@@ -1,27 +1,30 @@
-"""`curate score`: add a `scores` object to every record (removes nothing).
-
-Also home of `run_in_batches`, the streaming read -> step -> write loop that
-`score`, `filter` and `decontam` share.
-"""
+"""`curate score`: add a `scores` object to every record (removes nothing)."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from enum import Enum
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
-from curate.io import BadRecord, Rejects, read_rows
+from curate.cli_support import (
+    Config,
+    EngineChoice,
+    Inputs,
+    OnError,
+    OnErrorChoice,
+    Output,
+    Shards,
+    ShardSize,
+    Split,
+    Workers,
+    cli_errors,
+    engine_options,
+    sharding,
+)
+from curate.dataflow import run_record_step
 from curate.options import build_options
-from curate.scoring import ScoreOptions, ScoreSummary, Unreadable, score_records, text_check
-from curate.step import StepOutput, StepResult
-from schemas import StepStats
-
-BATCH = 2000
+from curate.scoring import ScoreOptions
 
 
 class View(str, Enum):
@@ -45,64 +48,6 @@ Against = Annotated[list[str] | None, typer.Option(
     help="Eval set to measure overlap with (repeatable), e.g. math500_test.jsonl.")]
 
 
-def run_in_batches(step: str, source: str, out: Path, apply: Callable[[list[dict]], StepResult], *,
-                   check: Callable[[dict[str, Any]], None], on_error: str, split: str,
-                   finish: Callable[[StepOutput], None] | None = None) -> StepStats:
-    """Stream `source` through `apply` in batches and write OUT with its sidecars.
-
-    `check(record)` raises `Unreadable` for a record the step cannot read; that record is a
-    bad record (exit 1 naming file:line and field, or OUT.rejects.jsonl with --on-error skip).
-    `finish(output)` may set step-specific stats once every batch is done.
-    """
-    rejects = Rejects(on_error)
-    with StepOutput(step, out, rejects=rejects, inputs=[source]) as output, \
-            _progress(step) as advance:
-        rows = 0
-        batch: list[dict[str, Any]] = []
-        for loc, record in read_rows(source, rejects=rejects, split=split):
-            rows += 1
-            try:
-                check(record)
-            except Unreadable as exc:
-                rejects(BadRecord(loc, exc.field, exc.message, reason=exc.reason, record=record))
-                continue
-            batch.append(record)
-            if len(batch) >= BATCH:
-                output.add(apply(batch))
-                advance(len(batch))
-                batch = []
-        if batch:
-            output.add(apply(batch))
-            advance(len(batch))
-        output.n_in = rows + rejects.by_reason["bad_json"]
-        if finish:
-            finish(output)
-        if not rows:
-            print(f"warning: {source} has no records; wrote an empty {out}", file=sys.stderr)
-    assert output.stats is not None
-    return output.stats
-
-
-class _progress:
-    """A rich counter of records done on stderr (only on a terminal)."""
-
-    def __init__(self, step: str) -> None:
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self._bar = Progress(SpinnerColumn(), TextColumn(f"{step} {{task.completed:,}} records"),
-                             TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-                             disable=not sys.stderr.isatty())
-        self._task = self._bar.add_task(step, total=None)
-
-    def __enter__(self) -> Callable[[int], None]:
-        self._bar.start()
-        return lambda n: self._bar.advance(self._task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
-
-
 def _list_signals(show: bool) -> None:
     if not show:
         return
@@ -120,7 +65,7 @@ def _list_signals(show: bool) -> None:
 
 @cli_errors
 def command(
-    source: Annotated[str, typer.Argument(help="Input file, saved HF dataset dir, or hub id.")],
+    sources: Inputs,
     output: Output,
     view: Annotated[View | None, typer.Option(
         help="Score the answer (response, default), the prompt, or both; prompt scores get a "
@@ -144,6 +89,10 @@ def command(
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
+    workers: Workers = 1,
+    engine: EngineChoice = "local",
+    shards: Shards = None,
+    shard_size: ShardSize = None,
 ) -> None:
     """Add score columns to every record under `scores` (word, char, token counts, quality
     signals, toxicity, language, eval overlap); nothing is removed.
@@ -157,13 +106,5 @@ def command(
                             prompt_field=prompt_field, response_field=response_field,
                             signals=signals, tokenizer=tokenizer, toxicity_model=toxicity_model,
                             against=against or None, ngram=ngram, recompute=recompute)
-    summary = ScoreSummary()
-
-    def apply(batch: list[dict]) -> StepResult:
-        scored = score_records(batch, options)
-        summary.add(scored)
-        return StepResult(scored)
-
-    run_in_batches("score", source, Path(output), apply, check=text_check(options),
-                   on_error=on_error.value, split=split,
-                   finish=lambda output: output.extra.update(scores=summary.as_dict()))
+    run_record_step("score", options, sources, output, on_error=on_error.value, split=split,
+                    engine=engine_options(workers, engine), sharding=sharding(shards, shard_size))

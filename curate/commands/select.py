@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors
-from curate.io import Rejects, read_rows
+from curate.cli_support import (
+    Config,
+    EngineChoice,
+    Inputs,
+    OnError,
+    OnErrorChoice,
+    Output,
+    Split,
+    cli_errors,
+    engine_options,
+)
 from curate.options import build_options
-from curate.select import SelectOptions, select_records, write_report
-from curate.select.progress import progress_bars
-from curate.step import StepOutput
+from curate.select import SelectOptions
 
 _Flag = typer.Option
 
 
 @cli_errors
 def command(
-    source: Annotated[str, typer.Argument(help="Input file, saved HF dataset dir, or hub id.")],
+    sources: Inputs,
     output: Output,
     k: Annotated[int | None, _Flag("-k", help="How many records to select.")] = None,
     seed: Annotated[int | None, _Flag(
@@ -37,7 +43,7 @@ def command(
     quality_preset: Annotated[str | None, _Flag(
         help="Filter preset, name or YAML file (default: reasoning).")] = None,
     workers: Annotated[int | None, _Flag(
-        help="Processes running the quality filter (default: 1).")] = None,
+        help="Local worker processes (default: 1); the output is the same for any number.")] = None,
     difficulty: Annotated[list[str] | None, _Flag(
         "--difficulty", "-d", help="Difficulty signal, repeatable: column:NAME, column:-NAME, "
         "length, length:FIELD, model-loss, model-solve, labels:COLUMN, or none "
@@ -83,6 +89,7 @@ def command(
         "--report/--no-report", help="Write OUT.select_report.html and .md (default: on).")] = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
+    engine: EngineChoice = "local",
 ) -> None:
     """Pick the k most valuable examples by quality, difficulty and diversity (s1).
 
@@ -110,16 +117,7 @@ def command(
         batch_size=batch_size, diversity=diversity, domain_field=domain_field,
         clusters=clusters, embed_model=embed_model, domain_weights=domain_weights,
         domain_draw=domain_draw, seed_set=seed_set or None, report=report)
-    rejects = Rejects(on_error.value)
-    with StepOutput("select", Path(output), rejects=rejects, inputs=[source]) as step:
-        rows = list(read_rows(source, rejects=rejects, split=split))
-        step.n_in = len(rows) + len(rejects)
-        with progress_bars() as track:
-            result = select_records([record for _, record in rows], options,
-                                    locs=[loc for loc, _ in rows], rejects=rejects, track=track)
-        step.add(result)
-        if options.report:
-            write_report(output, result.extra["report"])
-    if result.extra["short_by"]:
-        typer.secho(f"warning: only {len(result.kept)} of k={options.k} records could be "
-                    "selected; the pool ran out", fg=typer.colors.YELLOW, err=True)
+    from curate.select.run import select_inputs
+
+    select_inputs(sources, output, options, on_error=on_error.value, split=split,
+                  engine=engine_options(1, engine))

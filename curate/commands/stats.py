@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import tempfile
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from curate.cli_support import OnError, OnErrorChoice, Split, cli_errors
-from curate.convert import ConvertOptions, convert_rows
-from curate.io import Rejects, read_rows
-from curate.stats import dataset_stats
+from curate.cli_support import (
+    EngineChoice,
+    Inputs,
+    OnError,
+    OnErrorChoice,
+    Split,
+    Workers,
+    cli_errors,
+    engine_options,
+)
+from curate.convert import ConvertOptions, resolve_format
+from curate.engine import ChainStep, StepRun, chain_tasks, run_tasks
+from curate.io.sources import plan_splits
+from curate.stats import finish_stats
 
 
 @cli_errors
 def command(
-    source: Annotated[str, typer.Argument(help="Input file, saved HF dataset dir, or hub id.")],
+    sources: Inputs,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
+    workers: Workers = 1,
+    engine: EngineChoice = "local",
 ) -> None:
     """Record count, turns, roles, prompt/response length percentiles and languages.
 
@@ -29,18 +41,40 @@ def command(
 
     Example: curate stats data/sft.jsonl --json
     """
-    rejects = Rejects(on_error.value)
+    engine_settings = engine_options(workers, engine)
+    splits = plan_splits(sources, split=split)
+    options = resolve_format(splits, ConvertOptions())
+    with tempfile.TemporaryDirectory(prefix="curate-stats-") as scratch:
+        if options.source_format == "oasst":  # trees first (a global step), then the stats
+            from curate.dataflow import Sharding
+            from curate.oasst_convert import convert_oasst
 
-    def records() -> Iterator[dict[str, Any]]:
-        rows = read_rows(source, rejects=rejects, split=split)
-        for outcome in convert_rows(rows, ConvertOptions(), rejects):
-            yield from outcome.records
-
-    stats = dataset_stats(records()) | {"source": source, "rejected": len(rejects)}
+            converted = convert_oasst(sources, splits, f"{scratch}/trees/", options,
+                                      on_error=on_error.value, engine=engine_settings,
+                                      sharding=Sharding(), quiet=True)
+            rejected = converted.rejected
+            splits, options = plan_splits(f"{scratch}/trees"), ConvertOptions(source_format="messages")
+        else:
+            rejected = 0
+        steps = [ChainStep("convert", options, None, {}), ChainStep("stats", None, None, {})]
+        runs = [StepRun("convert", options, None, sources), StepRun("stats", None, None, sources)]
+        tasks = chain_tasks(splits, steps, on_error=on_error.value,
+                            batch_size=engine_settings.batch_size)
+        run_tasks(engine_settings.executor(), tasks, runs, prefix="curate stats")
+    rejected += sum(runs[0].counts.rejected.values())
+    partial = runs[1].counts.extra.get("stats")
+    stats = finish_stats(partial) if partial else finish_stats(_empty())
+    stats |= {"source": " ".join(sources), "rejected": rejected}
     if as_json:
         typer.echo(json.dumps(stats, ensure_ascii=False, indent=2))
     else:
         _print_table(stats)
+
+
+def _empty() -> dict[str, Any]:
+    from curate.stats import partial_stats
+
+    return partial_stats([])
 
 
 def _print_table(stats: dict[str, Any]) -> None:

@@ -18,9 +18,11 @@ class DedupOptions(BaseModel):
         "both", description="exact: identical normalised text. minhash: verified near-duplicates "
         "(identical texts included). both: as minhash, but identical texts are reported as "
         "exact_duplicate.")
-    field: str = Field("all", min_length=1, description=(
-        "Text compared: prompt (user turns), response (assistant turns), all, text, or a column "
-        "(dotted paths reach inside, e.g. meta.title)."))
+    field: str = Field("auto", min_length=1, description=(
+        "Text compared. auto: every turn, and for preference pairs the prompt, the chosen and "
+        "the rejected answer, each of which must match (pairs that differ in one are distinct). "
+        "Or one text: prompt (user turns), response (assistant turns), chosen, rejected, all, "
+        "text, or a column (dotted paths reach inside, e.g. meta.title)."))
     threshold: float = Field(0.8, gt=0, le=1, description="Jaccard similarity of word n-gram "
                              "shingle sets at or above which two records are duplicates.")
     num_perm: int = Field(128, ge=2, le=1024, description="MinHash permutations.")
@@ -33,7 +35,8 @@ class DedupOptions(BaseModel):
                       "shortest, or a numeric column (highest value wins). Ties go to the earliest.")
     fold_digits: bool = Field(False, description="Normalise every digit to 0 before comparing.")
     seed: int = Field(1, ge=0, description="Seed of the MinHash permutations.")
-    workers: int = Field(1, ge=1, description="Processes computing signatures.")
+    workers: int = Field(1, ge=1, description="Local worker processes (the output is the same "
+                         "for any number).")
     clusters: str | None = Field(None, description="Write one line per cluster to this file.")
     against: list[str] = Field(default_factory=list, description=(
         "Reference datasets: records near-duplicating any of their records are removed; the "

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import xxhash
 
 from curate.dedup.exact import text_keys
+from curate.dedup.hashing import mix64
 from curate.dedup.minhash import signatures
 from curate.dedup.normalise import word_lists
 from curate.dedup.shingles import shingle_hashes, word_hashes
@@ -50,3 +52,80 @@ def minhash_signatures(texts: list[str], *, num_perm: int = 128, ngram: int = 5,
     """``(len(texts), num_perm)`` uint32 MinHash signatures of word ``ngram`` shingles."""
     spec = SketchSpec(ngram=ngram, num_perm=num_perm, seed=seed, fold_digits=fold_digits)
     return sketch(texts, spec).signatures
+
+
+# --- documents of one or more segments (preference pairs compare three) -------------------
+
+_RAW_TAG = b"\x00prefkit-raw\x00"
+_SEGMENT_TAGS = (np.uint64(0), np.uint64(0x51ED270B), np.uint64(0xA24BAED4963EE407))
+
+
+@dataclass
+class DocShingles:
+    """The shingles of a batch of documents: flat uint64 hashes, document by document."""
+
+    flat: np.ndarray
+    counts: np.ndarray  # shingles per document
+    words: np.ndarray  # normalised words per document (0: a text with no words)
+    keys: np.ndarray  # (n, 2) uint64 exact keys
+
+
+def doc_shingles(texts: list[str], spec: SketchSpec) -> DocShingles:
+    """Shingles of each text. A text with no words (emoji only, ASCII art, a formula) is
+    valid data: its exact key and its one shingle are hashes of the raw text, so it matches
+    exactly its own copies and nothing else."""
+    words = word_lists(texts, fold_digits=spec.fold_digits)
+    hashes, counts = word_hashes(words)
+    flat, per_doc = shingle_hashes(hashes, counts, spec.ngram)
+    keys = text_keys(words)
+    wordless = np.flatnonzero(counts == 0)
+    if len(wordless):
+        raw = [_RAW_TAG + texts[i].encode("utf-8", "surrogatepass") for i in wordless.tolist()]
+        keys[wordless] = np.frombuffer(b"".join(xxhash.xxh3_128_digest(r) for r in raw),
+                                       np.uint64).reshape(-1, 2)
+        pseudo = np.array([xxhash.xxh3_64_intdigest(r) for r in raw], np.uint64)
+        flat, per_doc = _insert_single(flat, per_doc, wordless, pseudo)
+    return DocShingles(flat, per_doc, counts, keys)
+
+
+def _insert_single(flat: np.ndarray, per_doc: np.ndarray, docs: np.ndarray,
+                   values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Give each of `docs` (which have no shingles) the one shingle in `values`."""
+    counts = per_doc.copy()
+    counts[docs] = 1
+    starts = np.cumsum(counts) - counts
+    out = np.empty(int(counts.sum()), np.uint64)
+    inserted = np.zeros(len(out), bool)
+    inserted[starts[docs]] = True
+    out[inserted] = values
+    out[~inserted] = flat
+    return out, counts
+
+
+def segment_shingles(segments: list[list[str]], spec: SketchSpec) -> DocShingles:
+    """Documents made of several texts (a pair's prompt, chosen and rejected): each segment's
+    shingles are tagged with the segment, so the union's MinHash finds candidates that match
+    on every segment, and the exact key covers all segments."""
+    if len(segments) == 1:
+        return doc_shingles(segments[0], spec)
+    parts = [doc_shingles(texts, spec) for texts in segments]
+    n = len(segments[0])
+    flats, owners = [], []
+    for tag, part in zip(_SEGMENT_TAGS, parts):
+        flats.append(mix64(part.flat ^ tag))
+        owners.append(np.repeat(np.arange(n), part.counts))
+    owner = np.concatenate(owners)
+    order = np.argsort(owner, kind="stable")
+    flat = np.concatenate(flats)[order]
+    counts = sum(part.counts for part in parts)
+    stacked = np.ascontiguousarray(np.concatenate([part.keys for part in parts], axis=1))
+    keys = np.frombuffer(b"".join(xxhash.xxh3_128_digest(row.tobytes()) for row in stacked),
+                         np.uint64).reshape(-1, 2)
+    words = sum(part.words for part in parts)
+    return DocShingles(flat, counts, words, keys)
+
+
+def signatures_of(shingles: DocShingles, spec: SketchSpec) -> np.ndarray:
+    if not spec.num_perm:
+        return np.zeros((len(shingles.counts), 0), np.uint32)
+    return signatures(shingles.flat, shingles.counts, spec.num_perm, spec.seed)

@@ -36,6 +36,8 @@ class TreeUnit:
     tree_id: str
     locs: list[Loc]
     rows: list[dict[str, Any]]
+    tree_state: str | None = None
+    duplicate_of: Loc | None = None  # the same tree was read before, there
 
 
 @dataclass
@@ -44,6 +46,8 @@ class TreeOptions:
     pairs: Literal["all", "extremes"] = "all"
     langs: list[str] = field(default_factory=list)
     drop_synthetic: bool = False
+    unranked: Literal["first", "skip"] = "first"
+    tree_states: list[str] = field(default_factory=list)
 
 
 def is_tree_row(record: dict[str, Any]) -> bool:
@@ -57,17 +61,28 @@ def is_message_row(record: dict[str, Any]) -> bool:
 # --- assembling trees -------------------------------------------------------------------
 
 def tree_units(rows: Iterable[tuple[Loc, dict[str, Any]]], rejects: Rejects) -> Iterator[TreeUnit]:
-    """Trees from any export. Nested rows stream; flat rows are grouped first."""
+    """Trees from any export. Nested rows stream; flat rows are grouped first. A tree read a
+    second time (real exports repeat some) comes with `duplicate_of` set."""
     flat: list[tuple[Loc, dict[str, Any]]] = []
+    seen: dict[str, Loc] = {}
+
+    def unit(root: OasstNode, tree_id: str, loc: Loc, record: dict[str, Any],
+             state: str | None) -> TreeUnit:
+        first = seen.setdefault(tree_id, loc)
+        return TreeUnit(root, tree_id, [loc], [record], state,
+                        None if first is loc else first)
+
     for loc, record in rows:
         if is_tree_row(record):
             tree = _validated(OasstTree, record, loc, rejects)
             if tree and _consistent(tree.prompt, loc, "prompt", record, rejects):
-                yield TreeUnit(tree.prompt, tree.message_tree_id, [loc], [record])
+                yield unit(tree.prompt, tree.message_tree_id, loc, record,
+                           record.get("tree_state"))
         elif record.get("replies") and record.get("parent_id") is None:
             root = _validated(OasstNode, record, loc, rejects)
             if root and _consistent(root, loc, "", record, rejects):
-                yield TreeUnit(root, str(record.get("message_tree_id") or root.message_id), [loc], [record])
+                yield unit(root, str(record.get("message_tree_id") or root.message_id), loc,
+                           record, record.get("tree_state"))
         else:
             flat.append((loc, record))
     yield from _assemble_flat(flat, rejects)
@@ -154,22 +169,56 @@ def drop_reason(node: OasstNode, options: TreeOptions) -> str | None:
         return "review_failed"
     if options.drop_synthetic and node.synthetic:
         return "synthetic"
-    if options.langs and node.lang not in options.langs:
+    if options.langs and not lang_matches(node.lang, options.langs):
         return "lang"
     return None
 
 
-def prune(node: OasstNode, options: TreeOptions, dropped: Counter[str]) -> OasstNode | None:
-    """A copy of the tree without dropped nodes; `dropped` counts nodes (subtrees included)."""
-    if reason := drop_reason(node, options):
-        dropped[reason] += _size(node)
+def lang_matches(code: str | None, wanted: list[str]) -> bool:
+    """`pt` matches `pt-BR`; case does not matter."""
+    if not code:
+        return False
+    code = code.lower().replace("_", "-")
+    return any(code == w.lower() or code.split("-")[0] == w.lower() for w in wanted)
+
+
+def empty_reason(unit: TreeUnit, options: TreeOptions, kind: str) -> str:
+    """Why a tree gave no record."""
+    if options.tree_states and unit.tree_state not in options.tree_states:
+        return "oasst_tree_state"
+    if root_reason := drop_reason(unit.root, options):
+        return f"oasst_{root_reason}"
+    return "oasst_no_ranked_pair" if kind == "pairs" else "oasst_no_assistant_reply"
+
+
+def prune(root: OasstNode, options: TreeOptions, dropped: Counter[str]) -> OasstNode | None:
+    """A copy of the tree without dropped nodes; `dropped` counts nodes (subtrees included).
+    Iterative: a 20,000-message chain is as fine as a bushy tree."""
+    if reason := drop_reason(root, options):
+        dropped[reason] += _size(root)
         return None
-    kept = [child for r in node.replies if (child := prune(r, options, dropped)) is not None]
-    return node.model_copy(update={"replies": kept})
+    copies = {id(root): root.model_copy(update={"replies": []})}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node.replies:
+            if reason := drop_reason(child, options):
+                dropped[reason] += _size(child)
+                continue
+            copy = child.model_copy(update={"replies": []})
+            copies[id(node)].replies.append(copy)
+            copies[id(child)] = copy
+            stack.append(child)
+    return copies[id(root)]
 
 
-def _size(node: OasstNode) -> int:
-    return 1 + sum(_size(r) for r in node.replies)
+def _size(root: OasstNode) -> int:
+    size, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        size += 1
+        stack.extend(node.replies)
+    return size
 
 
 def _by_rank(replies: list[OasstNode]) -> list[OasstNode]:
@@ -177,10 +226,22 @@ def _by_rank(replies: list[OasstNode]) -> list[OasstNode]:
     return sorted(replies, key=lambda n: (n.rank is None, n.rank if n.rank is not None else 0))
 
 
-def best_thread(root: OasstNode) -> list[OasstNode]:
+def best_thread(root: OasstNode, unranked: Literal["first", "skip"] = "first",
+                counts: Counter[str] | None = None) -> list[OasstNode]:
+    """The rank-0 reply at every step. Where siblings have no rank, `unranked` decides: the
+    first listed (`first`, counted as `unranked_first`) or the thread ends (`skip`)."""
     path = [root]
     while path[-1].replies:
-        path.append(_by_rank(path[-1].replies)[0])
+        replies = path[-1].replies
+        best = _by_rank(replies)[0]
+        if best.rank is None and len(replies) > 1:
+            if unranked == "skip":
+                if counts is not None:
+                    counts["unranked_stop"] += 1
+                break
+            if counts is not None:
+                counts["unranked_first"] += 1
+        path.append(best)
     return _ending_on_assistant(path)
 
 
@@ -231,6 +292,8 @@ def _labels(path: list[OasstNode]) -> dict[str, Any]:
 def convert_tree(unit: TreeUnit, options: TreeOptions, kind: Literal["sft", "pairs"],
                  dropped: Counter[str]) -> list[dict[str, Any]]:
     """Canonical records from one tree (empty when nothing survives)."""
+    if options.tree_states and unit.tree_state not in options.tree_states:
+        return []
     root = prune(unit.root, options, dropped)
     if root is None:
         return []
@@ -243,7 +306,8 @@ def convert_tree(unit: TreeUnit, options: TreeOptions, kind: Literal["sft", "pai
                           "chosen_rank": better.rank, "rejected_rank": worse.rank,
                           "lang": root.lang, "labels": _labels(path + [better, worse])}}
                 for path, better, worse in ranked_pairs(root, options.pairs)]
-    threads = [best_thread(root)] if options.mode == "best" else all_threads(root)
+    threads = [best_thread(root, options.unranked, dropped)] if options.mode == "best" \
+        else all_threads(root)
     return [{"id": unit.tree_id if options.mode == "best" else f"{unit.tree_id}:{t[-1].message_id}",
              "messages": _messages(t),
              "meta": {"source": source, "message_ids": [n.message_id for n in t],

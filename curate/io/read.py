@@ -1,103 +1,131 @@
-"""Read records from jsonl, jsonl.gz, json arrays, parquet, saved HF datasets or a hub id.
+"""Read records from any split: JSON Lines (plain, gzip, zstd), JSON arrays, parquet, saved
+Hugging Face datasets and hub ids.
 
-Every reader yields `(Loc, dict)` pairs. Line formats and parquet stream, so
-memory does not grow with the file; a JSON array is decoded one element at a
-time from the file's text, so its line numbers are exact too.
+Every reader yields `(Loc, dict)` pairs and never raises for one bad record: a line with
+bad bytes, bad JSON, a lone surrogate or absurd nesting goes to `rejects` alone (which
+raises in `raise` mode). A stream that breaks part way (a truncated or corrupt `.gz`, a
+JSON array with a syntax error) keeps every record before the damage and reports the rest
+as one `DamagedInput` naming the file and line. Memory does not grow with the file, except
+for JSON arrays, which are read whole (use JSON Lines or parquet for big data).
 """
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from curate.io.errors import BadRecord, Loc, Rejects, describe_json_error
+from curate.io.codecs import StreamDamage, open_binary
+from curate.io.errors import BadRecord, DamagedInput, Loc, Rejects, describe_json_error
+from curate.io.jsonl import MAX_DEPTH, find_problem, parse_json_line, strip_bom
+from curate.io.sources import InputError, Split, plan_splits
 
 Row = tuple[Loc, dict[str, Any]]
+_CHAT_FIELDS = ("messages", "prompt", "chosen", "rejected", "conversations", "completion")
 
-_HF_DISK_MARKERS = ("dataset_info.json", "state.json", "dataset_dict.json")
 
-
-def read_rows(source: str | os.PathLike, *, rejects: Rejects | None = None,
+def read_rows(source: str | os.PathLike | list[str], *, rejects: Rejects | None = None,
               split: str = "train") -> Iterator[Row]:
-    """Yield `(Loc, record)` for every record of `source`.
-
-    A malformed record goes to `rejects` (which raises by default).
-    """
+    """Yield `(Loc, record)` for every record of every input `source` names (a file, a glob,
+    a directory of shards, a saved or hub dataset, or a list of them)."""
     rejects = Rejects("raise") if rejects is None else rejects
-    path = Path(source)
-    if path.is_dir():
-        if not any((path / marker).exists() for marker in _HF_DISK_MARKERS):
-            raise FileNotFoundError(f"{path}: a directory, but not a saved Hugging Face dataset")
-        yield from _read_hf_disk(path, split)
-    elif path.exists():
-        name = path.name.lower()
-        if name.endswith(".parquet"):
-            yield from _read_parquet(path)
-        elif name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
-                yield from _read_text(handle, str(path), rejects)
-        else:
-            with open(path, encoding="utf-8") as handle:
-                yield from _read_text(handle, str(path), rejects)
-    elif looks_like_hub_id(str(source)):
-        yield from _read_hub(str(source), split)
-    else:
-        raise FileNotFoundError(f"{source}: no such file or directory")
+    specs = [str(s) for s in source] if isinstance(source, list) else [str(source)]
+    for part in plan_splits(specs, split=split):
+        yield from read_split(part, rejects)
 
 
-def read_records(source: str | os.PathLike, **kwargs: Any) -> Iterator[dict[str, Any]]:
+def read_records(source: str | os.PathLike | list[str], **kwargs: Any) -> Iterator[dict[str, Any]]:
     """`read_rows` without locations."""
     for _, record in read_rows(source, **kwargs):
         yield record
 
 
-def _read_text(handle: io.TextIOBase, name: str, rejects: Rejects) -> Iterator[Row]:
-    first = _first_char(handle)
-    if first == "[":
-        yield from _read_json_array(handle.read(), name, rejects)
-    else:
-        yield from _read_jsonl(handle, name, rejects)
+def read_split(split: Split, rejects: Rejects) -> Iterator[Row]:
+    """The records of one split, in order."""
+    readers = {"lines": _read_lines, "json": _read_json, "parquet": _read_parquet,
+               "hf_disk": _read_hf_disk, "hub": _read_hub}
+    for loc, record in readers[split.kind](split, rejects):
+        yield loc, parse_embedded_json(record)
 
 
-def _first_char(handle: io.TextIOBase) -> str:
-    """Peek at the first non-space character (the handle is rewound)."""
-    while chunk := handle.read(4096):
-        stripped = chunk.lstrip().lstrip("\ufeff")
-        if stripped:
-            handle.seek(0)
-            return stripped[0]
-    handle.seek(0)
-    return ""
-
-
-def _read_jsonl(handle: io.TextIOBase, name: str, rejects: Rejects) -> Iterator[Row]:
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        loc = Loc(name, number)
-        try:
-            yield loc, parse_json_line(line, loc)
-        except BadRecord as error:
-            rejects(error)
-
-
-def parse_json_line(line: str, loc: Loc) -> dict[str, Any]:
-    """One JSON Lines record; a `BadRecord` (reason `bad_json`) names `loc` when it is not
-    a JSON object."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise BadRecord(loc, "<line>", describe_json_error(exc), reason="bad_json",
-                        record=line.rstrip("\n")) from None
-    if not isinstance(record, dict):
-        raise BadRecord(loc, "<line>", f"expected a JSON object, got {type(record).__name__}",
-                        reason="bad_json", record=record)
+def parse_embedded_json(record: dict[str, Any]) -> dict[str, Any]:
+    """A chat field stored as a JSON string (common in parquet: `messages` as text) becomes
+    the list it holds, when that list is a list of messages (objects); otherwise it stays."""
+    for key in _CHAT_FIELDS:
+        value = record.get(key)
+        if isinstance(value, str) and value[:1] == "[" and value.rstrip()[-1:] == "]":
+            try:
+                parsed = json.loads(value)
+            except (json.JSONDecodeError, RecursionError):
+                continue
+            if isinstance(parsed, list) and parsed and all(isinstance(m, dict) for m in parsed):
+                record = {**record, key: parsed}
     return record
+
+
+def _read_lines(split: Split, rejects: Rejects) -> Iterator[Row]:
+    number = split.first_line - 1
+    try:
+        with open_binary(split.path) as handle:
+            if split.start:
+                handle.seek(split.start)
+            position = split.start
+            for raw in handle:
+                if split.stop is not None and position >= split.stop:
+                    break
+                position += len(raw)
+                number += 1
+                if number == 1:
+                    raw = strip_bom(raw)
+                if not raw.strip():
+                    continue
+                loc = Loc(split.path, number)
+                try:
+                    record = parse_json_line(raw, loc)
+                except BadRecord as error:
+                    rejects(error)
+                    continue
+                yield loc, record
+    except StreamDamage as exc:
+        rejects(DamagedInput(Loc(split.path, number + 1),
+                             f"{exc}: kept the {number - split.first_line + 1:,} lines before "
+                             "the damage, the rest of the file is unreadable"))
+    except OSError as exc:
+        raise InputError(f"{split.path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _read_json(split: Split, rejects: Rejects) -> Iterator[Row]:
+    """A `.json` file: a JSON array of records, or JSON Lines under a .json name."""
+    try:
+        with open_binary(split.path) as handle:
+            data = handle.read()
+    except StreamDamage as exc:
+        raise InputError(f"{split.path}: {exc}") from None
+    data = strip_bom(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DamagedInput(Loc(split.path, line), f"invalid UTF-8 byte "
+                           f"0x{data[exc.start:exc.start + 1].hex()} (the file is not UTF-8?)") \
+            from None
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        yield from _read_json_array(text, split.path, rejects)
+    elif stripped.startswith("{") and not _first_line_is_object(stripped):
+        raise InputError(f"{split.path}: holds one JSON object, not records; expected a JSON "
+                         "array of records ([{...}, {...}]) or JSON Lines (one object per line)")
+    elif stripped:
+        yield from _read_lines(Split(split.path, "lines"), rejects)  # JSON Lines named .json
+
+
+def _first_line_is_object(text: str) -> bool:
+    first = text.split("\n", 1)[0]
+    try:
+        return isinstance(json.loads(first), dict)
+    except (json.JSONDecodeError, RecursionError):
+        return False
 
 
 def _read_json_array(text: str, name: str, rejects: Rejects) -> Iterator[Row]:
@@ -114,61 +142,84 @@ def _read_json_array(text: str, name: str, rejects: Rejects) -> Iterator[Row]:
     position = skip_space(position)
     if position < length and text[position] == "]":
         return
+    element = -1
     while position < length:
         line += text.count("\n", scanned, position)
         scanned = position
-        loc = Loc(name, line)
+        element += 1
+        loc = Loc(name, line, element)
         try:
             record, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
             # Past a syntax error inside an array there is no safe resynchronisation point.
-            raise BadRecord(loc, "<file>", describe_json_error(exc), reason="bad_json") from exc
-        if isinstance(record, dict):
-            yield loc, record
+            rejects(DamagedInput(Loc(name, exc.lineno), f"{describe_json_error(exc)}: the "
+                                 "array cannot be read past this point"))
+            return
+        except RecursionError:
+            rejects(DamagedInput(loc, f"an element nested deeper than {MAX_DEPTH:,} levels: "
+                                 "the array cannot be read past this point"))
+            return
+        problem = find_problem(record) if isinstance(record, dict) else None
+        if not isinstance(record, dict):
+            rejects(BadRecord(loc, "<element>", f"expected a JSON object, got "
+                              f"{type(record).__name__}", reason="bad_json", record=record))
+        elif problem:
+            field, message, reason = problem
+            rejects(BadRecord(loc, field, message, reason=reason, record=None))
         else:
-            rejects(BadRecord(loc, "<element>", f"expected a JSON object, got {type(record).__name__}",
-                              reason="bad_json", record=record))
+            yield loc, record
         position = skip_space(end)
         if position < length and text[position] == ",":
             position = skip_space(position + 1)
         elif position < length and text[position] == "]":
             return
         else:
-            raise BadRecord(Loc(name, line + text.count("\n", scanned, position)), "<file>",
-                            "invalid JSON array (expected ',' or ']')", reason="bad_json")
-    raise BadRecord(Loc(name, line), "<file>", "invalid JSON array (missing ']')", reason="bad_json")
+            where = Loc(name, line + text.count("\n", scanned, position))
+            rejects(DamagedInput(where, "invalid JSON array (expected ',' or ']'): the array "
+                                 "cannot be read past this point"))
+            return
+    rejects(DamagedInput(Loc(name, line), "invalid JSON array (missing ']'): truncated?"))
 
 
-def _read_parquet(path: Path) -> Iterator[Row]:
+def _read_parquet(split: Split, rejects: Rejects) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
-    number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
-        for record in batch.to_pylist():
-            number += 1
-            yield Loc(str(path), number), record
+    number = split.first_line - 1
+    try:
+        parquet = pq.ParquetFile(split.path)
+        groups = list(range(split.start, split.stop if split.stop is not None
+                            else parquet.metadata.num_row_groups))
+        for batch in parquet.iter_batches(batch_size=4096, row_groups=groups):
+            for record in batch.to_pylist():
+                number += 1
+                yield Loc(split.path, number), record
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        rejects(DamagedInput(Loc(split.path, number + 1), f"unreadable parquet data ({exc})"))
 
 
-def _read_hf_disk(path: Path, split: str) -> Iterator[Row]:
+def _read_hf_disk(split: Split, rejects: Rejects) -> Iterator[Row]:
     import datasets
 
-    dataset = datasets.load_from_disk(str(path))
+    dataset = datasets.load_from_disk(split.path)
     if isinstance(dataset, datasets.DatasetDict):
-        if split not in dataset:
-            raise ValueError(f"{path}: no split {split!r}; available: {', '.join(dataset)}")
-        dataset = dataset[split]
-    for number, record in enumerate(dataset, start=1):
-        yield Loc(f"{path}[{split}]", number), record
+        dataset = dataset[split.split]
+    stop = len(dataset) if split.stop is None else split.stop
+    for number, record in enumerate(dataset.select(range(split.start, stop)),
+                                    start=split.first_line):
+        yield Loc(f"{split.path}[{split.split}]", number), record
 
 
-def _read_hub(name: str, split: str) -> Iterator[Row]:
+def _read_hub(split: Split, rejects: Rejects) -> Iterator[Row]:
     import datasets
 
-    for number, record in enumerate(datasets.load_dataset(name, split=split, streaming=True), start=1):
-        yield Loc(f"hf://{name}[{split}]", number), record
-
-
-def looks_like_hub_id(source: str) -> bool:
-    parts = source.split("/")
-    return len(parts) in (1, 2) and all(parts) and not source.startswith((".", "~")) \
-        and Path(source).suffix not in (".json", ".jsonl", ".gz", ".parquet")
+    try:
+        dataset = datasets.load_dataset(split.path, split=split.split, streaming=True)
+        for number, record in enumerate(dataset, start=1):
+            yield Loc(split.name, number), record
+    except Exception as exc:  # the hub client raises many types; all mean "not readable"
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get(
+            "HF_DATASETS_OFFLINE") == "1"
+        hint = " (offline: HF_HUB_OFFLINE=1)" if offline else ""
+        raise InputError(f"{split.path}: no such file or directory, and not readable as a "
+                         f"Hugging Face hub dataset{hint}: {str(exc).splitlines()[0][:200]}") \
+            from None

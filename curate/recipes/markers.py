@@ -46,7 +46,32 @@ def write_marker(step_dir: Path, marker: dict[str, Any]) -> None:
     write_json(step_dir / MARKER, marker)
 
 
-def is_current(marker: dict[str, Any] | None, config: str, input_hash: str, output: Path) -> bool:
-    return (marker is not None and marker.get("config_hash") == config
-            and marker.get("input_hash") == input_hash and output.exists()
-            and marker.get("output_hash") == file_hash([output]))
+def manifest_hash(out: Path) -> str:
+    """Hash of a sharded output's manifest, which holds every shard's content hash; the
+    shards' sizes are checked against it (a truncated or replaced shard gives "")."""
+    from curate.io.sources import MANIFEST, InputError, manifest_shards
+
+    try:
+        manifest_shards(out)
+        return xxhash.xxh3_128((out / MANIFEST).read_bytes()).hexdigest()
+    except (OSError, InputError):
+        return ""
+
+
+def output_hash(outset: Any) -> str:
+    """The hash of a committed output set's data: its manifest, or the file's content."""
+    if outset.sharded:
+        return manifest_hash(outset.out)
+    return file_hash([outset.out])
+
+
+def is_current(marker: dict[str, Any] | None, config: str, input_hash: str, output: Path,
+               expected_output: str | None = None) -> bool:
+    """The marker matches the config and input, and the output is still what it wrote
+    (`expected_output`, for a read step, is its input's hash)."""
+    if marker is None or marker.get("config_hash") != config or \
+            marker.get("input_hash") != input_hash:
+        return False
+    if expected_output is not None:
+        return marker.get("output_hash") == expected_output
+    return bool(marker.get("output_hash")) and marker.get("output_hash") == manifest_hash(output)

@@ -40,3 +40,14 @@ def write_report(source: str | Path, out: str | Path) -> Path:
             text = to_html(title, sections)
         temp.write_text(text, encoding="utf-8")
     return out
+
+
+def write_step_report(stats: dict, kept: Path, removed: Path, out: Path, *, name: str) -> Path:
+    """The report of one step from its (staged) files, before they are committed: written
+    with them as one output set."""
+    from curate.report.load import read_sample
+
+    run = StepRun(Path(f"{name}.stats.json"), stats, read_sample(kept), read_sample(removed))
+    text = to_html(f"Curation report: {name}", build_sections([run]))
+    out.write_text(text, encoding="utf-8")
+    return out

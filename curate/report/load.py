@@ -54,10 +54,23 @@ def stats_files(source: Path) -> list[Path]:
     return [stats]
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
+def read_sample(path: Path) -> list[dict[str, Any]]:
+    """Up to MAX_RECORDS records of a file or shard directory (none if it is missing)."""
     if not path.exists():
         return []
-    return list(islice(read_records(path), MAX_RECORDS))
+    return list(islice(read_records(str(path)), MAX_RECORDS))
+
+
+_read = read_sample
+
+
+def removed_path(stats: dict[str, Any], output: Path) -> Path:
+    """Where a step's removed lines are: from its output set, else beside its output."""
+    files = (stats.get("output_set") or {}).get("files") or {}
+    if "removed" in files:
+        path = Path(files["removed"]["path"])
+        return path if path.exists() else output.with_name(path.name)
+    return sidecar(output, "removed.jsonl")
 
 
 def load_run(stats_path: Path) -> StepRun:
@@ -72,7 +85,7 @@ def load_run(stats_path: Path) -> StepRun:
     if output is not None and not output.exists():  # the run directory was moved
         output = stats_path.with_name(output.name)
     kept = _read(output) if output else []
-    removed = _read(sidecar(output, "removed.jsonl")) if output else []
+    removed = _read(removed_path(stats, output)) if output else []
     return StepRun(stats_path, stats, kept, removed)
 
 

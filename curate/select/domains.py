@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-_FIT_SAMPLE = 20_000
+FIT_SAMPLE = 20_000
+_FIT_SAMPLE = FIT_SAMPLE
 _SVD_DIMENSIONS = 100
 _MAX_AUTO_CLUSTERS = 50
 
@@ -100,3 +101,68 @@ def _cluster_names(terms, labels: np.ndarray, count: int, vocabulary: np.ndarray
                                           if weights[i] > 0]
         names.append(f"c{cluster:0{width}d} " + "/".join(top) if top else f"c{cluster:0{width}d}")
     return names
+
+
+class ClusterModel:
+    """TF-IDF (or a sentence-transformers model) + SVD + k-means fitted on a sample of the
+    questions, then applied to any question: the out-of-core form of `cluster_domains`
+    (the same result when the sample is every question)."""
+
+    def __init__(self, count: int, tfidf: object = None, svd: object = None,
+                 kmeans: object = None, names: list[str] | None = None,
+                 embed_model: str | None = None, batch_size: int = 64) -> None:
+        self.count, self.tfidf, self.svd, self.kmeans = count, tfidf, svd, kmeans
+        self.names = names or ["c00"]
+        self.embed_model, self.batch_size = embed_model, batch_size
+
+    @classmethod
+    def fit(cls, texts: list[str], *, total: int, clusters: int | None = None,
+            embed_model: str | None = None, seed: int = 0, batch_size: int = 64) -> ClusterModel:
+        from sklearn.cluster import KMeans
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
+        from threadpoolctl import threadpool_limits
+
+        count = min(clusters or auto_clusters(total), len(texts))
+        if count < 2:
+            return cls(1)
+        tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english", max_features=100_000,
+                                min_df=2 if total >= 1000 else 1, dtype=np.float32)
+        try:
+            terms = tfidf.fit_transform(texts)
+        except ValueError:  # no usable word at all (empty or stop-word-only texts)
+            raise ValueError("clustering: the questions contain no words to cluster on; "
+                             "give --domain-field or check --prompt-field") from None
+        svd = None
+        with threadpool_limits(1):  # one BLAS thread: faster on a busy 2-core machine
+            if embed_model:
+                vectors = _sentence_embeddings(texts, embed_model, batch_size)
+            else:
+                dimensions = min(_SVD_DIMENSIONS, terms.shape[1] - 1, len(texts) - 1)
+                if dimensions >= 2:
+                    svd = TruncatedSVD(n_components=dimensions, random_state=seed).fit(terms)
+                    vectors = normalize(svd.transform(terms))
+                else:
+                    vectors = normalize(terms.toarray())
+            kmeans = KMeans(n_clusters=count, n_init=3, random_state=seed).fit(vectors)
+        labels = kmeans.labels_
+        names = _cluster_names(terms, labels, count, tfidf.get_feature_names_out())
+        return cls(count, tfidf, svd, kmeans, names, embed_model, batch_size)
+
+    def assign(self, texts: list[str]) -> list[str]:
+        """The domain name of each text."""
+        if self.kmeans is None:
+            return [self.names[0]] * len(texts)
+        from sklearn.preprocessing import normalize
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            if self.embed_model:
+                vectors = _sentence_embeddings(texts, self.embed_model, self.batch_size)
+            elif self.svd is not None:
+                vectors = normalize(self.svd.transform(self.tfidf.transform(texts)))
+            else:
+                vectors = normalize(self.tfidf.transform(texts).toarray())
+            labels = self.kmeans.predict(vectors.astype(self.kmeans.cluster_centers_.dtype))
+        return [self.names[label] for label in labels]

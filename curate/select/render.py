@@ -18,6 +18,12 @@ def write_report(out: str | Path, report: dict[str, Any]) -> tuple[Path, Path]:
     return paths
 
 
+def write_report_to(report: dict[str, Any], *, html: Path, markdown: Path) -> None:
+    """The two report files, at the (staged) paths of an output set."""
+    markdown.write_text(to_markdown(report), encoding="utf-8")
+    html.write_text(to_html(report), encoding="utf-8")
+
+
 def sections(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]], bool]]:
     """The report as (title, header, rows, histogram?) tables; both formats render these."""
     chosen, random = report["selection"], report["random"]

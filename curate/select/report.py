@@ -32,17 +32,21 @@ class Pool:
     solved: np.ndarray | None
     answers: list[str]
     question_field: str  # the view or column near-duplicates are looked for in
+    lengths: np.ndarray | None = None  # solution lengths, when already counted
+    domain_count: int | None = None  # domains in the whole pool (default: in `domains`)
 
 
 def describe(pool: Pool, positions: list[int]) -> dict[str, Any]:
     """The report's numbers for one set of pool positions."""
     index = np.asarray(positions, dtype=int)
     counts = Counter(pool.domains[i] for i in positions)
-    lengths = count_tokens([pool.answers[i] for i in positions])
+    lengths = pool.lengths[index] if pool.lengths is not None else \
+        count_tokens([pool.answers[i] for i in positions])
+    domains = pool.domain_count or len(set(pool.domains))
     return {
         "size": len(positions),
         "domain_counts": dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
-        "domain_entropy_share": entropy_share(counts, len(set(pool.domains))),
+        "domain_entropy_share": entropy_share(counts, domains),
         "difficulty_mean": _mean(pool.score[index]),
         "difficulty_histogram": np.histogram(pool.score[index], bins=_DIFFICULTY_BINS,
                                              range=(0.0, 1.0))[0].tolist(),

@@ -1,0 +1,102 @@
+"""Compression by file suffix: plain, gzip (`.gz`) and Zstandard (`.zst`).
+
+Readers turn a damaged stream (truncated, corrupt, or not compressed at all) into
+`StreamDamage`, so the line reader can name the file and the last good line. Writers
+compress one block at a time into independent gzip members or zstd frames: a file is
+then a concatenation of blocks, which any gzip/zstd reader reads as one stream, and parts
+written by different workers can be joined byte for byte.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+GZIP_LEVEL = 6  # zlib's default: 3.3x on chat text; level 1 is 3x faster but 20% larger
+ZSTD_LEVEL = 3  # zstd's default: faster than gzip -1 and smaller than gzip -6
+
+
+class StreamDamage(Exception):
+    """A compressed stream that cannot be read past some point."""
+
+
+def compression_of(path: str | Path) -> str | None:
+    name = str(path).lower()
+    if name.endswith(".gz"):
+        return "gzip"
+    if name.endswith(".zst"):
+        return "zstd"
+    return None
+
+
+def open_binary(path: str | Path) -> BinaryIO:
+    """A buffered binary reader of the decompressed bytes of `path`."""
+    kind = compression_of(path)
+    raw = open(path, "rb")
+    if kind == "gzip":
+        return _Guarded(gzip.GzipFile(fileobj=raw, mode="rb"), raw, "gzip")
+    if kind == "zstd":
+        import zstandard
+
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        return _Guarded(io.BufferedReader(reader, 1 << 20), raw, "zstd")
+    return raw
+
+
+class _Guarded(io.RawIOBase):
+    """Wraps a decompressing reader so every decoding failure becomes `StreamDamage`."""
+
+    def __init__(self, inner: BinaryIO, raw: BinaryIO, kind: str) -> None:
+        self._inner, self._raw, self._kind = inner, raw, kind
+        self._buffer = io.BufferedReader(self, 1 << 20)  # type: ignore[arg-type]
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: bytearray) -> int:  # type: ignore[override]
+        try:
+            data = self._inner.read(len(target))
+        except EOFError:
+            raise StreamDamage(f"truncated {self._kind} stream (it ends before its end marker)") \
+                from None
+        except gzip.BadGzipFile as exc:
+            raise StreamDamage(f"not a valid gzip stream ({exc})") from None
+        except (zlib.error, OSError) as exc:
+            raise StreamDamage(f"corrupt {self._kind} stream ({exc})") from None
+        except Exception as exc:  # zstandard.ZstdError
+            if type(exc).__name__ == "ZstdError":
+                raise StreamDamage(f"corrupt zstd stream ({exc})") from None
+            raise
+        target[:len(data)] = data
+        return len(data)
+
+    def __iter__(self):  # type: ignore[override]
+        return iter(self._buffer)
+
+    def readline(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        return self._buffer.readline(size if size is not None else -1)
+
+    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        return self._buffer.read(size if size is not None else -1)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._raw.close()
+            super().close()
+
+
+def compress_block(data: bytes, kind: str | None) -> bytes:
+    """`data` as one self-contained gzip member or zstd frame (or as is)."""
+    if kind == "gzip":
+        # No file name and mtime 0 in the header: output is byte-identical across runs.
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    if kind == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data)
+    return data

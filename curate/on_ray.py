@@ -1,0 +1,138 @@
+"""The engine on Ray: the same tasks, run by Ray Data on the cluster's workers.
+
+`ray.init()` joins the cluster named by `RAY_ADDRESS` when it is set (`ray start --head` on
+one machine, `ray start --address=HEAD:6379` on the others, or a KubeRay cluster), else
+starts Ray on this machine.
+
+* `RayExecutor.map` runs a task function over task descriptors as Ray Data `map_batches`,
+  one task per batch: workers read their splits and write their parts themselves, and the
+  driver receives only each task's small result (counts and part names). A task is a pure
+  function of its descriptor that writes its files under a temporary name and renames them
+  when done, so a task that Ray retries after a worker dies writes the same bytes.
+* Dedup's LSH buckets form by Ray's hash shuffle: each sketch task's band keys become rows
+  `(band, key, doc)`, grouped by band with `groupby(...).map_groups`, one band per group.
+
+The run directory must be on storage every node sees (NFS, a mounted bucket): tasks on any
+node read the inputs and write the parts there.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from curate.engine import Executor
+from curate.progress import progress
+
+T = TypeVar("T")
+R = TypeVar("R")
+TASK_RETRIES = 3
+
+
+def ray_data() -> Any:
+    """The `ray.data` module, with Ray started (or joined) and Data's logging quietened."""
+    try:
+        import ray
+        import ray.data  # configures its loggers on import
+    except ImportError:
+        raise ValueError("--engine ray needs Ray: pip install '.[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    for name in ("ray.data", "ray.data._internal.execution.streaming_executor"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # else several lines per dataset
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True
+    context.enable_progress_bars = False
+    return ray.data
+
+
+def _run_pickled(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Unpickle each (function, item), run it, pickle the result."""
+    results = []
+    for blob in batch["task"]:
+        function, item = pickle.loads(blob)
+        results.append(pickle.dumps(function(item)))
+    return {"result": np.array(results, dtype=object)}
+
+
+class RayExecutor(Executor):
+    """Runs tasks on a Ray cluster, results in task order."""
+
+    def __init__(self) -> None:
+        import ray
+
+        self.data = ray_data()
+        self.workers = int(ray.cluster_resources().get("CPU", 1))
+
+    def map(self, function: Callable[[T], R], items: Sequence[T], *, label: str = "tasks",
+            prefix: str = "curate") -> list[R]:
+        items = list(items)
+        if not items:
+            return []
+        blobs = [{"task": pickle.dumps((function, item))} for item in items]
+        dataset = self.data.from_items(blobs, override_num_blocks=len(blobs))
+        mapped = dataset.map_batches(_run_pickled, batch_size=1, batch_format="numpy",
+                                     num_cpus=1, max_retries=TASK_RETRIES)
+        out: list[R] = []
+        with progress(prefix, label, len(items), unit="tasks", quiet=len(items) < 2) as advance:
+            for row in mapped.iter_rows():
+                out.append(pickle.loads(row["result"]))
+                advance()
+        return out
+
+
+# --- dedup's buckets by Ray's shuffle -----------------------------------------------------------
+
+def _band_rows(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One sketch task's band keys as rows (band, key, doc) of its active documents."""
+    from curate.dedup.stages import inactive_mask
+
+    keys, bands, docs = [], [], []
+    for blob in batch["task"]:
+        plan, layout, number = pickle.loads(blob)
+        matrix = np.load(plan.file("bands", number))
+        doc = np.arange(layout.offsets[number], layout.offsets[number + 1])
+        active = ~inactive_mask(plan, layout)[doc]
+        for band in range(matrix.shape[0]):
+            keys.append(matrix[band][active].astype(np.int64))
+            bands.append(np.full(int(active.sum()), band, np.int32))
+            docs.append(doc[active])
+    if not keys:
+        return {"band": np.zeros(0, np.int32), "key": np.zeros(0, np.int64),
+                "doc": np.zeros(0, np.int64)}
+    return {"band": np.concatenate(bands), "key": np.concatenate(keys),
+            "doc": np.concatenate(docs)}
+
+
+def _bucket_group(plan: Any) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    def bucket(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        from curate.dedup.stages import buckets_of, save_buckets
+
+        band = int(group["band"][0])
+        members, sizes = buckets_of(group["key"].astype(np.uint32), group["doc"])
+        save_buckets(plan, band, members, sizes)
+        return {"band": np.array([band]), "buckets": np.array([len(sizes)])}
+
+    return bucket
+
+
+def ray_buckets(plan: Any, layout: Any) -> list[dict[str, Any]]:
+    """The buckets of every band, through Ray's shuffle (same files as `bucket_task`)."""
+    data = ray_data()
+    tasks = [{"task": pickle.dumps((plan, layout, number))}
+             for number in range(len(layout.offsets) - 1)]
+    rows = data.from_items(tasks, override_num_blocks=max(1, len(tasks))) \
+        .map_batches(_band_rows, batch_size=1, batch_format="numpy")
+    grouped = rows.groupby("band").map_groups(_bucket_group(plan), batch_format="numpy")
+    done = {int(row["band"]): int(row["buckets"]) for row in grouped.iter_rows()}
+    from curate.dedup.stages import save_buckets
+
+    for band in range(plan.bands):  # a band where no document is active has no group
+        if band not in done:
+            save_buckets(plan, band, np.zeros(0, np.int64), np.zeros(0, np.int64))
+            done[band] = 0
+    return [{"buckets": done[band], "members": 0} for band in range(plan.bands)]
