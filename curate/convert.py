@@ -119,16 +119,18 @@ def convert_batch(records: list[dict[str, Any]], locs: list[Loc], options: Conve
     for loc, row in zip(locs, records):
         try:
             record = validated(parse(row, loc, loc.row), loc, row)
+            reason = degenerate_pair(record)
+            rendered = None if reason else render(record, options.to)
         except BadRecord as exc:
             rejects(exc)
             continue
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             rejects(BadRecord(loc, "<record>", _message(exc), reason="unconvertible", record=row))
             continue
-        if reason := degenerate_pair(record):
+        if reason:
             removed.append(removal(row, reason, STEP, line=loc.line, file=loc.path))
             continue
-        kept.append(render(record, options.to))
+        kept.append(rendered)
     return StepResult(kept, removed)
 
 

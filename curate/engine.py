@@ -327,12 +327,12 @@ def step_stats(run: StepRun, extra: dict[str, Any]) -> StepStats:
     output = str(run.outset.out) if run.outset else None
     return StepStats(
         step=run.type, n_in=counts.n_in, n_out=counts.n_out,
-        used=counts.used if counts.used != counts.n_out else None,
+        used=counts.used,
         removed=sum(counts.removed.values()), rejected=sum(counts.rejected.values()),
         removed_by_reason=dict(sorted(counts.removed.items())),
         rejected_by_reason=dict(sorted(counts.rejected.items())),
         seconds=round(seconds, 4), docs_per_s=round(counts.n_in / seconds, 1) if seconds else 0.0,
-        inputs=run.inputs, output=output, **extra)
+        inputs=[str(i) for i in run.inputs], output=output, **extra)
 
 
 # --- assembling parts into the final layout ------------------------------------------------

@@ -51,12 +51,41 @@ def ray_data() -> Any:
 
 
 def _run_pickled(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Unpickle each (function, item), run it, pickle the result."""
+    """Unpickle each (function, item), run it, pickle the result (with the node it ran on)."""
+    import ray
+
+    _fault_once()
     results = []
     for blob in batch["task"]:
         function, item = pickle.loads(blob)
-        results.append(pickle.dumps(function(item)))
-    return {"result": np.array(results, dtype=object)}
+        try:
+            outcome = ("ok", function(item))
+        except (ValueError, OSError) as exc:  # bad input or options: the driver re-raises it
+            outcome = ("error", exc)
+        results.append(pickle.dumps(outcome))
+    node = ray.get_runtime_context().get_node_id()
+    return {"result": np.array(results, dtype=object), "node": np.array([node] * len(results))}
+
+
+def _fault_once() -> None:
+    """Test hook: with `PREFKIT_KILL_ONE_WORKER=DIR`, the first task to get here kills its own
+    worker process (kill -9), once per DIR; Ray must retry the task elsewhere."""
+    import os
+    import signal
+    from pathlib import Path
+
+    directory = os.environ.get("PREFKIT_KILL_ONE_WORKER")
+    if not directory:
+        return
+    try:
+        fd = os.open(Path(directory) / "killed", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    os.close(fd)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+NODES_SEEN: set[str] = set()  # node ids that ran this process's tasks (tests check the spread)
 
 
 class RayExecutor(Executor):
@@ -80,7 +109,11 @@ class RayExecutor(Executor):
         out: list[R] = []
         with progress(prefix, label, len(items), unit="tasks", quiet=len(items) < 2) as advance:
             for row in mapped.iter_rows():
-                out.append(pickle.loads(row["result"]))
+                kind, value = pickle.loads(row["result"])
+                if kind == "error":
+                    raise value
+                out.append(value)
+                NODES_SEEN.add(str(row["node"]))
                 advance()
         return out
 

@@ -8,15 +8,17 @@ Public API: ``dedup_inputs(inputs, out, DedupOptions(...))`` (the command),
 from curate.dedup.banding import band_keys, derive_bands
 from curate.dedup.normalise import normalise
 from curate.dedup.options import DedupOptions
-from curate.dedup.pipeline import dedup_inputs, dedup_records
+from curate.dedup.pipeline import DedupRun, dedup_inputs, dedup_records, run_dedup
 from curate.dedup.sketch import minhash_signatures
 
 __all__ = [
     "DedupOptions",
+    "DedupRun",
     "band_keys",
     "dedup_inputs",
     "dedup_records",
     "derive_bands",
     "minhash_signatures",
     "normalise",
+    "run_dedup",
 ]

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,7 @@ def run_stages(plan: DedupPlan, splits: list[Split], references: list[Split],
     offsets = [0]
     for result in sketches:
         offsets.append(offsets[-1] + result["usable"])
-    layout = Layout(tuple(offsets), offsets[len(splits)])
+    layout = Layout(tuple(offsets), offsets[len(splits)], len(splits))
     with phase("exact"):
         exact = executor.map(exact_task, [ExactTask(p, plan, layout)
                                           for p in range(plan.key_partitions)], label="exact",
@@ -201,7 +202,8 @@ def run_stages(plan: DedupPlan, splits: list[Split], references: list[Split],
         "clusters": survived["clusters"], "no_word_texts": sum(r["wordless"] for r in
                                                                sketches[:len(splits)]),
         "removed_against": survived["removed_against"], "against": list(options.against),
-        "reference_records": layout.offsets[-1] - layout.inputs,
+        "reference_records": layout.offsets[-1] - layout.inputs - sum(
+            e["ref_duplicates"] for e in exact),
         "reference_skipped": sum(r["rows"] - r["usable"] for r in sketches[len(splits):]),
         "exact_checks": link.get("exact_checks", 0) + survived["exact_checks"],
         "kept": counts.n_out, "workers": engine.workers, "engine": engine.engine,
@@ -236,18 +238,33 @@ def bucket_stage(executor: Any, plan: DedupPlan, layout: Layout,
 
 # --- in memory, for library users and tests ---------------------------------------------------
 
-def dedup_records(records: list[dict[str, Any]], options: DedupOptions, *,
-                  on_error: str = "raise") -> StepResult:
-    """Deduplicate a list of records with the same engine (through temporary files)."""
+@dataclass
+class DedupRun:
+    """The step result plus one line per cluster (`--clusters`)."""
+
+    result: StepResult
+    clusters: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_dedup(records: list[dict[str, Any]], options: DedupOptions, *,
+              on_error: str = "raise", engine: EngineOptions = EngineOptions()) -> DedupRun:
+    """Deduplicate a list of records with the same stages (through temporary files)."""
     from curate.io import read_records, write_records
 
     with tempfile.TemporaryDirectory(prefix="curate-dedup-") as scratch:
         source = Path(scratch) / "in.jsonl"
         write_records(source, records)
-        stats = dedup_inputs([str(source)], Path(scratch) / "out.jsonl", options,
-                             on_error=on_error, quiet=True)
-        kept = list(read_records(str(Path(scratch) / "out.jsonl")))
+        out = Path(scratch) / "out.jsonl"
+        clusters = Path(scratch) / "clusters.jsonl"
+        stats = dedup_inputs([str(source)], out, options.model_copy(update={"clusters": None}),
+                             on_error=on_error, engine=engine, clusters=clusters, quiet=True)
+        kept = list(read_records(str(out)))
         removed = list(read_records(str(Path(scratch) / "out.removed.jsonl")))
-    extra = {k: v for k, v in stats.model_dump(by_alias=True).items()
-             if k not in StepStats.model_fields and k not in ("in", "out")}
-    return StepResult(kept, removed, extra)
+        lines = list(read_records(str(clusters)))
+    return DedupRun(StepResult(kept, removed, dict(stats.model_extra or {})), lines)
+
+
+def dedup_records(records: list[dict[str, Any]], options: DedupOptions, *,
+                  on_error: str = "raise") -> StepResult:
+    """`run_dedup` without the cluster lines."""
+    return run_dedup(records, options, on_error=on_error).result

@@ -77,7 +77,7 @@ def doc_shingles(texts: list[str], spec: SketchSpec) -> DocShingles:
     words = word_lists(texts, fold_digits=spec.fold_digits)
     hashes, counts = word_hashes(words)
     flat, per_doc = shingle_hashes(hashes, counts, spec.ngram)
-    keys = text_keys(words)
+    keys = text_keys(words).copy()
     wordless = np.flatnonzero(counts == 0)
     if len(wordless):
         raw = [_RAW_TAG + texts[i].encode("utf-8", "surrogatepass") for i in wordless.tolist()]

@@ -207,6 +207,7 @@ class Layout:
 
     offsets: tuple[int, ...]  # per task, then the total
     inputs: int  # documents numbered below this are inputs, the rest references
+    input_tasks: int = 0  # tasks numbered below this read inputs
 
     def task_of(self, docs: np.ndarray) -> np.ndarray:
         return np.searchsorted(np.asarray(self.offsets), docs, side="right") - 1
@@ -234,6 +235,7 @@ def exact_task(task: ExactTask) -> dict[str, Any]:
             parts.append((chunk[:, 0], chunk[:, 1], doc))
     empty = np.zeros(0, np.int64)
     dup_doc = dup_rep = ref_doc = ref_ref = inactive = empty
+    stale = 0
     if parts:
         k0, k1, doc = (np.concatenate(column) for column in zip(*parts))
         order = np.lexsort((doc, k1, k0))
@@ -252,9 +254,10 @@ def exact_task(task: ExactTask) -> dict[str, Any]:
         dup_doc, dup_rep = doc[dup], head[dup]
         ref_doc, ref_ref = doc[matched], first_ref[matched]
         inactive = np.sort(doc[matched | dup | stale_ref])
+        stale = int(stale_ref.sum())
     np.savez(plan.work / f"exact-p{task.partition:04d}.npz", dup_doc=dup_doc, dup_rep=dup_rep,
              ref_doc=ref_doc, ref_ref=ref_ref, inactive=inactive)
-    return {"duplicates": len(dup_doc), "ref_exact": len(ref_doc)}
+    return {"duplicates": len(dup_doc), "ref_exact": len(ref_doc), "ref_duplicates": stale}
 
 
 def load_exact(plan: DedupPlan) -> dict[str, np.ndarray]:
@@ -594,9 +597,7 @@ def _reference_removals(exact: dict[str, np.ndarray], near: dict[str, np.ndarray
 def _write_removals(plan: DedupPlan, layout: Layout, removals: dict[int, dict[str, Any]]) -> None:
     docs = np.array(sorted(removals), np.int64)
     tasks = layout.task_of(docs) if len(docs) else np.zeros(0, np.int64)
-    for number in range(len(layout.offsets) - 1):
-        if layout.offsets[number] >= layout.inputs:
-            break
+    for number in range(layout.input_tasks):
         inside = docs[tasks == number]
         with open(plan.work / f"removals-t{number:05d}.jsonl", "wb") as handle:
             handle.writelines(orjson.dumps([doc - layout.offsets[number], removals[doc]]) + b"\n" for doc in inside.tolist())

@@ -22,7 +22,7 @@ from curate.io.codecs import compression_of
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".json",
                  ".json.gz", ".json.zst", ".parquet")
 MANIFEST = "_manifest.json"
-SPLIT_BYTES = int(os.environ.get("PREFKIT_SPLIT_BYTES", 64 << 20))
+SPLIT_BYTES = 64 << 20  # PREFKIT_SPLIT_BYTES overrides it (tests use small splits)
 _HF_DISK_MARKERS = ("dataset_info.json", "state.json", "dataset_dict.json")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -58,7 +58,7 @@ def plan_splits(specs: list[str] | str, *, split: str = "train",
     specs = [specs] if isinstance(specs, str | os.PathLike) else list(specs)
     if not specs:
         raise InputError("no input given")
-    split_bytes = split_bytes or SPLIT_BYTES
+    split_bytes = split_bytes or int(os.environ.get("PREFKIT_SPLIT_BYTES", SPLIT_BYTES))
     out: list[Split] = []
     for spec in specs:
         for path, kind in _expand(str(spec)):

@@ -249,10 +249,12 @@ def select_inputs(inputs: list[str], out: str | Path, options: SelectOptions, *,
         counts = _counts(measured, written, merged)
         counts.seconds = time.perf_counter() - started
         extra = _stats(options, counts, choice, pool)
-        run = StepRun(STEP, options, outset, list(inputs), counts)
-        stats = step_stats(run, extra)
         report = _report(options, pool, choice, work, len(splits), extra["funnel"]) \
             if options.report else None
+        if report is not None:
+            extra["report"] = report
+        run = StepRun(STEP, options, outset, list(inputs), counts)
+        stats = step_stats(run, extra)
 
         def add_report(outset_: Any, stats_: StepStats) -> None:
             if report is None:
@@ -480,8 +482,7 @@ def select_records(records: list[dict[str, Any]], options: SelectOptions, *,
         source = Path(scratch) / "in.jsonl"
         write_records(source, records)
         out = Path(scratch) / "out.jsonl"
-        stats = select_inputs([str(source)], out, options.model_copy(update={"report": False}),
-                              on_error=on_error, quiet=True)
+        stats = select_inputs([str(source)], out, options, on_error=on_error, quiet=True)
         kept = list(read_records(str(out)))
         removed = list(read_records(str(Path(scratch) / "out.removed.jsonl")))
     return StepResult(kept, removed, dict(stats.model_extra or {}))

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.convert import ConvertOptions, convert_file
+from curate.convert import ConvertOptions, convert_inputs
 from curate.io import BadRecord, read_records
 
 runner = CliRunner()
@@ -43,10 +43,10 @@ def tree() -> dict:
 
 def test_oasst_drops_deleted_and_review_failed_and_optionally_synthetic(tmp_path: Path):
     source = write_jsonl(tmp_path / "t.jsonl", [tree()])
-    convert_file(source, tmp_path / "p.jsonl", ConvertOptions(to="preference"))
+    convert_inputs([source], tmp_path / "p.jsonl", ConvertOptions(to="preference"))
     pairs = {(p["meta"]["chosen_id"], p["meta"]["rejected_id"]) for p in read_records(tmp_path / "p.jsonl")}
     assert pairs == {("a0", "a1"), ("a0", "a4"), ("a1", "a4"), ("b0", "b1")}
-    stats = convert_file(source, tmp_path / "p2.jsonl", ConvertOptions(to="preference", drop_synthetic=True))
+    stats = convert_inputs([source], tmp_path / "p2.jsonl", ConvertOptions(to="preference", drop_synthetic=True))
     assert stats.n_out == 2
     assert stats.model_extra["oasst_nodes_dropped"] == {"deleted": 1, "review_failed": 1, "synthetic": 1}
     follow_up_pair = next(p for p in read_records(tmp_path / "p2.jsonl") if p["meta"]["chosen_id"] == "b0")
@@ -55,13 +55,13 @@ def test_oasst_drops_deleted_and_review_failed_and_optionally_synthetic(tmp_path
 
 def test_oasst_sft_modes_and_language_filter(tmp_path: Path):
     source = write_jsonl(tmp_path / "t.jsonl", [tree()])
-    convert_file(source, tmp_path / "best.jsonl", ConvertOptions())
+    convert_inputs([source], tmp_path / "best.jsonl", ConvertOptions())
     [best] = list(read_records(tmp_path / "best.jsonl"))
     assert [m["content"] for m in best["messages"]] == ["question?", "best", "and then?", "then this"]
-    convert_file(source, tmp_path / "all.jsonl", ConvertOptions(oasst_mode="all"))
+    convert_inputs([source], tmp_path / "all.jsonl", ConvertOptions(oasst_mode="all"))
     assert sorted(r["meta"]["message_ids"][-1] for r in read_records(tmp_path / "all.jsonl")) == \
         ["a1", "a4", "b0", "b1"]
-    stats = convert_file(source, tmp_path / "de.jsonl", ConvertOptions(lang=["de"]))
+    stats = convert_inputs([source], tmp_path / "de.jsonl", ConvertOptions(lang=["de"]))
     assert (stats.n_out, stats.removed_by_reason) == (0, {"oasst_lang": 1})
     [removed] = list(read_records(tmp_path / "de.removed.jsonl"))
     assert removed["reason"] == "oasst_lang" and removed["record"]["message_tree_id"] == "T"
@@ -77,7 +77,7 @@ def flat_rows() -> list[dict]:
 
 def test_flat_message_export_is_grouped_into_trees(tmp_path: Path):
     source = write_jsonl(tmp_path / "flat.jsonl", flat_rows())
-    stats = convert_file(source, tmp_path / "p.jsonl", ConvertOptions(to="preference"))
+    stats = convert_inputs([source], tmp_path / "p.jsonl", ConvertOptions(to="preference"))
     assert (stats.n_in, stats.used, stats.n_out) == (3, 3, 1)
     [pair] = list(read_records(tmp_path / "p.jsonl"))
     assert pair["chosen"][0]["content"] == "hello"
@@ -91,15 +91,15 @@ def test_dangling_parent_and_cycles_are_reported_not_looped_on(tmp_path: Path):
     ]
     source = write_jsonl(tmp_path / "flat.jsonl", rows)
     with pytest.raises(BadRecord, match=r"flat\.jsonl:4: field 'parent_id': dangling parent_id 'nowhere'"):
-        convert_file(source, tmp_path / "o.jsonl", ConvertOptions())
-    stats = convert_file(source, tmp_path / "o.jsonl", ConvertOptions(), on_error="skip")
+        convert_inputs([source], tmp_path / "o.jsonl", ConvertOptions())
+    stats = convert_inputs([source], tmp_path / "o.jsonl", ConvertOptions(), on_error="skip")
     assert stats.rejected_by_reason == {"oasst_cycle": 2, "oasst_dangling_parent": 1}
     assert stats.n_in == 6 and stats.used == 3
     nested = tree()
     nested["prompt"]["replies"][1]["parent_id"] = "someone-else"
     source = write_jsonl(tmp_path / "nested.jsonl", [nested])
     with pytest.raises(BadRecord, match=r"prompt\.replies\[1\]\.parent_id"):
-        convert_file(source, tmp_path / "o.jsonl", ConvertOptions())
+        convert_inputs([source], tmp_path / "o.jsonl", ConvertOptions())
 
 
 def test_every_output_format(tmp_path: Path):
@@ -118,11 +118,11 @@ def test_every_output_format(tmp_path: Path):
     }
     for target, subset in expected.items():
         out = tmp_path / f"{target}.jsonl"
-        convert_file(source, out, ConvertOptions(to=target))
+        convert_inputs([source], out, ConvertOptions(to=target))
         [record] = list(read_records(out))
         assert subset.items() <= record.items(), target
     with pytest.raises(BadRecord, match="no rejected answer"):
-        convert_file(source, tmp_path / "x.jsonl", ConvertOptions(to="preference"))
+        convert_inputs([source], tmp_path / "x.jsonl", ConvertOptions(to="preference"))
 
 
 def test_preference_shapes_explicit_implicit_and_strings(tmp_path: Path):
@@ -133,17 +133,17 @@ def test_preference_shapes_explicit_implicit_and_strings(tmp_path: Path):
         {"prompt": "q", "chosen": "good", "rejected": "bad"},
         {"prompt": [u], "chosen": [a], "rejected": [b]},
     ])
-    convert_file(source, tmp_path / "out.jsonl", ConvertOptions())
+    convert_inputs([source], tmp_path / "out.jsonl", ConvertOptions())
     records = list(read_records(tmp_path / "out.jsonl"))
     assert [(r["prompt"], r["chosen"], r["rejected"]) for r in records] == [([u], [a], [b])] * 3
-    convert_file(tmp_path / "out.jsonl", tmp_path / "alpaca.json", ConvertOptions(to="alpaca"))
+    convert_inputs([tmp_path / "out.jsonl"], tmp_path / "alpaca.json", ConvertOptions(to="alpaca"))
     assert json.loads((tmp_path / "alpaca.json").read_text())[0] == {
         "instruction": "q", "input": "", "chosen": "good", "rejected": "bad"}
 
 
 def test_cli_bad_input_names_file_line_and_field(tmp_path: Path):
     cases = [
-        ([{"instruction": "a", "output": "b"}, "{not json"], "bad.jsonl:2: field '<line>': invalid JSON"),
+        ([{"instruction": "a", "output": "b"}, "{not json"], "bad.jsonl:2: invalid JSON"),
         ([{"instruction": "a", "output": "b"}, {"instruction": "c"}], "bad.jsonl:2: field 'output'"),
         ([{"messages": [{"role": "user", "content": "a"}, {"role": "robot", "content": "b"}]}],
          "bad.jsonl:1: field 'messages[1].role'"),
@@ -201,5 +201,5 @@ def test_parquet_and_gzip_outputs_read_back(tmp_path: Path):
     source = write_jsonl(tmp_path / "in.jsonl", [{"instruction": f"q{i}", "input": "", "output": "a"}
                                                  for i in range(3)])
     for name in ("o.parquet", "o.jsonl.gz"):
-        convert_file(source, tmp_path / name, ConvertOptions())
+        convert_inputs([source], tmp_path / name, ConvertOptions())
         assert [r["id"] for r in read_records(tmp_path / name)] == ["in-0", "in-1", "in-2"]

@@ -103,21 +103,23 @@ def test_bad_input_is_a_located_error_or_a_reject(tmp_path: Path):
     source = write_jsonl(tmp_path / "in.jsonl", rows)
     out = tmp_path / "out.jsonl"
     result = run(str(source), "-o", str(out), "--field", "text")
-    assert result.exit_code == 1
-    assert "in.jsonl:3: field '<line>': invalid JSON" in result.output and not out.exists()
-    write_jsonl(tmp_path / "in2.jsonl", [row for row in rows if row != "{broken"])
+    assert result.exit_code == 1  # the first bad line in file order stops the run
+    assert "in.jsonl:2: field 'text': missing" in result.output and not out.exists()
+    write_jsonl(tmp_path / "in2.jsonl", [row for row in rows if row != {"title": "no text"}])
     result = run(str(tmp_path / "in2.jsonl"), "-o", str(out), "--field", "text")
     assert result.exit_code == 1
-    assert "in2.jsonl:2: field 'text': missing" in result.output and not out.exists()
+    assert "in2.jsonl:2: invalid JSON" in result.output and not out.exists()
     result = run(str(source), "-o", str(out), "--field", "text", "--on-error", "skip")
     assert result.exit_code == 0, result.output
     stats = json.loads((tmp_path / "out.stats.json").read_text())
-    assert (stats["in"], stats["out"], stats["removed"], stats["rejected"]) == (5, 1, 1, 3)
-    assert stats["rejected_by_reason"] == {"bad_json": 1, "empty_text": 1, "missing_field": 1}
+    # "--" has no words: valid data, kept (it matches only its exact copies)
+    assert (stats["in"], stats["out"], stats["removed"], stats["rejected"]) == (5, 2, 1, 2)
+    assert stats["rejected_by_reason"] == {"bad_json": 1, "missing_field": 1}
+    assert stats["no_word_texts"] == 1
     assert stats["in"] == stats["out"] + stats["removed"] + stats["rejected"]
     rejects = list(read_records(tmp_path / "out.rejects.jsonl"))
     assert sorted((r["line"], r["reason"]) for r in rejects) == [
-        (2, "missing_field"), (3, "bad_json"), (4, "empty_text")]
+        (2, "missing_field"), (3, "bad_json")]
 
 
 def test_help_has_an_example_and_missing_input_exits_1(tmp_path: Path):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import random
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from curate.dedup import DedupOptions, normalise, run_dedup
-from curate.dedup.progress import Phases
 
 WORDS = [f"w{i}" for i in range(4000)]
 
@@ -96,57 +98,18 @@ def test_hand_set_bands_change_the_candidates_not_the_verified_result(families):
     assert len(narrow.result.removed) < len(default.result.removed)
 
 
-class RecordingPhases(Phases):
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, int | None, int]] = []
-
-    @contextmanager
-    def phase(self, name: str, total: int | None = None):
-        done = [0]
-
-        def advance(n: int = 1) -> None:
-            done[0] += n
-
-        yield advance
-        self.seen.append((name, total, done[0]))
-
-
-def test_every_phase_reports_progress_up_to_its_total(families, tmp_path: Path):
-    reference = tmp_path / "old.jsonl"
-    reference.write_text(json.dumps(families[0]) + "\n")
-    phases = RecordingPhases()
-    run = run_dedup(families, DedupOptions(field="text", against=[str(reference)]),
-                    phases=phases)
-    seen = {name: (total, done) for name, total, done in phases.seen}
-    assert list(seen) == [
-        "views", "sketch", "bands", "reference", "against", "candidates", "verify", "survivors"]
-    for name, (total, done) in seen.items():
-        if total is not None:
-            assert done == total, name
-    assert seen["verify"] == (None, run.result.extra["candidate_pairs"])  # pairs checked so far
-    assert phases.seen[0][1] == phases.seen[1][1] == len(families)
-
-
-def test_the_cli_shows_a_bar_for_reading_and_writing_too(families, tmp_path: Path, monkeypatch):
-    from curate.commands import dedup as command
-    from curate.dedup import progress
-
-    recorded: list[RecordingPhases] = []
-
-    class Recording(RecordingPhases):
-        def __enter__(self):
-            recorded.append(self)
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            pass
-
-    monkeypatch.setattr(progress, "RichPhases", Recording)
+def test_every_stage_reports_progress_in_a_log(families, tmp_path: Path):
+    """Outside a terminal each stage prints plain progress lines (here on every update)."""
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in families))
-    command.dedup_file(str(source), tmp_path / "out.jsonl", DedupOptions(field="text"))
-    [phases] = recorded
-    names = [name for name, _, _ in phases.seen]
-    assert names == ["read", "views", "sketch", "bands", "candidates", "verify", "survivors",
-                     "write"]
-    assert phases.seen[0][2] == len(families)  # every record read was counted
+    env = {**os.environ, "PREFKIT_PROGRESS_INTERVAL": "0", "PREFKIT_SPLIT_BYTES": "20000"}
+    process = subprocess.run([sys.executable, "-m", "curate.cli", "dedup", str(source), "-o",
+                              str(tmp_path / "out.jsonl"), "--field", "text"],
+                             capture_output=True, text=True, env=env, check=False)
+    assert process.returncode == 0, process.stderr
+    lines = process.stderr.splitlines()
+    for stage in ("sketch", "buckets", "sets", "write"):
+        assert any(line.startswith(f"[curate dedup] {stage} ") for line in lines), stage
+    done = [line for line in lines if line.startswith("[curate dedup] sketch ")][-1]
+    splits = int(done.split()[3].split("/")[1])
+    assert splits > 1 and f"{splits}/{splits} tasks" in done

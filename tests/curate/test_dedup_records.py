@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from curate.dedup import DedupOptions, dedup_records, normalise, run_dedup
-from curate.io import BadRecord, Loc, Rejects
+from curate.dedup import DedupOptions, dedup_inputs, dedup_records, normalise, run_dedup
+from curate.io import BadRecord, read_records
 
 WORDS = [f"word{i}" for i in range(3000)]
 
@@ -122,7 +122,7 @@ def test_keep_policy_picks_the_survivor(keep: str, survivor: str):
 
 def test_a_missing_keep_value_is_a_located_error():
     records = [{"id": 1, "text": "a b c", "score": 2}, {"id": 2, "text": "a b c", "score": "high"}]
-    with pytest.raises(BadRecord, match=r"<records>:2: field 'score': expected a number"):
+    with pytest.raises(BadRecord, match=r"in.jsonl:2: field 'score': expected a number"):
         dedup_records(records, DedupOptions(field="text", keep="score"))
 
 
@@ -159,19 +159,28 @@ def test_results_do_not_depend_on_workers_or_repetition():
     assert one.result.extra["clusters"] > 100 and one.result.removed
 
 
-def test_empty_or_missing_text_is_rejected_with_its_location_and_reason():
-    records = [{"text": "fine words here"}, {"text": " ... !!"}, {"other": 1},
-               {"text": "fine words here"}]
-    locs = [Loc("in.jsonl", n) for n in (1, 2, 4, 5)]
-    with pytest.raises(BadRecord, match=r"in\.jsonl:2: field 'text': empty text"):
-        dedup_records(records, DedupOptions(field="text"), locs=locs)
-    rejects = Rejects("skip")
-    result = dedup_records(records, DedupOptions(field="text"), rejects=rejects, locs=locs)
-    assert dict(rejects.by_reason) == {"empty_text": 1, "missing_field": 1}
-    assert [(r["line"], r["field"]) for r in rejects.records] == [(2, "text"), (4, "text")]
-    assert rejects.records[0]["record"] == {"text": " ... !!"}  # untouched input
-    assert len(result.kept) + len(result.removed) + len(rejects) == len(records)
-
+def test_texts_without_words_are_data_and_missing_text_is_rejected(tmp_path: Path):
+    """Emoji-only answers, ASCII art and formulas are valid records: kept, and deduplicated by
+    their exact raw text. A record without the compared text is a located reject."""
+    records = [{"id": 1, "text": "fine words here"}, {"id": 2, "text": "🙂🙂"},
+               {"id": 3, "other": 1}, {"id": 4, "text": "🙂🙂"}, {"id": 5, "text": "∑ ∫ ≤ ≥"},
+               {"id": 6, "text": "🙂🙂 "}, {"id": 7, "text": "fine words here"}]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    with pytest.raises(BadRecord, match=r"in\.jsonl:3: field 'text': missing"):
+        dedup_inputs([str(source)], tmp_path / "out.jsonl", DedupOptions(field="text"),
+                     quiet=True)
+    stats = dedup_inputs([str(source)], tmp_path / "out.jsonl", DedupOptions(field="text"),
+                         on_error="skip", quiet=True)
+    kept = [r["id"] for r in read_records(tmp_path / "out.jsonl")]
+    removed = {line["record"]["id"]: line for line in read_records(tmp_path / "out.removed.jsonl")}
+    assert kept == [1, 2, 5, 6]  # "🙂🙂 " differs from "🙂🙂" in its raw text
+    assert set(removed) == {4, 7}
+    assert removed[4]["duplicate_of"] == 2 and removed[4]["reason"] == "exact_duplicate"
+    assert stats.rejected_by_reason == {"missing_field": 1}
+    assert (stats.model_extra or {})["no_word_texts"] == 4
+    [reject] = read_records(tmp_path / "out.rejects.jsonl")
+    assert (reject["line"], reject["field"], reject["record"]) == (3, "text", records[2])
 
 def test_conversation_views_compare_user_or_assistant_turns():
     def chat(question: str, answer: str) -> dict:

@@ -114,7 +114,7 @@ def test_from_preference_removes_duplicates_and_identical_sides_and_rejects_bad_
     rejects = Rejects("skip")
     result = blind_pairs(rows, PairsOptions(), rejects=rejects)
     assert len(result.kept) == 1
-    assert sorted(r["reason"] for r in result.removed) == ["duplicate_id", "identical_responses"]
+    assert sorted(r["reason"] for r in result.removed) == ["duplicate_id", "identical_chosen_rejected"]
     assert rejects.records[0]["line"] == 4 and rejects.records[0]["field"] == "prompt"
 
 

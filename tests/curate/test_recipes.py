@@ -19,8 +19,8 @@ from curate.cli import app
 from curate.io import read_records
 from curate.options import OptionsError
 from curate.recipes import load_recipe, run_recipe
+from curate import steps as record_steps
 from curate.recipes import steps as recipe_steps
-from curate.recipes.context import run_batch_step
 from curate.samples import SAMPLES_DIR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def stats(step_dir: Path) -> dict:
 
 
 def removed_reasons(step_dir: Path) -> Counter:
-    return Counter(line["reason"] for line in records(step_dir / "out.removed.jsonl"))
+    return Counter(line["reason"] for line in records(step_dir / "out.removed"))
 
 
 def statuses(out: Path) -> list[str]:
@@ -55,7 +55,8 @@ def test_every_step_accounts_for_its_records(tmp_path: Path) -> None:
         s = stats(step_dir)
         assert s["in"] == (s["used"] if s["used"] is not None else s["out"]) + s["removed"] + \
             s["rejected"], step_dir.name
-        assert len(records(step_dir / "out.removed.jsonl")) == s["removed"]
+        if (step_dir / "out.removed").exists() or s["removed"]:
+            assert len(records(step_dir / "out.removed")) == s["removed"]
 
 
 def test_sft_from_alpaca_removes_the_injected_duplicates_and_contamination(tmp_path: Path) -> None:
@@ -64,7 +65,7 @@ def test_sft_from_alpaca_removes_the_injected_duplicates_and_contamination(tmp_p
                 json.loads((SAMPLES_DIR / "injections.json").read_text()).items()}
 
     def kinds(step: str) -> Counter:
-        lines = records(tmp_path / step / "out.removed.jsonl")
+        lines = records(tmp_path / step / "out.removed")
         return Counter(injected.get(int(line["record"]["id"].removeprefix("instructions-")),
                                     "clean") for line in lines)
 
@@ -73,13 +74,13 @@ def test_sft_from_alpaca_removes_the_injected_duplicates_and_contamination(tmp_p
     filtered = kinds("05_filter")
     for kind in ("empty", "placeholder", "refusal", "template_tokens", "non_english"):
         assert filtered[kind] == Counter(injected.values())[kind], kind
-    kept = records(tmp_path / "05_filter" / "out.jsonl")  # max_toxicity: 0.5 from the recipe
-    toxic = [line for line in records(tmp_path / "05_filter" / "out.removed.jsonl")
+    kept = records(tmp_path / "05_filter" / "out")  # max_toxicity: 0.5 from the recipe
+    toxic = [line for line in records(tmp_path / "05_filter" / "out.removed")
              if line["reason"] == "toxicity_above_max"]
     assert toxic and min(line["value"] for line in toxic) > 0.5
     assert max(r["scores"]["toxicity"] for r in kept) <= 0.5
     final = records(tmp_path / "sft.jsonl")
-    assert final == records(tmp_path / "05_filter" / "out.jsonl")
+    assert final == records(tmp_path / "05_filter" / "out")
     assert all(m["role"] in ("user", "assistant") for r in final for m in r["messages"])
 
 
@@ -98,7 +99,7 @@ def test_web_recipe_keeps_every_clean_document_and_nothing_else(tmp_path: Path) 
     docs = records(SAMPLES_DIR / "web_docs.jsonl")
     assert sorted(d["id"] for d in kept) == sorted(d["id"] for d in docs
                                                    if d["meta"]["kind"] == "clean")
-    dedup_removed = records(tmp_path / "04_dedup" / "out.removed.jsonl")
+    dedup_removed = records(tmp_path / "04_dedup" / "out.removed")
     assert Counter(line["record"]["meta"]["kind"] for line in dedup_removed) == \
         {"exact_duplicate": 3, "near_duplicate": 3}
 
@@ -179,12 +180,23 @@ def test_set_overrides_name_a_step_and_a_field(tmp_path: Path) -> None:
 
 
 def counting(monkeypatch: pytest.MonkeyPatch, step: str, calls: Counter) -> None:
-    """Count the calls of a step type's function."""
-    spec = recipe_steps.STEP_TYPES[step]
+    """Count the runs of a step: a global step's driver calls, a record step's first batch
+    of each run (the recipes here fit in one batch)."""
+    if step in record_steps.STEPS:
+        spec = record_steps.STEPS[step]
 
-    def counted(*args):
+        def counted_batch(*args):
+            calls[step] += 1
+            return spec.apply(*args)
+
+        monkeypatch.setitem(record_steps.STEPS, step, replace(spec, apply=counted_batch))
+        return
+    spec = recipe_steps.STEP_TYPES[step]
+    driver = spec.run
+
+    def counted(*args, **kwargs):
         calls[step] += 1
-        return spec.run(*args)
+        return driver(*args, **kwargs)
 
     monkeypatch.setitem(recipe_steps.STEP_TYPES, step, replace(spec, run=counted))
 
@@ -197,14 +209,14 @@ def test_resume_after_a_threshold_change_reruns_only_the_filter_and_later(
     recipe = RECIPES / "sft_from_alpaca.yaml"
     run_recipe(load_recipe(recipe), tmp_path, quiet=True)
     assert calls == {"convert": 1, "dedup": 1, "filter": 1}
-    before = (tmp_path / "05_filter" / "out.jsonl").read_bytes()
+    before = outputs(tmp_path / "05_filter")
     reports = run_recipe(load_recipe(recipe), tmp_path, resume=True, quiet=True)
     assert [r.status for r in reports] == ["cached"] * 5 + ["ran"]  # write always runs
     reports = run_recipe(load_recipe(recipe, ["filter.max_words=60"]), tmp_path, resume=True,
                          quiet=True)
     assert [r.status for r in reports] == ["cached"] * 4 + ["ran", "ran"]
     assert calls == {"convert": 1, "dedup": 1, "filter": 2}
-    assert (tmp_path / "05_filter" / "out.jsonl").read_bytes() != before
+    assert outputs(tmp_path / "05_filter") != before
     assert stats(tmp_path / "05_filter")["removed_by_reason"]["words_above_max"] > 0
 
 
@@ -227,42 +239,43 @@ def test_from_step_reruns_that_step_even_when_unchanged(tmp_path: Path) -> None:
 
 def outputs(run_dir: Path) -> dict[str, bytes]:
     """Every data file of a run (not stats: they hold timings)."""
-    return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*.jsonl"))}
+    return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*"))
+            if p.name.endswith((".jsonl", ".jsonl.zst"))}
 
 
 def test_interrupted_step_leaves_no_output_and_resume_matches_a_clean_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run_recipe(load_recipe(RECIPES / "sft_from_alpaca.yaml"), tmp_path / "clean", quiet=True)
 
-    def interrupted(records, options):
-        recipe_steps.filter_records(records[:10], options)  # some work, then Ctrl-C
+    spec = record_steps.STEPS["filter"]
+
+    def interrupted(records, locs, options, rejects):
+        spec.apply(records[:10], locs[:10], options, rejects)  # some work, then Ctrl-C
         raise KeyboardInterrupt
 
-    batch = replace(recipe_steps.FILTER, apply=interrupted)
     with monkeypatch.context() as patch:
-        patch.setitem(recipe_steps.STEP_TYPES, "filter", replace(
-            recipe_steps.STEP_TYPES["filter"],
-            run=lambda records, options, ctx: run_batch_step(batch, records, options, ctx)))
+        patch.setitem(record_steps.STEPS, "filter", replace(spec, apply=interrupted))
         with pytest.raises(KeyboardInterrupt):
             run_recipe(load_recipe(RECIPES / "sft_from_alpaca.yaml"), tmp_path / "run", quiet=True)
     step = tmp_path / "run" / "05_filter"
-    assert not (step / "done.json").exists() and not (step / "out.jsonl").exists()
-    assert not list(step.glob(".*.tmp"))
+    assert not (step / "done.json").exists() and not (step / "out").exists()
+    assert not list(step.glob(".*staging*"))  # nothing half-written is left behind
     reports = run_recipe(load_recipe(RECIPES / "sft_from_alpaca.yaml"), tmp_path / "run",
                          resume=True, quiet=True)
-    assert [r.status for r in reports] == ["cached"] * 4 + ["ran", "ran"]
+    # decontam, filter and write run as one pass over the data: they rerun together
+    assert [r.status for r in reports] == ["cached"] * 3 + ["ran"] * 3
     assert outputs(tmp_path / "run") == outputs(tmp_path / "clean")
 
 
 KILLER = """
 import os, signal, sys
 from curate.io import write as io_write
-original = io_write.RecordWriter.write
+original = io_write.PartWriter.write
 def write(self, record):
-    if "{step}" in str(self.path) and self.count == {after}:
+    if "{step}" in str(self.path) and self.rows == {after}:
         os.kill(os.getpid(), signal.SIGKILL)
     return original(self, record)
-io_write.RecordWriter.write = write
+io_write.PartWriter.write = write
 from curate.cli import app
 sys.argv = ["curate", "run", {recipe!r}, "-o", {out!r}]
 app()
@@ -279,11 +292,11 @@ def test_killed_run_resumes_to_the_same_output(tmp_path: Path) -> None:
     assert process.returncode == -signal.SIGKILL, process.stderr
     assert (killed / "02_convert" / "done.json").exists()
     assert not (killed / "03_dedup" / "done.json").exists()
-    assert not (killed / "03_dedup" / "out.jsonl").exists()
-    assert list((killed / "03_dedup").glob(".out.jsonl.*.tmp"))  # the half-written temp file
+    assert not (killed / "03_dedup" / "out").exists()
+    assert list((killed / "03_dedup").glob(".out.staging-*"))  # the half-written staging
     run("sft_from_alpaca.yaml", killed, "--resume")
     assert statuses(killed) == ["cached", "cached", "ran", "ran", "ran", "ran"]
-    assert not list(killed.rglob(".*.tmp"))
+    assert not list(killed.rglob(".*staging*")) and not list(killed.rglob(".*.tmp"))
     assert outputs(killed) == outputs(clean)
 
 

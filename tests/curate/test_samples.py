@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from curate.convert import ConvertOptions, convert_file
+from curate.convert import ConvertOptions, convert_inputs
 from curate.samples import SAMPLES_DIR
 from curate.samples.generate import FILES, generate
 from schemas import PreferencePair
@@ -93,7 +93,7 @@ def test_data_files_are_small() -> None:
 ])
 def test_every_file_converts_with_zero_rejects(tmp_path: Path, name: str, to: str,
                                                records_out: int | None) -> None:
-    stats = convert_file(SAMPLES_DIR / name, tmp_path / "out.jsonl", ConvertOptions(to=to),
+    stats = convert_inputs([SAMPLES_DIR / name], tmp_path / "out.jsonl", ConvertOptions(to=to),
                          on_error="skip")
     assert (stats.rejected, stats.removed) == (0, 0), stats
     rows = (tmp_path / "out.jsonl").read_text("utf-8").splitlines()
