@@ -51,7 +51,7 @@ def open_output(out: str | Path, inputs: list[str], *, on_error: str,
                 extra_inputs: list[str] | None = None) -> OutputSet:
     """The output set of a command: OUT, OUT.removed, OUT.rejects (skip mode), OUT.stats.json."""
     sharded = is_sharded_path(out) or sharding.requested
-    files = input_files(inputs) + [Path(p) for p in extra_inputs or []]
+    files = input_files(inputs, folders=True) + [Path(p) for p in extra_inputs or []]
     outset = OutputSet(out, inputs=files, sharded=sharded,
                        fmt=sharding.format if sharded else None)
     if removed:

@@ -256,7 +256,6 @@ def run_chain(task: ChainTask) -> list[StepCounts]:
                     locs = [Loc(step.loc_name.format(task=task.index), first + i + 1)
                             for i in range(len(result.kept))]
                 records = result.kept  # a step that writes no records (read) keeps the locs
-            fault("writing")
         if not task.skip_known_rejects:
             counts[0].n_in += len(reader_rejects)
             counts[0].rejected.update(reader_rejects.by_reason)

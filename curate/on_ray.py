@@ -127,11 +127,10 @@ def _band_rows(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     keys, bands, docs = [], [], []
     for blob in batch["task"]:
         plan, layout, number = pickle.loads(blob)
-        matrix = np.load(plan.file("bands", number))
         doc = np.arange(layout.offsets[number], layout.offsets[number + 1])
         active = ~inactive_mask(plan, layout)[doc]
-        for band in range(matrix.shape[0]):
-            keys.append(matrix[band][active].astype(np.int64))
+        for band in range(plan.bands):
+            keys.append(plan.band_keys_of(number, band)[active].astype(np.int64))
             bands.append(np.full(int(active.sum()), band, np.int32))
             docs.append(doc[active])
     if not keys:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,13 @@ class DedupPlan:
 
     def file(self, kind: str, task: int) -> Path:
         return self.work / f"{kind}-t{task:05d}.npy"
+
+    def band_file(self, task: int, band: int) -> Path:
+        """One band's keys of one task's documents, raw uint32."""
+        return self.work / f"band-t{task:05d}-b{band:03d}.u32"
+
+    def band_keys_of(self, task: int, band: int) -> np.ndarray:
+        return np.fromfile(self.band_file(task, band), np.uint32)
 
 
 # --- 1. sketch ------------------------------------------------------------------------------
@@ -128,13 +136,18 @@ def _usable(record: dict[str, Any], loc: Loc, plan: DedupPlan,
 
 
 def sketch_task(task: SketchTask) -> dict[str, Any]:
+    """Stage 1 over one split. Per-document columns are compact arrays and band keys go to
+    one file per band as they are computed: about 60 bytes per document stay in memory."""
     plan = task.plan
     writer = PartWriter(task.rejects_part, task.rejects_format) \
         if task.rejects_part and task.side == 0 else None
     mode = task.on_error if task.side == 0 else "skip"
     rejects = Rejects(mode, sink=writer.write if writer else None)
     reader = Rejects("skip") if task.known_rejects or task.side else rejects
-    keys, lengths, values, band_columns, ids, rejected, rows_local = [], [], [], [], [], [], []
+    keys: list[np.ndarray] = []
+    lengths, values, rows_local, rejected = (array("q"), array("d"), array("q"), array("q"))
+    bands = [open(plan.band_file(task.index, band), "wb") for band in range(plan.bands)]
+    ids = open(plan.work / f"ids-t{task.index:05d}.jsonl", "wb")
     wordless = rows = max_line = 0
     batch_texts: list[list[str]] = []
 
@@ -147,41 +160,39 @@ def sketch_task(task: SketchTask) -> dict[str, Any]:
         keys.append(shingles.keys)
         wordless += int((shingles.words == 0).sum())
         if plan.near:
-            band_columns.append(band_keys(signatures_of(shingles, plan.spec), plan.bands,
-                                          plan.rows).T)
+            matrix = band_keys(signatures_of(shingles, plan.spec), plan.bands, plan.rows)
+            for band, handle in enumerate(bands):
+                np.ascontiguousarray(matrix[:, band]).tofile(handle)
         batch_texts.clear()
 
-    for ordinal, (loc, record) in enumerate(read_split(task.split, reader)):
-        rows += 1
-        max_line = loc.row + 1
-        usable = _usable(record, loc, plan, rejects)
-        if usable is None:
-            rejected.append(ordinal)
-            continue
-        texts, value = usable
-        batch_texts.append(texts)
-        lengths.append(sum(len(t) for t in texts))
-        values.append(value)
-        ids.append(record.get("id") if "id" in record else None)
-        rows_local.append(loc.row)
-        if len(batch_texts) >= BATCH:
-            flush()
-    flush()
-    usable_count = len(lengths)
+    try:
+        for ordinal, (loc, record) in enumerate(read_split(task.split, reader)):
+            rows += 1
+            max_line = loc.row + 1
+            usable = _usable(record, loc, plan, rejects)
+            if usable is None:
+                rejected.append(ordinal)
+                continue
+            texts, value = usable
+            batch_texts.append(texts)
+            lengths.append(sum(len(t) for t in texts))
+            values.append(value)
+            rows_local.append(loc.row)
+            ids.write(orjson.dumps(record.get("id") if "id" in record else None,
+                                   default=str) + b"\n")
+            if len(batch_texts) >= BATCH:
+                flush()
+        flush()
+    finally:
+        for handle in (*bands, ids):
+            handle.close()
     key_matrix = np.concatenate(keys) if keys else np.zeros((0, 2), np.uint64)
+    del keys
     _write_keys(plan, task.index, key_matrix)
-    np.save(plan.file("length", task.index), np.asarray(lengths, np.int64))
-    np.save(plan.file("value", task.index), np.asarray(values, np.float64))
-    np.save(plan.file("rejected", task.index), np.asarray(rejected, np.int64))
-    np.save(plan.file("rowlocal", task.index), np.asarray(rows_local, np.int64))
-    if plan.near:
-        bands = np.concatenate(band_columns, axis=1) if band_columns else \
-            np.zeros((plan.bands, 0), np.uint32)
-        np.save(plan.file("bands", task.index), np.ascontiguousarray(bands))
-    with open(plan.work / f"ids-t{task.index:05d}.jsonl", "wb") as handle:
-        for value in ids:
-            handle.write(orjson.dumps(value, default=str) + b"\n")
-    return {"rows": rows, "usable": usable_count, "rejected": dict(rejects.by_reason),
+    for name, column in (("length", lengths), ("value", values), ("rejected", rejected),
+                         ("rowlocal", rows_local)):
+        np.save(plan.file(name, task.index), np.frombuffer(column, column.typecode))
+    return {"rows": rows, "usable": len(lengths), "rejected": dict(rejects.by_reason),
             "max_line": max_line, "wordless": wordless, "path": task.split.path,
             "rejects_part": writer.close() if writer else None}
 
@@ -286,10 +297,10 @@ def band_table(plan: DedupPlan, layout: Layout, band: int,
     """`(keys, docs)` of one band over every active document."""
     keys, docs = [], []
     for number in range(len(layout.offsets) - 1):
-        column = np.load(plan.file("bands", number), mmap_mode="r")[band]
+        column = plan.band_keys_of(number, band)
         doc = np.arange(layout.offsets[number], layout.offsets[number + 1])
         active = ~inactive[doc]
-        keys.append(np.asarray(column)[active])
+        keys.append(column[active])
         docs.append(doc[active])
     return np.concatenate(keys), np.concatenate(docs)
 
@@ -689,7 +700,7 @@ def row_offsets(sketches: list[dict[str, Any]], inputs: int) -> tuple[int, ...]:
 
 def key_partitions(splits: list[Split]) -> int:
     size = sum(_size(split) for split in splits)
-    return max(1, min(256, math.ceil(size / (256 << 20))))
+    return max(1, min(1024, math.ceil(size / (32 << 20))))  # about 200k short documents each
 
 
 def _size(split: Split) -> int:

@@ -36,6 +36,7 @@ class SetWriter:
             self._handle.write(data)
             self._offset += len(data)
         data = signature.astype(np.uint32, copy=False).tobytes()
+        data += b"\0" * (_padded(len(data)) - len(data))  # keep the next record 8-aligned
         self._handle.write(data)
         self._offset += len(data)
 
@@ -72,31 +73,49 @@ class SetStore:
 
     def load(self, docs: np.ndarray) -> tuple[list[ShingleSets], np.ndarray]:
         """The sets (one `ShingleSets` per segment, document i at slot i) and signatures
-        (rows) of `docs`, in that order."""
+        (rows) of `docs`, in that order: one read per document into one buffer."""
         rows = self.table[np.searchsorted(self.docs, docs)]
-        per_segment: list[list[np.ndarray]] = [[] for _ in range(self.segments)]
+        sizes = rows[:, 2:2 + self.segments]
+        lengths = 8 * sizes.sum(axis=1) + _padded(4 * self.num_perm)
+        starts = np.concatenate([[0], np.cumsum(lengths)])
+        buffer = bytearray(int(starts[-1]))
+        view = memoryview(buffer)
+        for i, (offset, length, file) in enumerate(zip(rows[:, 1].tolist(), lengths.tolist(),
+                                                       rows[:, 5].tolist())):
+            done = os.preadv(self._fds[file], [view[starts[i]:starts[i] + length]], offset)
+            if done != length:
+                raise OSError(f"short read of the shingle store ({done} of {length} bytes)")
         signatures = np.empty((len(docs), self.num_perm), np.uint32)
-        for i, row in enumerate(rows.tolist()):
-            _, offset, *sizes, file = row
-            sizes = sizes[:self.segments]
-            length = 8 * sum(sizes) + 4 * self.num_perm
-            data = os.pread(self._fds[file], length, offset)
-            values = np.frombuffer(data, np.uint64, count=sum(sizes))
-            start = 0
-            for segment, size in enumerate(sizes):
-                per_segment[segment].append(values[start:start + size])
-                start += size
-            signatures[i] = np.frombuffer(data, np.uint32, count=self.num_perm,
-                                          offset=8 * sum(sizes))
-        return [_sets(chunks) for chunks in per_segment], signatures
+        signature_at = (starts[:-1] + 8 * sizes.sum(axis=1)).tolist()
+        for i, at in enumerate(signature_at):
+            signatures[i] = np.frombuffer(buffer, np.uint32, self.num_perm, at)
+        # Set values start at multiples of 8 (signatures are padded to 8 bytes): view them as
+        # uint64 and gather each segment's runs.
+        words = np.frombuffer(buffer, np.uint64, len(buffer) // 8)
+        out = []
+        before = np.zeros(len(docs), np.int64)
+        for segment in range(self.segments):
+            counts = sizes[:, segment].astype(np.int64)
+            sets = ShingleSets()
+            sets.values = words[_ranges(starts[:-1] // 8 + before, counts)]
+            sets.sizes = counts
+            sets.offsets = np.concatenate([[0], np.cumsum(counts)])
+            out.append(sets)
+            before = before + counts
+        return out, signatures
 
 
-def _sets(chunks: list[np.ndarray]) -> ShingleSets:
-    sets = ShingleSets()
-    sets.values = np.concatenate(chunks) if chunks else np.zeros(0, np.uint64)
-    sets.sizes = np.array([len(c) for c in chunks], np.int64)
-    sets.offsets = np.concatenate([[0], np.cumsum(sets.sizes)])
-    return sets
+def _padded(size: int) -> int:
+    return -(-size // 8) * 8
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    from curate.dedup.arrays import ranges
+
+    return ranges(starts.astype(np.int64), lengths.astype(np.int64))
+
+
+PAIR_BLOCK = 1 << 13  # pairs checked at once: their documents' sets are loaded together
 
 
 def pair_similarity(store: SetStore, a: np.ndarray, b: np.ndarray, threshold: float, *,
@@ -107,8 +126,21 @@ def pair_similarity(store: SetStore, a: np.ndarray, b: np.ndarray, threshold: fl
     the smallest over segments, so every segment must match); pairs whose MinHash estimate
     lies 5 standard deviations below the threshold score 0 without an exact check (a pair
     truly at the threshold is rejected that way with probability below 1e-6). Without
-    verification, the MinHash estimate.
+    verification, the MinHash estimate. Pairs go a block at a time, so memory is bounded by
+    the block, whatever the number of pairs.
     """
+    out = np.zeros(len(a))
+    checks = 0
+    for start in range(0, len(a), PAIR_BLOCK):
+        stop = start + PAIR_BLOCK
+        out[start:stop], done = _block_similarity(store, a[start:stop], b[start:stop], threshold,
+                                                  verify=verify)
+        checks += done
+    return out, checks
+
+
+def _block_similarity(store: SetStore, a: np.ndarray, b: np.ndarray, threshold: float, *,
+                      verify: bool) -> tuple[np.ndarray, int]:
     if not len(a):
         return np.zeros(0), 0
     docs, slots = np.unique(np.concatenate([a, b]), return_inverse=True)

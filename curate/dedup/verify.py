@@ -15,7 +15,7 @@ from curate.dedup.arrays import ranges, run_starts
 from curate.dedup.normalise import word_lists
 from curate.dedup.shingles import shingle_hashes, word_hashes
 
-_CHUNK = 1 << 22  # shingle look-ups per chunk
+_CHUNK = 1 << 20  # shingle look-ups per chunk (about 60 MB of temporaries)
 _DOCUMENTS = 1 << 16  # documents sorted at once (their index takes the top 16 bits)
 _FINGERPRINT = np.uint64((1 << 48) - 1)
 

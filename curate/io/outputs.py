@@ -263,8 +263,15 @@ def _manifest_names(directory: Path) -> set[str]:
 
 
 def check_collisions(outputs: list[Path], inputs: list[Path]) -> None:
-    """No output may be an input, hold an input, or equal another output."""
+    """No output may be an input, hold an input, lie in an input directory, or equal another
+    output."""
     resolved_inputs = {Path(os.path.realpath(p)): p for p in inputs}
+    for folder in (p for p in inputs if Path(p).is_dir()):
+        real_folder = Path(os.path.realpath(folder))
+        for output in outputs:
+            if real_folder in Path(os.path.realpath(output)).parents:
+                raise OutputError(f"{output}: lies in the input directory {folder}, whose data "
+                                  "files are all read; write elsewhere")
     seen: dict[Path, Path] = {}
     for output in outputs:
         real = Path(os.path.realpath(output))

@@ -66,10 +66,11 @@ def plan_splits(specs: list[str] | str, *, split: str = "train",
     return out
 
 
-def input_files(specs: list[str] | str) -> list[Path]:
-    """The files behind the specs (for hashing and collision checks); hub ids have none."""
+def input_files(specs: list[str] | str, *, folders: bool = False) -> list[Path]:
+    """The files behind the specs (for hashing and collision checks), and with `folders` the
+    directories given as inputs too; hub ids have none."""
     specs = [specs] if isinstance(specs, str | os.PathLike) else list(specs)
-    files: list[Path] = []
+    files: list[Path] = [Path(spec) for spec in specs if folders and Path(spec).is_dir()]
     for spec in specs:
         for path, kind in _expand(str(spec)):
             if kind == "hf_disk":

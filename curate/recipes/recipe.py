@@ -79,7 +79,16 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
 
 def _check_order(path: Path, steps: list[Step]) -> None:
     """A recipe starts with `read`; a later `read` starts a new stream, so the records before
-    it must have been written (nothing is dropped unsaved)."""
+    it must have been written (nothing is dropped unsaved). Outputs named in options (dedup's
+    `clusters`, `write`) stay out of the step folders, whose contents the runner owns."""
+    import re
+
+    for step in steps:
+        target = getattr(step.options, "clusters", None) or (
+            step.options.path if step.type == "write" else None)  # type: ignore[attr-defined]
+        if target and re.match(r"^\d\d_[a-z_]+$", Path(target).parts[0]):
+            raise OptionsError(f"{path}: step {step.index} ({step.type}): {target} lies in a "
+                               "step folder of the run; choose a path outside the NN_step folders")
     if steps[0].type != "read":
         raise OptionsError(f"{path}: step 1 must be 'read' (got {steps[0].type!r})")
     for before, step in itertools.pairwise(steps):
