@@ -71,10 +71,37 @@ def formats_of(outset: OutputSet) -> dict[str, str]:
     return formats
 
 
+_NOT_FOUND = ("missing_field", "missing_text", "missing_key")
+
+
+def refuse_if_nothing_matched(run: StepRun, stats: StepStats) -> None:
+    """With `--on-error skip`, a field or key that no record has sets every record aside:
+    that is a mistyped option, not a result. Fail (nothing is committed), naming the field
+    and what the records do have."""
+    missing = sum(n for reason, n in stats.rejected_by_reason.items() if reason in _NOT_FOUND)
+    if not stats.n_in or missing < stats.n_in:
+        return
+    from curate.io.read import read_records
+    from curate.options import OptionsError
+
+    first: dict[str, Any] = {}
+    for entry in run.counts.parts.get("rejects", []):
+        path = run.outset.staging / "parts" / "rejects" / entry["name"]  # type: ignore[union-attr]
+        first = next(read_records(str(path)), {})
+        if first:
+            break
+    record = first.get("record")
+    keys = ", ".join(sorted(record)) if isinstance(record, dict) else "?"
+    raise OptionsError(f"field {first.get('field', '?')!r} is in none of the {stats.n_in:,} "
+                       f"records (the records have: {keys}); check --field/--join-on")
+
+
 def finish_output(outset: OutputSet, run: StepRun, stats: StepStats, *,
                   sharding: Sharding = Sharding(),
                   before_commit: Callable[[OutputSet, StepStats], None] | None = None) -> None:
-    """Put the parts in place, then commit the set with its stats."""
+    """Refuse an option that matched nothing; put the parts in place, then commit the set
+    with its stats."""
+    refuse_if_nothing_matched(run, stats)
     parts = outset.staging / "parts"
     for role in ("data", "removed", "rejects"):
         if role in outset.members:
@@ -103,10 +130,13 @@ def run_record_step(step: str, options: BaseModel | None, inputs: list[str], out
         chain = ChainStep(step, options, outset.staging / "parts", formats_of(outset),
                           shard_rows=sharding.rows)
         run = StepRun(step, options, outset, [str(i) for i in inputs])
+        ids_dir = outset.staging / "ids"
         tasks = chain_tasks(splits, [chain], on_error=on_error, batch_size=engine.batch_size,
-                            first_options=split_options)
-        run_tasks(engine.executor(), tasks, [run])
+                            first_options=split_options, ids_dir=ids_dir)
+        executor = engine.executor()
+        run_tasks(executor, tasks, [run])
         extra = record_step(step).finish(options, run.counts.extra)
+        extra.update(warn_duplicate_ids(executor, ids_dir, splits))
         stats = step_stats(run, extra)
         if not stats.n_in:
             print(f"warning: {', '.join(map(str, inputs))} has no records; wrote an empty "
@@ -115,6 +145,20 @@ def run_record_step(step: str, options: BaseModel | None, inputs: list[str], out
     if not quiet:
         print(stats.summary_line(), file=sys.stderr)
     return stats
+
+
+def warn_duplicate_ids(executor: Any, directory: Path, splits: list[Split]) -> dict[str, int]:
+    """Warn when input records repeat an id (they are kept: ids are the data's own)."""
+    from curate.engine import duplicate_ids_task
+
+    [found] = executor.map(duplicate_ids_task, [directory], label="ids")
+    if not found["count"]:
+        return {}
+    (task, line), (first_task, first_line) = found["repeat"], found["first"]
+    print(f"warning: {found['count']:,} input records repeat the id of an earlier record "
+          f"(first: {splits[task].path}:{line} repeats {splits[first_task].path}:{first_line})",
+          file=sys.stderr)
+    return {"duplicate_ids": found["count"]}
 
 
 def run_summary_step(step: str, options: BaseModel | None, inputs: list[str], *,

@@ -69,6 +69,15 @@ class Executor:
         raise NotImplementedError
 
 
+_record_progress: Callable[[int], None] | None = None  # set while tasks run in this process
+
+
+def records_done(count: int) -> None:
+    """Tasks call this per batch; in this process it drives the records' progress line."""
+    if _record_progress is not None:
+        _record_progress(count)
+
+
 class LocalExecutor(Executor):
     """In this process (one worker), or a pool of worker processes."""
 
@@ -77,14 +86,19 @@ class LocalExecutor(Executor):
 
     def map(self, function: Callable[[T], R], items: Sequence[T], *, label: str = "tasks",
             prefix: str = "curate") -> list[R]:
+        global _record_progress
         items = list(items)
         out: list[R] = []
-        with progress(prefix, label, len(items), unit="tasks", quiet=len(items) < 2) as advance:
-            if self.workers == 1 or len(items) < 2:
-                for item in items:
-                    out.append(function(item))
-                    advance()
-                return out
+        if self.workers == 1 or len(items) < 2:  # here: progress counts records
+            with progress(prefix, label, None, unit="records") as advance:
+                _record_progress = advance
+                try:
+                    for item in items:
+                        out.append(function(item))
+                finally:
+                    _record_progress = None
+            return out
+        with progress(prefix, label, len(items), unit="tasks") as advance:
             from concurrent.futures import ProcessPoolExecutor
 
             pool = ProcessPoolExecutor(min(self.workers, len(items)), mp_context=_context())
@@ -139,6 +153,7 @@ class ChainTask:
     on_error: str
     batch_size: int = BATCH
     skip_known_rejects: bool = False  # input already read (and its bad lines counted) once
+    ids_dir: Path | None = None  # where to note hashes of the input records' ids
 
 
 @dataclass
@@ -229,11 +244,14 @@ def run_chain(task: ChainTask) -> list[StepCounts]:
     reader_rejects = Rejects("skip" if task.skip_known_rejects else task.on_error,
                              sink=None if task.skip_known_rejects else
                              (lambda line: parts[0].write("rejects", line)))
+    ids = IdNotes() if task.ids_dir is not None else None
     try:
         rows = read_split(task.split, reader_rejects)
         for batch in _batches(rows, task.batch_size):
             locs = [loc for loc, _ in batch]
             records = [record for _, record in batch]
+            if ids is not None:
+                ids.note(records, locs)
             for number, (step, spec) in enumerate(zip(task.steps, specs)):
                 out = parts[number]
                 rejects = Rejects(task.on_error,
@@ -256,11 +274,14 @@ def run_chain(task: ChainTask) -> list[StepCounts]:
                     locs = [Loc(step.loc_name.format(task=task.index), first + i + 1)
                             for i in range(len(result.kept))]
                 records = result.kept  # a step that writes no records (read) keeps the locs
+            records_done(len(batch))
         if not task.skip_known_rejects:
             counts[0].n_in += len(reader_rejects)
             counts[0].rejected.update(reader_rejects.by_reason)
         for number, out in enumerate(parts):
             counts[number].parts = out.close()
+        if ids is not None and task.ids_dir is not None:
+            ids.save(task.ids_dir / f"ids-t{task.index:05d}.npy")
     except BaseException:
         for out in parts:
             out.abort()
@@ -268,6 +289,59 @@ def run_chain(task: ChainTask) -> list[StepCounts]:
     for count in counts:
         count.seconds = time.perf_counter() - started
     return counts
+
+
+class IdNotes:
+    """A hash of each input record's `id`, with its line: 16 bytes per record."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.hashes, self.lines = array("Q"), array("q")
+
+    def note(self, records: list[dict[str, Any]], locs: list[Loc]) -> None:
+        import xxhash
+
+        from curate.io.jsonl import dump_bytes
+
+        for record, loc in zip(records, locs):
+            if "id" in record:
+                self.hashes.append(xxhash.xxh3_64_intdigest(dump_bytes(record["id"])))
+                self.lines.append(loc.line)
+
+    def save(self, path: Path) -> None:
+        import numpy as np
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, np.column_stack([np.frombuffer(self.hashes, np.uint64).view(np.int64),
+                                       np.frombuffer(self.lines, np.int64)]))
+
+
+def duplicate_ids_task(directory: Path) -> dict[str, Any]:
+    """Records whose id an earlier record already has: how many, and the first such pair."""
+    import numpy as np
+
+    tables = []
+    for path in sorted(directory.glob("ids-t*.npy")):
+        table = np.load(path)
+        task = int(path.name[5:10])
+        tables.append(np.column_stack([table, np.full(len(table), task, np.int64)]))
+    if not tables:
+        return {"count": 0}
+    table = np.concatenate(tables)
+    order = np.lexsort((table[:, 1], table[:, 2], table[:, 0]))  # by id, then input order
+    ordered = table[order]
+    repeats = np.flatnonzero(ordered[1:, 0] == ordered[:-1, 0]) + 1
+    if not len(repeats):
+        return {"count": 0}
+    by_position = repeats[np.lexsort((ordered[repeats, 1], ordered[repeats, 2]))]
+    first = int(by_position[0])
+    twin = first - 1
+    while twin > 0 and ordered[twin - 1, 0] == ordered[first, 0]:
+        twin -= 1
+    return {"count": int(len(repeats)),
+            "repeat": [int(ordered[first, 2]), int(ordered[first, 1])],
+            "first": [int(ordered[twin, 2]), int(ordered[twin, 1])]}
 
 
 def _batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -292,7 +366,8 @@ class StepRun:
 
 def chain_tasks(splits: list[Split], steps: list[ChainStep], *, on_error: str,
                 batch_size: int, skip_known_rejects: bool = False,
-                first_options: list[Any] | None = None) -> list[ChainTask]:
+                first_options: list[Any] | None = None,
+                ids_dir: Path | None = None) -> list[ChainTask]:
     """One task per split. `first_options` gives the first step different options per split
     (convert's input format, detected file by file)."""
     from dataclasses import replace
@@ -302,7 +377,8 @@ def chain_tasks(splits: list[Split], steps: list[ChainStep], *, on_error: str,
         chain = tuple(steps)
         if first_options is not None:
             chain = (replace(steps[0], options=first_options[index]), *steps[1:])
-        tasks.append(ChainTask(index, split, chain, on_error, batch_size, skip_known_rejects))
+        tasks.append(ChainTask(index, split, chain, on_error, batch_size, skip_known_rejects,
+                               ids_dir))
     return tasks
 
 

@@ -63,6 +63,8 @@ class PlainProgress:
 
     def line(self) -> str:
         elapsed = time.monotonic() - self.started
+        if not self.done and not self.total:
+            return f"[{self.prefix}] {self.label} running  elapsed {duration(elapsed)}"
         rate = self.done / elapsed if elapsed > 0 else 0.0
         count = f"{self.done:,}/{self.total:,}" if self.total else f"{self.done:,}"
         parts = [f"[{self.prefix}] {self.label} {count} {self.unit}", f"{rate:,.0f}/s",

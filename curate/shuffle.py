@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 import xxhash
 
-from curate.engine import Executor
+from curate.engine import Executor, records_done
 from curate.io import BadRecord, Loc, Rejects
 from curate.io.codecs import open_binary
 from curate.io.read import read_split
@@ -93,6 +93,8 @@ def partition_task(task: PartitionTask) -> dict[str, Any]:
     reader = Rejects("skip") if task.known_rejects else rejects
     for ordinal, (loc, record) in enumerate(read_split(task.split, reader)):
         rows += 1
+        if rows % 4096 == 0:
+            records_done(4096)
         try:
             key = task.key(record)
         except (KeyError, ValueError, TypeError) as exc:

@@ -41,7 +41,7 @@ from curate.dedup.sketch import SketchSpec, segment_shingles, signatures_of
 from curate.dedup.store import SetStore, SetWriter, pair_similarity
 from curate.dedup.unionfind import UnionFind
 from curate.dedup.verify import sorted_sets
-from curate.engine import Parts
+from curate.engine import Parts, records_done
 from curate.io import BadRecord, Loc, Rejects
 from curate.io.read import read_split
 from curate.io.sources import Split
@@ -157,6 +157,7 @@ def sketch_task(task: SketchTask) -> dict[str, Any]:
             return
         segments = [list(column) for column in zip(*batch_texts)]
         shingles = segment_shingles(segments, plan.spec)
+        records_done(len(batch_texts))
         keys.append(shingles.keys)
         wordless += int((shingles.words == 0).sum())
         if plan.near:
@@ -381,6 +382,8 @@ def sets_task(task: SetsTask) -> int:
 
     quiet = Rejects("skip")
     for ordinal, (loc, record) in enumerate(read_split(task.split, quiet)):
+        if ordinal % BATCH == BATCH - 1:
+            records_done(BATCH)
         if ordinal in rejected:
             continue
         local += 1
@@ -663,6 +666,8 @@ def apply_task(task: ApplyTask) -> dict[str, Any]:
     kept = 0
     removed: Counter[str] = Counter()
     for ordinal, (_, record) in enumerate(read_split(task.split, Rejects("skip"))):
+        if ordinal % BATCH == BATCH - 1:
+            records_done(BATCH)
         if ordinal in rejected:
             continue
         local += 1

@@ -30,7 +30,15 @@ import orjson
 import xxhash
 
 from curate.dataflow import Sharding, finish_output, formats_of, open_output
-from curate.engine import ChainStep, EngineOptions, Parts, StepCounts, StepRun, step_stats
+from curate.engine import (
+    ChainStep,
+    EngineOptions,
+    Parts,
+    StepCounts,
+    StepRun,
+    records_done,
+    step_stats,
+)
 from curate.io import Rejects, read_split
 from curate.io.sources import Split, plan_splits
 from curate.select.fields import read_fields
@@ -67,6 +75,7 @@ def measure_task(task: MeasureTask) -> dict[str, Any]:
     rejects = Rejects(task.on_error, sink=lambda line: parts.write("rejects", line))
     reader = Rejects("skip") if task.known_rejects else rejects
     rows = list(read_split(task.split, reader))
+    records_done(len(rows))
     records = [record for _, record in rows]
     locs = [loc for loc, _ in rows]
     usable, fields = read_fields(records, locs, options, rejects)
