@@ -61,6 +61,10 @@ def checked(check: Callable[[dict[str, Any]], None], records: list[dict[str, Any
         except Unreadable as exc:
             rejects(BadRecord(loc, exc.field, exc.message, reason=exc.reason, record=record))
             continue
+        except (TypeError, AttributeError) as exc:  # a turn that is not an object, say
+            rejects(BadRecord(loc, "messages", f"unreadable ({exc})", reason="bad_field",
+                              record=record))
+            continue
         good.append(record)
         good_locs.append(loc)
     return good, good_locs

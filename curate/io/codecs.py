@@ -37,13 +37,56 @@ def open_binary(path: str | Path) -> BinaryIO:
     kind = compression_of(path)
     raw = open(path, "rb")
     if kind == "gzip":
-        return _Guarded(gzip.GzipFile(fileobj=raw, mode="rb"), raw, "gzip")
+        return _Guarded(_GzipStream(raw), raw, "gzip")
     if kind == "zstd":
         import zstandard
 
         reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
         return _Guarded(io.BufferedReader(reader, 1 << 20), raw, "zstd")
     return raw
+
+
+class _GzipStream(io.RawIOBase):
+    """gzip members decompressed with zlib, a chunk at a time. Unlike `gzip.GzipFile`, bytes
+    decompressed before a truncation or corruption are returned first, so every complete line
+    before the damage is read; the damage is raised on the next read."""
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""
+        self._damage: Exception | None = None
+        self._started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        while not self._pending:
+            if self._damage is not None:
+                raise self._damage
+            compressed = self._raw.read(self._CHUNK)
+            if not compressed:
+                if self._inflate.eof or not self._started:
+                    return b""  # a clean end (or an empty file)
+                self._damage = EOFError("truncated")
+                continue
+            self._started = True
+            try:
+                self._pending = self._inflate.decompress(compressed)
+                while self._inflate.eof and self._inflate.unused_data:  # the next member
+                    rest = self._inflate.unused_data
+                    self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self._pending += self._inflate.decompress(rest)
+            except zlib.error as exc:
+                message = str(exc)
+                self._damage = gzip.BadGzipFile(message) if "header" in message else exc
+                self._pending = b""
+        size = len(self._pending) if size is None or size < 0 else size
+        out, self._pending = self._pending[:size], self._pending[size:]
+        return out
 
 
 class _Guarded(io.RawIOBase):

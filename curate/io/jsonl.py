@@ -19,7 +19,7 @@ import orjson
 
 from curate.io.errors import BadRecord, Loc, describe_json_error
 
-MAX_DEPTH = 1000  # deeper JSON is rejected (reason too_deep), never a RecursionError
+MAX_DEPTH = 200  # deeper JSON is rejected (reason too_deep): orjson writes at most ~250 levels
 _BOM = b"\xef\xbb\xbf"
 _DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS
 
@@ -58,6 +58,13 @@ def parse_json_line(line: bytes | str, loc: Loc) -> dict[str, Any]:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         record = _parse_slowly(line, loc)
+    else:
+        opening = (b"[", b"{") if isinstance(line, bytes) else ("[", "{")
+        if line.count(opening[0]) + line.count(opening[1]) > MAX_DEPTH:  # cheap pre-check
+            problem = find_problem(record)
+            if problem:
+                field, message, reason = problem
+                raise BadRecord(loc, field, message, reason=reason, record=None)
     if not isinstance(record, dict):
         raise BadRecord(loc, "<line>", f"expected a JSON object, got {_kind(record)}",
                         reason="bad_json", record=record)
@@ -97,7 +104,9 @@ def find_problem(value: Any) -> tuple[str, str, str] | None:
     while stack:
         item, path, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return path or "<record>", f"nested deeper than {MAX_DEPTH:,} levels", "too_deep"
+            return (path.split(".")[0].split("[")[0] or "<record>",
+                    f"nested deeper than {MAX_DEPTH:,} levels (for very deep OASST threads, "
+                    "use the flat message export)", "too_deep")
         if isinstance(item, str):
             try:
                 item.encode("utf-8")

@@ -52,8 +52,12 @@ def fault(point: str) -> None:
 
 
 def is_sharded_path(out: str | Path) -> bool:
+    """A directory of shards: OUT ends in '/', or is an existing directory without a data
+    file's suffix (`out.jsonl` naming a directory is a mistake, reported as such)."""
+    from curate.io.sources import is_data_file
+
     text = str(out)
-    return text.endswith(("/", os.sep)) or Path(text).is_dir()
+    return text.endswith(("/", os.sep)) or (Path(text).is_dir() and not is_data_file(text))
 
 
 @dataclass
