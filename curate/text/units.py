@@ -22,6 +22,7 @@ The patterns run in Python (`regex`) and in polars (Rust) alike; tests check the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -57,9 +58,23 @@ def units(text: str, mode: Mode = "auto", *, fold_digits: bool = False,
     return _COMPILED[mode].findall(text)
 
 
-def unspaced_units(text: str) -> int:
-    """Units of the text that are characters of a script without spaces."""
-    return len(_UNSPACED.findall(text))
+def unspaced_count(unit_list: list[str]) -> int:
+    """How many of the units are characters of a script without spaces."""
+    return sum(1 for unit in unit_list if _UNSPACED.fullmatch(unit))
+
+
+def join_units(unit_list: Sequence[str]) -> str:
+    """Units as readable text: a space between words, none between characters of scripts
+    without spaces ("作为一个 ai 语言模型")."""
+    out: list[str] = []
+    previous_char = False
+    for unit in unit_list:
+        is_char = _UNSPACED.fullmatch(unit) is not None
+        if out and not (is_char and previous_char):
+            out.append(" ")
+        out.append(unit)
+        previous_char = is_char
+    return "".join(out)
 
 
 def unit_lists(texts: list[str], mode: Mode = "auto", *, fold_digits: bool = False,
