@@ -4,7 +4,10 @@ Defaults are the published thresholds: duplicate lines and paragraphs 0.3 (by
 count) and 0.2 (by characters); the most frequent 2/3/4-gram 0.20/0.18/0.16 of
 the characters; characters in duplicated 5..10-grams 0.15 down to 0.10.
 Counting follows datatrove's reference implementation, so decisions agree
-with it (see benchmarks/filter_bench.py).
+with it (see benchmarks/filter_bench.py). The n-gram rules count word n-grams, and
+their thresholds were set on English: for text written without spaces (Chinese,
+Japanese, Thai) they score `None` (not applicable); the line and paragraph rules
+apply to every script.
 """
 
 from __future__ import annotations
@@ -178,9 +181,9 @@ FAMILY = Family(
         Signal("dup_para_char_frac", dup_para_char_frac, {"max": 0.2}, dup_para_char_frac.__doc__),
         Signal("dup_line_frac", dup_line_frac, {"max": 0.3}, dup_line_frac.__doc__),
         Signal("dup_line_char_frac", dup_line_char_frac, {"max": 0.2}, dup_line_char_frac.__doc__),
-        *(Signal(f"top_{n}gram_char_frac", _top(n), {"max": limit}, _top(n).__doc__)
-          for n, limit in TOP_NGRAM_MAX.items()),
-        *(Signal(f"dup_{n}gram_char_frac", _dup(n), {"max": limit}, _dup(n).__doc__)
-          for n, limit in DUP_NGRAM_MAX.items()),
+        *(Signal(f"top_{n}gram_char_frac", _top(n), {"max": limit}, _top(n).__doc__,
+                 spaced_only=True) for n, limit in TOP_NGRAM_MAX.items()),
+        *(Signal(f"dup_{n}gram_char_frac", _dup(n), {"max": limit}, _dup(n).__doc__,
+                 spaced_only=True) for n, limit in DUP_NGRAM_MAX.items()),
     ),
 )

@@ -58,6 +58,44 @@ def units(text: str, mode: Mode = "auto", *, fold_digits: bool = False,
     return _COMPILED[mode].findall(text)
 
 
+_SPACED_WORD = regex.compile(SPACED_WORD, regex.V1)
+_SAMPLE = 4000  # characters: enough to tell how a text is written
+
+
+def writes_without_spaces(text: str) -> bool:
+    """True when at least half the units of (the start of) a text are characters of a script
+    without spaces: Chinese, Japanese, Thai, ... (`uses_characters`); fast for ASCII text."""
+    if text.isascii():
+        return False
+    sample = text[:_SAMPLE]
+    unspaced = len(_UNSPACED.findall(sample))
+    return unspaced > 0 and unspaced >= len(_SPACED_WORD.findall(sample))
+
+
+def count_units(text: str) -> int:
+    """Units (`auto` mode) in a text as written, without normalising it first."""
+    return len(_COMPILED["auto"].findall(text))
+
+
+def split_characters(tokens: list[str]) -> list[str]:
+    """Tokens with each character of a script without spaces made a token of its own
+    (with its combining marks): "简单的例子。" -> 简 | 单 | 的 | 例 | 子 | 。."""
+    out: list[str] = []
+    for token in tokens:
+        if _UNSPACED.search(token) is None:
+            out.append(token)
+            continue
+        position = 0
+        for match in _UNSPACED.finditer(token):
+            if match.start() > position:
+                out.append(token[position:match.start()])
+            out.append(match.group())
+            position = match.end()
+        if position < len(token):
+            out.append(token[position:])
+    return out
+
+
 def unspaced_count(unit_list: list[str]) -> int:
     """How many of the units are characters of a script without spaces."""
     return sum(1 for unit in unit_list if _UNSPACED.fullmatch(unit))
