@@ -72,6 +72,11 @@ def writes_without_spaces(text: str) -> bool:
     return unspaced > 0 and unspaced >= len(_SPACED_WORD.findall(sample))
 
 
+def has_unspaced(text: str) -> bool:
+    """True when the text has any character of a script without spaces."""
+    return not text.isascii() and _UNSPACED.search(text) is not None
+
+
 def count_units(text: str) -> int:
     """Units (`auto` mode) in a text as written, without normalising it first."""
     return len(_COMPILED["auto"].findall(text))
