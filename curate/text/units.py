@@ -34,7 +34,7 @@ from curate.text.scripts import UNSPACED_CLASS
 
 Mode = Literal["auto", "word", "char"]
 MODES: tuple[str, ...] = ("auto", "word", "char")
-CHAR_NGRAM = 5  # characters per dedup shingle in scripts without spaces (measured: see docstring)
+CHAR_NGRAM = 3  # characters per dedup shingle in scripts without spaces (measured: see docstring)
 
 UNSPACED_CHAR = rf"[[\p{{L}}\p{{N}}]&&[{UNSPACED_CLASS}]]\p{{M}}*"
 SPACED_WORD = rf"[[\p{{L}}\p{{M}}\p{{N}}]--[{UNSPACED_CLASS}]]+"

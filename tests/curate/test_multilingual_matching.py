@@ -4,7 +4,7 @@ Real text (tests/curate/fixtures/multilingual.jsonl: Debian man pages and transl
 catalogs), edited the way copies drift: one character changed, punctuation changed, a
 short sentence added or removed, two clauses swapped. Each copy is a duplicate by
 construction; each different document is not. Korean puts spaces between words and is
-compared word by word, as English is (its documents here are about 80 words long).
+compared word by word, as English is (its documents here are 150 to 200 words long).
 """
 
 from __future__ import annotations
