@@ -275,7 +275,8 @@ def filter_records(records: list[dict[str, Any]], options: FilterOptions) -> Ste
     return StepResult(kept, removed, {
         "rules": options.rules(), "failed_by_rule": dict(sorted(all_reasons.items())),
         "not_applicable": dict(sorted(not_applicable.items())),
-        "langs_seen": dict(sorted(langs.items())),
+        # the languages of the input, when every record's language was identified
+        "langs_seen": dict(sorted(langs.items())) if sum(langs.values()) == len(scored) else {},
         "removed_by_lang": {tag: dict(sorted(counts.items()))
                             for tag, counts in sorted(by_lang.items())}})
 
