@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
+import orjson
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -183,7 +184,10 @@ def score_digest(scores: dict[str, Any], main: str, prompt: str | None) -> str:
     for text in (main, prompt or ""):
         digest.update(text.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
-    digest.update(json.dumps(values, sort_keys=True, default=str).encode())
+    try:  # orjson (a gradio dependency) serialises the ~40 scores about 10x faster than json
+        digest.update(orjson.dumps(values, option=orjson.OPT_SORT_KEYS))
+    except TypeError:  # a value orjson cannot write (a foreign scores object): compare as text
+        digest.update(json.dumps(values, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 

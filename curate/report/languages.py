@@ -1,8 +1,8 @@
 """The by-language breakdown of removals: does a rule hit one language harder than others?
 
 A removed record's language is, in order: the `lang` its removal line carries (filter writes
-it), its `scores.lang`, or fastText's reading of its text here (dedup and decontam removals;
-at most `MAX_DETECTED` records). The share of each language removed is given where the
+it when it was scored), its `scores.lang`, or fastText's reading of its text here (at most
+`MAX_DETECTED` records). The share of each language removed is given where the
 step knows its input's languages (filter's `langs_seen`, or the kept records' scores);
 otherwise the counts alone.
 """
@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from curate.report.blocks import Section, Table, Text
-from curate.report.load import MAX_RECORDS, StepRun
+from curate.report.load import StepRun
 
 MAX_DETECTED = 20_000  # removed records whose language is read here when nothing carries it
 TOP_LANGUAGES = 8
@@ -35,9 +35,6 @@ def removed_languages(run: StepRun) -> dict[str, Counter[str]]:
     """Reason -> language -> removed records (every failing reason of a filter removal)."""
     from curate.filters.language import detect_language
 
-    exact = run.stats.get("removed_by_lang")
-    if exact and len(run.removed) >= MAX_RECORDS:  # the lines read are a sample: use the stats
-        return {reason: Counter(counts) for reason, counts in exact.items()}
     by_reason: dict[str, Counter[str]] = defaultdict(Counter)
     detected = 0
     for line in run.removed:
