@@ -116,13 +116,13 @@ def test_region_codes_in_the_data_are_kept_by_their_language():
     assert failures({"lang": "pt-PT"}, FilterOptions(lang="pt-br"))[0][0] == "lang_mismatch"
 
 
-def test_removals_are_broken_down_by_language():
+def test_removal_lines_carry_the_language_and_script_that_were_scored():
     records = [{"text": "N/A"}, {"text": "无"},
                {"text": "The capital of France is Paris, a large city on the Seine."}]
-    result = filter_records(records, FilterOptions(flags={"placeholder": True}))
-    assert result.extra["removed_by_lang"]["placeholder"].keys() <= {"en", "zh", "und", "ja"}
-    assert sum(result.extra["removed_by_lang"]["placeholder"].values()) == 2
-    assert {line["script"] for line in result.removed} == {"Latn", "Hani"}
+    result = filter_records(records, FilterOptions(flags={"placeholder": True}, lang="en,zh"))
+    assert sorted(line["script"] for line in result.removed) == ["Hani", "Latn"]
+    assert all(line["lang"] for line in result.removed)
+    assert result.extra["langs_seen"] and sum(result.extra["langs_seen"].values()) == 3
 
 
 # --- trusted scores ---------------------------------------------------------------------------
