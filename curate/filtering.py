@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from curate.filters import FAMILIES, SIGNALS, Doc, above_max, below_min, lookup
+from curate.filters.toxicity import DEFAULT_MODEL
 from curate.presets import load_preset
 from curate.scoring import (
     NOT_APPLICABLE,
@@ -260,10 +261,9 @@ def filter_records(records: list[dict[str, Any]], options: FilterOptions) -> Ste
             all_reasons.update(tag for tag, *_ in failed)
             details = {"reasons": [tag for tag, *_ in failed], "score": score, "value": value,
                        "threshold": threshold}
-            if value is True:
-                evidence = explain(record, score, options)
-                if evidence:
-                    details["evidence"] = evidence
+            evidence = explain(record, score, options)
+            if evidence:
+                details["evidence"] = evidence
             removed.append(removal(record, reason, STEP, lang=scores.get("lang"),
                                    script=scores.get("script"), **details))
     return StepResult(kept, removed, {
@@ -274,11 +274,14 @@ def filter_records(records: list[dict[str, Any]], options: FilterOptions) -> Ste
 
 
 def explain(record: dict[str, Any], score: str, options: FilterOptions) -> dict[str, Any] | None:
-    """What made a flag true in this record: `{"pattern", "span", "match"}` (see
-    `Signal.explain`), or `None` when the flag has no pattern to show."""
+    """What made a rule fail in this record: for a flag `{"pattern", "span", "match"}`, for
+    toxicity the words that drove it (see `Signal.explain`); `None` when there is nothing
+    more to show than the value and threshold."""
     signal = SIGNALS.get(score)
     if signal is None or signal.explain is None:
         return None
+    if score == "toxicity" and options.toxicity_model != DEFAULT_MODEL:
+        return None  # the words shown are profanity-check's, not another model's
     _, main, prompt = record_texts(record, options)
     return signal.explain(Doc(main, prompt, _has_images(record)))
 

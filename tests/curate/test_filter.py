@@ -168,6 +168,13 @@ def test_web_presets_hold_the_published_defaults(preset):
         assert SIGNALS[name].default is True, name
 
 
+def test_every_preset_states_its_languages():
+    from curate.presets import preset_path
+
+    for name in preset_names():
+        assert "# Languages:" in preset_path(name).read_text(encoding="utf-8"), name
+
+
 def test_published_line_constants_match_the_papers():
     from curate.filters import c4, fineweb
 

@@ -125,6 +125,13 @@ def test_removal_lines_carry_the_language_and_script_that_were_scored():
     assert result.extra["langs_seen"] and sum(result.extra["langs_seen"].values()) == 3
 
 
+def test_a_toxicity_removal_names_the_words_that_drove_it():
+    recipe = "Roast the pig slowly over the coals and baste it every hour."
+    [line] = filter_records([{"text": recipe}], FilterOptions(max_toxicity=0.5)).removed
+    assert line["evidence"]["words"][0] == "pig"  # the false positive shows its cause
+    assert filter_records([{"text": recipe}], FilterOptions(preset="sft-default")).kept
+
+
 # --- trusted scores ---------------------------------------------------------------------------
 
 def test_scores_we_did_not_write_are_recomputed():
