@@ -25,8 +25,10 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 # Zero-width and formatting characters that change no visible text.
 INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u200b\u200c"
@@ -64,6 +66,8 @@ def normalise(text: str, *, fold_case: bool = True) -> str:
 
 def normalise_series(texts: list[str], *, fold_case: bool = True) -> pl.Series:
     """A batch of texts under the rule above, as a polars string series."""
+    import polars as pl  # here: the rules that only need `normalise` load faster without it
+
     try:
         series = pl.Series("text", texts, dtype=pl.String)
     except UnicodeEncodeError:

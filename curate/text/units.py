@@ -23,14 +23,16 @@ The patterns run in Python (`regex`) and in polars (Rust) alike; tests check the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import polars as pl
 import regex
 
 from curate.text.normalise import normalise, normalise_series
 from curate.text.scripts import UNSPACED_CLASS
+
+if TYPE_CHECKING:  # numpy and polars load with the batch functions, not with the rules
+    import numpy as np
+    import polars as pl
 
 Mode = Literal["auto", "word", "char"]
 MODES: tuple[str, ...] = ("auto", "word", "char")
@@ -124,6 +126,8 @@ def unit_lists(texts: list[str], mode: Mode = "auto", *, fold_digits: bool = Fal
                fold_case: bool = True) -> tuple[pl.Series, np.ndarray]:
     """A batch's normalised units (a polars `list[str]` series), and per text how many of them
     are characters of a script without spaces (0 in `word` mode; all of them in `char` mode)."""
+    import numpy as np
+
     series = normalise_series(texts, fold_case=fold_case)
     if fold_digits:
         series = series.str.replace_all(_DIGIT, "0")
@@ -146,4 +150,6 @@ def uses_characters(unit_count: int, unspaced: int) -> bool:
 def ngram_sizes(counts: np.ndarray, unspaced: np.ndarray, ngram: int,
                 char_ngram: int) -> np.ndarray:
     """Shingle length per text: `char_ngram` for texts written without spaces, else `ngram`."""
+    import numpy as np
+
     return np.where((unspaced > 0) & (2 * unspaced >= counts), char_ngram, ngram).astype(np.int64)
