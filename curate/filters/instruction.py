@@ -51,6 +51,7 @@ _PLACEHOLDER_WORDS = 8
 _REFUSAL = re.compile(
     r"\b(?:I(?:'m| am|’m) (?:sorry|afraid),? (?:but )?I (?:can(?:'t|not|’t)|won't|am unable|'m unable|"
     r"am not able|'m not able)"
+    r"|I apologi[sz]e,? (?:but )?I (?:can(?:'t|not|’t)|won't|am unable|am not able)"
     r"|I (?:can(?:'t|not|’t)|won't|will not) (?:help|assist|provide|comply|fulfill|do that|"
     r"create|generate|write|engage|support|answer|retrieve)"
     r"|I(?:'m| am|’m) (?:unable|not able) to (?:help|assist|provide|comply|fulfill|answer)"
@@ -59,6 +60,12 @@ _REFUSAL = re.compile(
     r"|我(?:不能|无法|拒绝)(?:提供|帮助|协助|回答|满足|完成|生成|编写|创作)"
     r"|申し訳(?:ありません|ございません)が.{0,40}?(?:できません|お答えできません)",
     re.IGNORECASE)
+# A policy statement, not a refusal of this request: "I cannot provide answers that are harmful",
+# "I will not provide false or harmful information" (llama-2-chat writes them before complying).
+_DISCLAIMER = re.compile(
+    r"I (?:can(?:'t|not|’t)|won't|will not) provide (?:any )?(?:answers|responses|content|"
+    r"information) that (?:is|are|may|might|could|would|promotes?|contains?|includes?)\b"
+    r"|I (?:won't|will not) provide false", re.IGNORECASE)
 _AI_BOILERPLATE = re.compile(
     r"\bas an? (?:open(?: and free)? )?(?:AI|artificial intelligence)(?: language)?"
     r"(?: model| assistant| chatbot)?\b"
@@ -77,6 +84,9 @@ _TEMPLATE_TOKENS = re.compile(
     r"|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|^<s>|</s>\s*$|<(?:bos|eos|pad|unk)>"
     r"|^\s*### (?:Instruction|Response|Input):|(?:^|\n\n)(?:Human|Assistant):",
     re.MULTILINE)
+# In a prompt, "Assistant:" alone may be a script the user wrote; a leaked transcript has both.
+_ROLE_MARKERS = re.compile(r"(?:^|\n\n)(?:Human|Assistant):")
+_ANY_ROLE = re.compile(r"\b(?:Human|Assistant):")
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)|\[(?:image|img|figure|photo)\]|<image>",
                              re.IGNORECASE)
 _HTML_IMAGE = re.compile(r"<img\b", re.IGNORECASE)  # in a prompt; an answer may write HTML
@@ -245,8 +255,12 @@ def find_truncated(doc: Doc) -> Evidence:
 
 def find_refusal(doc: Doc) -> Evidence:
     """The answer refuses ("I'm sorry, but I can't ...", "I cannot help with ...",
-    "抱歉，我无法 ...")."""
-    return _search("refusal", _REFUSAL, doc, limit=600)
+    "抱歉，我无法 ..."); a policy statement ("I cannot provide answers that are harmful")
+    is not a refusal."""
+    for match in _REFUSAL.finditer(doc.text[:600]):
+        if not _DISCLAIMER.match(doc.text, match.start()):
+            return _evidence("refusal", _REFUSAL.pattern[:80], match)
+    return None
 
 
 def find_ai_boilerplate(doc: Doc) -> Evidence:
@@ -257,8 +271,18 @@ def find_ai_boilerplate(doc: Doc) -> Evidence:
 
 def find_template_tokens(doc: Doc) -> Evidence:
     """Chat-template tokens left in the prompt or answer, outside code (<|im_end|>, [INST],
-    </s>, "Human:")."""
-    return _search("template_tokens", _TEMPLATE_TOKENS, doc, prompt=True, code=False)
+    </s>, "Human:"); in the prompt, turn markers count only when both roles are there (a
+    leaked transcript, not a script with an "Assistant:" character)."""
+    found = _search("template_tokens", _TEMPLATE_TOKENS, doc, code=False)
+    if found or not doc.prompt:
+        return found
+    prompt = _blank_code(doc.prompt)
+    for match in _TEMPLATE_TOKENS.finditer(prompt):
+        if not _ROLE_MARKERS.fullmatch(match.group()) or \
+                {marker.group() for marker in _ANY_ROLE.finditer(prompt)} == \
+                {"Human:", "Assistant:"}:
+            return _evidence("template_tokens", _TEMPLATE_TOKENS.pattern[:80], match, "prompt")
+    return None
 
 
 def find_missing_image(doc: Doc) -> Evidence:
