@@ -38,7 +38,6 @@ Measured, per language:
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import random
 import re

@@ -14,9 +14,7 @@ contamination can be reported, not just removed.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
-
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 

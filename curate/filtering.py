@@ -41,11 +41,12 @@ from curate.scoring import (
     NOT_APPLICABLE,
     ScoreOptions,
     TextOptions,
-    _has_images,
     comma_list,
     gc_paused,
+    has_images,
     record_texts,
     score_records,
+    sign_scores,
 )
 from curate.step import StepResult, removal
 from curate.text.languages import matches_any, no_match_message, parse_code
@@ -212,8 +213,6 @@ def _language_decides(scores: dict[str, Any], options: FilterOptions) -> bool:
 def _add_language(scored: list[dict[str, Any]], positions: list[int],
                   options: ScoreOptions) -> None:
     """Identify the language of the records at `positions` (the scores are re-signed)."""
-    from curate.scoring import _sign
-
     if not positions:
         return
     texts = [record_texts(scored[i], options)[1:] for i in positions]
@@ -221,7 +220,7 @@ def _add_language(scored: list[dict[str, Any]], positions: list[int],
     for i, (main, prompt), values in zip(positions, texts,
                                          FAMILIES["language"].score(docs, options)):
         scored[i]["scores"].update(values)
-        _sign(scored[i]["scores"], main, prompt)
+        sign_scores(scored[i]["scores"], main, prompt)
 
 
 def _scored(records: list[dict[str, Any]], options: FilterOptions) -> list[dict[str, Any]]:
@@ -283,7 +282,7 @@ def explain(record: dict[str, Any], score: str, options: FilterOptions) -> dict[
     if score == "toxicity" and options.toxicity_model != DEFAULT_MODEL:
         return None  # the words shown are profanity-check's, not another model's
     _, main, prompt = record_texts(record, options)
-    return signal.explain(Doc(main, prompt, _has_images(record)))
+    return signal.explain(Doc(main, prompt, has_images(record)))
 
 
 _COUNTED = ("failed_by_rule", "not_applicable", "langs_seen")

@@ -198,7 +198,7 @@ def trusted(scores: dict[str, Any], main: str, prompt: str | None) -> bool:
         and mark.get("digest") == score_digest(scores, main, prompt)
 
 
-def _sign(scores: dict[str, Any], main: str, prompt: str | None) -> None:
+def sign_scores(scores: dict[str, Any], main: str, prompt: str | None) -> None:
     scores[SCORED_BY] = {"version": SCORES_VERSION, "digest": score_digest(scores, main, prompt)}
 
 
@@ -210,7 +210,7 @@ def _not_applicable(scores: dict[str, Any], values: dict[str, Any], prefix: str)
         scores[NOT_APPLICABLE] = sorted({*scores.get(NOT_APPLICABLE, ()), *skipped})
 
 
-def _has_images(record: dict[str, Any]) -> bool:
+def has_images(record: dict[str, Any]) -> bool:
     return any(record.get(key) for key in _IMAGE_KEYS)
 
 
@@ -253,7 +253,7 @@ def score_records(records: list[dict[str, Any]], options: ScoreOptions) -> list[
         key = (position, prefix)
         if key not in docs:
             main, prompt = texts[position]
-            docs[key] = Doc(prompt) if prefix else Doc(main, prompt, _has_images(records[position]))
+            docs[key] = Doc(prompt) if prefix else Doc(main, prompt, has_images(records[position]))
         return docs[key]
 
     with gc_paused():
@@ -274,7 +274,7 @@ def score_records(records: list[dict[str, Any]], options: ScoreOptions) -> list[
                                    if made_with[i][key] is not None})
                     _not_applicable(scores, values, prefix)
         for record, (main, prompt) in zip(out, texts):
-            _sign(record["scores"], main, prompt)
+            sign_scores(record["scores"], main, prompt)
     return out
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from curate.filters.signal import Family, Signal, Value
 from curate.filters.text import Doc
-from curate.text.units import Mode, join_units, unspaced_count, units, uses_characters
+from curate.text.units import Mode, units, unspaced_count, uses_characters
 
 NGRAM = 13
 MIN_WORDS = 8

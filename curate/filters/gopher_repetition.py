@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from curate.filters.signal import Family, Signal, ratio
 from curate.filters.text import Doc
@@ -119,7 +119,7 @@ def _ngram_stats(doc: Doc) -> tuple[dict[int, float], dict[int, float]]:
     dup = dict.fromkeys(DUP_NGRAM_MAX, 0.0)
     if len(tokens) < 2:
         return top, dup
-    bigrams = list(zip(tokens, tokens[1:]))
+    bigrams = list(pairwise(tokens))
     counts = Counter(bigrams)
     if len(counts) == len(bigrams):
         groups: list[list[int]] = []

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.filtering import FilterOptions, failures, filter_records
+from curate.filtering import FilterOptions, filter_records
 from curate.presets import load_preset, preset_names
 
 RULE_SETS = [{"preset": name} for name in preset_names()] + [
