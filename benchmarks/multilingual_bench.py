@@ -196,6 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=200, help="messages per language")
     parser.add_argument("--langs", default="en,zh,ja,es")
+    parser.add_argument("--no-sweep", action="store_true", help="end to end only (faster)")
     args = parser.parse_args()
     settings = {"word (before)": {"ngram": 5, "fold_digits": False, "shingle": "word"}}
     for size in (3, 4, 5, 6, 8):
@@ -205,7 +206,8 @@ def main() -> None:
     for lang in args.langs.split(","):
         texts, family = corpus(lang, args.limit)
         e2e = min((end_to_end(texts, family) for _ in range(3)), key=lambda r: r["seconds"])
-        rows[lang] = (len(set(family)), len(texts), e2e, pair_sweep(texts, family, settings))
+        sweep = {} if args.no_sweep else pair_sweep(texts, family, settings)
+        rows[lang] = (len(set(family)), len(texts), e2e, sweep)
     english = rows.get("en", (0, 0, {"s_per_mb": float("nan")}))[2]["s_per_mb"]
     print(f"machine load (1 min): {os.getloadavg()[0]:.2f}")
     print("\nEnd to end, default settings (dedup_records, threshold 0.8, best of 3 runs):")
@@ -215,6 +217,8 @@ def main() -> None:
         print(f"{lang:5} {base:5d} {total:6d} {e2e['mb']:6.2f} {e2e['recall']:7.3f} "
               f"{e2e['precision']:9.3f} {e2e['s_per_mb']:6.2f} {e2e['s_per_mb'] / english:5.2f}x  "
               + " ".join(f"{kind} {value:.2f}" for kind, value in e2e["by_edit"].items()))
+    if args.no_sweep:
+        return
     print("\nExact Jaccard of all pairs: recall (message/copy pairs) / precision (all pairs) at "
           "0.8 per shingle setting\n(char N: N characters per shingle in scripts without spaces; "
           "words elsewhere):")
