@@ -11,9 +11,11 @@ Dedup shingles, decontamination n-grams and the length rules all count *units*:
 * `char`: every letter or digit, with its marks, in every script.
 
 Why characters rather than a word segmenter for Chinese and Japanese: character n-grams need
-no model or dictionary, cover Japanese, Thai and mixed text alike, are as fast as the word
-pattern (one Rust regex over a batch), and reached the target recall and precision in
-benchmarks/multilingual_bench.py. A document counts as written in a script without spaces
+no model or dictionary (jieba would cover Chinese only), cover Japanese, Thai and mixed text
+alike, run as one Rust regex over a batch like the word pattern, and reached the target in
+benchmarks/multilingual_bench.py: with 3-character shingles near-duplicate recall is 0.966
+(Chinese) and 0.904 (Japanese) at precision 1.000, against 0.863 for English with 5-word
+shingles and the same edits; 5 characters gave Japanese 0.883. A document counts as written in a script without spaces
 when at least half of its units are such characters; its shingles are then `char_ngram`
 units long instead of `ngram` (see `ngram_sizes`).
 
