@@ -15,6 +15,12 @@ list every failing rule, in `reasons`).
     pip install datatrove spacy     # benchmark-only peers (the `bench` extra)
     python benchmarks/filter_bench.py
     python benchmarks/filter_bench.py --limit 2000
+    python benchmarks/filter_bench.py --gopher-command
+
+`--gopher-command` times the whole `curate filter --preset web-gopher` command (process
+start, reading and writing JSON Lines included) on the AlpacaEval outputs (1,610 real
+answers, repeated 4 times) against datatrove's GopherQualityFilter and
+GopherRepetitionFilter run in one process on the same texts (filtering time only).
 
 Offline: datatrove's English word tokenizer is `spacy.blank("en")` plus spaCy's
 rule-based sentencizer; neither needs a model download (no `spacy download`, no
@@ -209,12 +215,64 @@ def report(texts: list[str], ours: list[set[str]], theirs: list[dict[str, str | 
     return lowest[0]
 
 
+def gopher_command(repeat: int = 4) -> None:
+    """The whole `curate filter --preset web-gopher` command against datatrove's Gopher filters."""
+    import resource
+    import subprocess
+    import tempfile
+
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+
+    texts = [record["output"] for name in ("alpaca-7b_outputs.json", "llama-2-7b-chat-hf_outputs.json")
+             for record in _json(DATA / "alpaca_eval" / name)] * repeat
+    megabytes = sum(len(text.encode()) for text in texts) / 1e6
+    print(f"documents: {len(texts):,} AlpacaEval outputs ({repeat}x), "
+          f"{sum(map(len, texts)) / len(texts):,.0f} characters on average, {megabytes:.1f} MB")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.jsonl"
+        source.write_text("".join(json.dumps({"id": i, "text": text}) + "\n"
+                                  for i, text in enumerate(texts)), encoding="utf-8")
+        command = [sys.executable, "-m", "curate.cli", "filter", str(source), "-o",
+                   str(Path(folder) / "out.jsonl"), "--preset", "web-gopher", "--field", "text",
+                   "--no-report"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                       stderr=subprocess.DEVNULL)
+        ours_wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ours_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    quality, repetition = GopherQualityFilter(), GopherRepetitionFilter()
+    quality.filter(Document(text="Warm up spaCy.", id="0"))
+    started = _clock()
+    for i, text in enumerate(texts):
+        document = Document(text=text, id=str(i))
+        quality.filter(document)
+        repetition.filter(document)
+    theirs_wall, theirs_cpu = _elapsed(started)
+    print(f"{'':52s} {'docs/s (CPU)':>13s} {'MB/s (CPU)':>11s} {'docs/s (wall)':>14s}")
+    for label, cpu, wall in (("prefkit: curate filter --preset web-gopher (command)", ours_cpu,
+                              ours_wall),
+                             ("datatrove Gopher quality + repetition (filtering)", theirs_cpu,
+                              theirs_wall)):
+        print(f"{label:52s} {len(texts) / cpu:13,.0f} {megabytes / cpu:11.2f} "
+              f"{len(texts) / wall:14,.0f}")
+    print(f"speed ratio prefkit command / datatrove: {theirs_cpu / ours_cpu:.1f}x (CPU time), "
+          f"{theirs_wall / ours_wall:.1f}x (wall); machine load {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="use only the first N texts")
+    parser.add_argument("--gopher-command", action="store_true",
+                        help="time the whole web-gopher filter command on AlpacaEval outputs")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} is absent: this benchmark needs the shared real-data folder")
+    if args.gopher_command:
+        gopher_command()
+        return
     texts = corpus()[: args.limit]
     print(f"documents: {len(texts):,} (every prompt and answer in {DATA}), "
           f"{sum(map(len, texts)) / len(texts):,.0f} characters on average")

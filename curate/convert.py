@@ -20,7 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from curate.formats import RENDERERS, alpaca, columns, detect_format, hh, messages, oasst, sharegpt
 from curate.io import BadRecord, Loc, Rejects
@@ -59,6 +59,13 @@ class ConvertOptions(BaseModel):
     drop_synthetic: bool = Field(False, description="OASST: drop synthetic messages.")
     prompt_field: str | None = Field(None, description="Columns format: the prompt column.")
     response_field: str | None = Field(None, description="Columns format: the response column.")
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _language_codes(cls, value: Any) -> Any:
+        from curate.text.languages import parse_code
+
+        return [parse_code(code) for code in value] if isinstance(value, list) else value
 
 
 # --- detection -----------------------------------------------------------------------------

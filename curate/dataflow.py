@@ -135,7 +135,7 @@ def run_record_step(step: str, options: BaseModel | None, inputs: list[str], out
                             first_options=split_options, ids_dir=ids_dir)
         executor = engine.executor()
         run_tasks(executor, tasks, [run])
-        extra = record_step(step).finish(options, run.counts.extra)
+        extra = record_step(step).finish(options, run.counts.extra, run.counts.n_in)
         extra.update(warn_duplicate_ids(executor, ids_dir, splits))
         stats = step_stats(run, extra)
         if not stats.n_in:
@@ -174,4 +174,4 @@ def run_summary_step(step: str, options: BaseModel | None, inputs: list[str], *,
     tasks = chain_tasks(splits, [chain], on_error="skip" if on_error == "skip" else on_error,
                         batch_size=engine.batch_size)
     run_tasks(engine.executor(), tasks, [run])
-    return record_step(step).finish(options, run.counts.extra), sum(run.counts.rejected.values())
+    return record_step(step).finish(options, run.counts.extra, run.counts.n_in), sum(run.counts.rejected.values())

@@ -10,30 +10,56 @@ then flags, each layer overriding the one before per score and per bound:
 
 A removed record's `reason` is its first failing rule in that order (flags, language,
 thresholds); `reasons` lists them all. Reason tags: the flag's name, `lang_mismatch`,
-`<score>_below_min` and `<score>_above_max`.
+`<score>_below_min` and `<score>_above_max`. The removal line shows the evidence:
+the failing `score`, its `value` and the `threshold`, and for a flag what matched
+(`evidence`: the pattern, its span and the matched text).
+
+Languages are codes (`curate.text.languages`): matched without regard to case,
+`pt` matches `pt-BR`, and a name such as `english` is refused. A removal line
+carries the record's `lang` and `script` when they were scored; the report reads
+the others' languages itself, to break every removal reason down by language
+(identifying them here would cost about a tenth of the Gopher rules' time). A
+rule that does not apply to a text's script (mean word length on Chinese) is
+counted under `not_applicable`, never silently used to remove or keep.
+
+`filter_records` works on one batch; `merge_filter_stats` adds the batches' `extra`
+up and `check_filter_stats` fails a step whose requested language matched no record.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from curate.filters import FAMILIES, Doc, above_max, below_min, lookup
+from curate.filters import FAMILIES, SIGNALS, Doc, above_max, below_min, lookup
+from curate.filters.toxicity import DEFAULT_MODEL
 from curate.presets import load_preset
 from curate.scoring import (
+    NOT_APPLICABLE,
     ScoreOptions,
     TextOptions,
     comma_list,
     gc_paused,
+    has_images,
     record_texts,
     score_records,
+    sign_scores,
 )
 from curate.step import StepResult, removal
+from curate.text.languages import matches_any, no_match_message, parse_code
 
 STEP = "filter"
 LANG_MISMATCH = "lang_mismatch"
+UNKNOWN_LANG = "und"
+
+
+def _codes(value: Any) -> Any:
+    """Comma lists of language codes, checked (`english` is refused) and canonical."""
+    value = comma_list(value)
+    return [parse_code(code) for code in value] if isinstance(value, list) else value
 
 
 class Rule(BaseModel):
@@ -45,7 +71,7 @@ class Rule(BaseModel):
     max: float | None = None
     lang: list[str] | None = None
 
-    _lists = field_validator("lang", mode="before")(comma_list)
+    _lists = field_validator("lang", mode="before")(_codes)
 
 
 class FilterOptions(TextOptions):
@@ -66,7 +92,8 @@ class FilterOptions(TextOptions):
     strip_scores: bool = Field(False, description="Drop the `scores` object from kept records.")
     report: bool = Field(True, description="Write OUT.report.html next to the output.")
 
-    _lists = field_validator("lang", "preset", mode="before")(comma_list)
+    _lists = field_validator("preset", mode="before")(comma_list)
+    _langs = field_validator("lang", mode="before")(_codes)
 
     @model_validator(mode="before")
     @classmethod
@@ -157,11 +184,11 @@ def failures(scores: dict[str, Any], options: FilterOptions) -> list[tuple[str, 
         if on and scores.get(name):
             failed.append((name, name, True, True))
     lang = scores.get("lang")
-    if options.lang and lang not in options.lang:
+    if options.lang and not matches_any(options.lang, lang):
         failed.append((LANG_MISMATCH, "lang", lang, options.lang))
     for name, rule in options.thresholds.items():
         value = scores.get(name)
-        if value is None or (rule.lang and lang is not None and lang not in rule.lang):
+        if value is None or (rule.lang and lang is not None and not matches_any(rule.lang, lang)):
             continue
         if rule.min is not None and value < rule.min:
             failed.append((below_min(name), name, value, rule.min))
@@ -183,16 +210,25 @@ def _language_decides(scores: dict[str, Any], options: FilterOptions) -> bool:
     return False
 
 
+def _add_language(scored: list[dict[str, Any]], positions: list[int],
+                  options: ScoreOptions) -> None:
+    """Identify the language of the records at `positions` (the scores are re-signed)."""
+    if not positions:
+        return
+    texts = [record_texts(scored[i], options)[1:] for i in positions]
+    docs = [Doc(main, prompt) for main, prompt in texts]
+    for i, (main, prompt), values in zip(positions, texts,
+                                         FAMILIES["language"].score(docs, options)):
+        scored[i]["scores"].update(values)
+        sign_scores(scored[i]["scores"], main, prompt)
+
+
 def _scored(records: list[dict[str, Any]], options: FilterOptions) -> list[dict[str, Any]]:
     """Score what the rules need; identify the language only where it changes a decision."""
-    score_options = options.score_options()
-    scored = score_records(records, score_options)
-    undecided = [i for i, record in enumerate(scored)
-                 if _language_decides(record["scores"], options)]
-    if undecided:
-        docs = [Doc(*record_texts(scored[i], score_options)[1:]) for i in undecided]
-        for i, values in zip(undecided, FAMILIES["language"].score(docs, score_options)):
-            scored[i]["scores"].update(values)
+    scored = score_records(records, options.score_options())
+    _add_language(scored, [i for i, record in enumerate(scored)
+                           if _language_decides(record["scores"], options)],
+                  options.score_options())
     return scored
 
 
@@ -204,9 +240,17 @@ def filter_records(records: list[dict[str, Any]], options: FilterOptions) -> Ste
     kept: list[dict[str, Any]] = []
     removed: list[dict[str, Any]] = []
     all_reasons: Counter[str] = Counter()
+    not_applicable: Counter[str] = Counter()
+    langs: Counter[str] = Counter()
+    ruled = set(options.thresholds) | {name for name, on in options.flags.items() if on}
     with gc_paused():
-        for record in _scored(records, options):
+        scored = _scored(records, options)
+        for record in scored:
             failed = failures(record["scores"], options)
+            scores = record["scores"]
+            not_applicable.update(ruled.intersection(scores.get(NOT_APPLICABLE, ())))
+            if "lang" in scores:
+                langs[scores["lang"] or UNKNOWN_LANG] += 1
             if not failed:
                 if options.strip_scores:
                     record = {key: value for key, value in record.items() if key != "scores"}
@@ -214,7 +258,52 @@ def filter_records(records: list[dict[str, Any]], options: FilterOptions) -> Ste
                 continue
             reason, score, value, threshold = failed[0]
             all_reasons.update(tag for tag, *_ in failed)
-            removed.append(removal(record, reason, STEP, reasons=[tag for tag, *_ in failed],
-                                   score=score, value=value, threshold=threshold))
-    return StepResult(kept, removed, {"rules": options.rules(),
-                                      "failed_by_rule": dict(sorted(all_reasons.items()))})
+            details = {"reasons": [tag for tag, *_ in failed], "score": score, "value": value,
+                       "threshold": threshold}
+            evidence = explain(record, score, options)
+            if evidence:
+                details["evidence"] = evidence
+            removed.append(removal(record, reason, STEP, lang=scores.get("lang"),
+                                   script=scores.get("script"), **details))
+    return StepResult(kept, removed, {
+        "rules": options.rules(), "failed_by_rule": dict(sorted(all_reasons.items())),
+        "not_applicable": dict(sorted(not_applicable.items())),
+        # the languages of the input, when every record's language was identified
+        "langs_seen": dict(sorted(langs.items())) if sum(langs.values()) == len(scored) else {}})
+
+
+def explain(record: dict[str, Any], score: str, options: FilterOptions) -> dict[str, Any] | None:
+    """What made a rule fail in this record: for a flag `{"pattern", "span", "match"}`, for
+    toxicity the words that drove it (see `Signal.explain`); `None` when there is nothing
+    more to show than the value and threshold."""
+    signal = SIGNALS.get(score)
+    if signal is None or signal.explain is None:
+        return None
+    if score == "toxicity" and options.toxicity_model != DEFAULT_MODEL:
+        return None  # the words shown are profanity-check's, not another model's
+    _, main, prompt = record_texts(record, options)
+    return signal.explain(Doc(main, prompt, has_images(record)))
+
+
+_COUNTED = ("failed_by_rule", "not_applicable", "langs_seen")
+
+
+def merge_filter_stats(options: FilterOptions, extras: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The `extra` of many `filter_records` batches added up: what the step's stats hold."""
+    totals: dict[str, Counter[str]] = {key: Counter() for key in _COUNTED}
+    for extra in extras:
+        for key in _COUNTED:
+            totals[key].update(extra.get(key, {}))
+    return {"rules": options.rules(),
+            **{key: dict(sorted(counts.items())) for key, counts in totals.items()}}
+
+
+def check_filter_stats(options: FilterOptions, stats: dict[str, Any], records_in: int) -> None:
+    """End-of-step check on the merged stats: raises `ValueError` (one line) when a requested
+    language matched no record, naming the languages the data has. A step with no input
+    passes (there was nothing to match)."""
+    if not options.lang or not records_in:
+        return
+    message = no_match_message(options.lang, stats.get("langs_seen", {}))
+    if message:
+        raise ValueError(message)

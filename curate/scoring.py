@@ -12,6 +12,18 @@ thresholds for free. A score also counts as missing when what it was computed
 with changed; the `scores` object records that under the keys `field`,
 `prompt_field`, `tokenizer`, `toxicity_model` and `eval_sets`.
 
+Scores are trusted only when we wrote them for this very text: `scores.scored_by`
+holds our scorer's version and a digest of the scored texts and of every score
+(`SCORES_VERSION`, xxh3). A `scores` object without it (written by another tool
+or by hand), with another version, or whose texts or values changed since, is
+discarded and recomputed, so `toxicity: 0.0` typed into a file does not pass a
+toxic text. (The digest catches edits and foreign scores, not a forger who
+recomputes it.)
+
+A rule defined only for text with spaces between words (mean word length,
+English stop words, word n-gram repetition, short lines) scores `None` on text
+written without spaces, and its name is listed in `scores.not_applicable`.
+
 `score_records` is a function of a batch (a list of dicts), so it runs
 unchanged in a process pool or as a Ray Data `map_batches` function.
 """
@@ -19,20 +31,26 @@ unchanged in a process pool or as a Ray Data `map_batches` function.
 from __future__ import annotations
 
 import gc
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
+import orjson
+import xxhash
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from curate.filters import FAMILIES, PROMPT_PREFIX, Doc, Family
+from curate.filters import FAMILIES, PROMPT_PREFIX, SIGNALS, Doc, Family
 from curate.filters.eval_overlap import MIN_WORDS, NGRAM
 from curate.filters.toxicity import DEFAULT_MODEL
 from curate.views import text_view
 
 AUTO = "auto"
 _IMAGE_KEYS = ("images", "image")
+SCORES_VERSION = "prefkit-scores/2"  # bump when a score's definition changes
+SCORED_BY = "scored_by"
+NOT_APPLICABLE = "not_applicable"
 
 
 def comma_list(value: Any) -> Any:
@@ -159,15 +177,48 @@ def _missing(scores: dict[str, Any], family: Family, prefix: str) -> bool:
     return any(prefix + name not in scores for name in family.names)
 
 
-def _has_images(record: dict[str, Any]) -> bool:
+def score_digest(scores: dict[str, Any], main: str, prompt: str | None) -> str:
+    """xxh3 of the scored texts and every score but `scored_by` itself."""
+    values = {key: value for key, value in scores.items() if key != SCORED_BY}
+    digest = xxhash.xxh3_64(SCORES_VERSION.encode())
+    for text in (main, prompt or ""):
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    try:  # orjson (a gradio dependency) serialises the ~40 scores about 10x faster than json
+        digest.update(orjson.dumps(values, option=orjson.OPT_SORT_KEYS))
+    except TypeError:  # a value orjson cannot write (a foreign scores object): compare as text
+        digest.update(json.dumps(values, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def trusted(scores: dict[str, Any], main: str, prompt: str | None) -> bool:
+    """True when `scores` carry our provenance and still match the texts they score."""
+    mark = scores.get(SCORED_BY)
+    return isinstance(mark, dict) and mark.get("version") == SCORES_VERSION \
+        and mark.get("digest") == score_digest(scores, main, prompt)
+
+
+def sign_scores(scores: dict[str, Any], main: str, prompt: str | None) -> None:
+    scores[SCORED_BY] = {"version": SCORES_VERSION, "digest": score_digest(scores, main, prompt)}
+
+
+def _not_applicable(scores: dict[str, Any], values: dict[str, Any], prefix: str) -> None:
+    """Name the rules that do not apply to this text (a `None` score of a spaced-only rule)."""
+    skipped = [prefix + name for name, value in values.items()
+               if value is None and SIGNALS[name].spaced_only]
+    if skipped:
+        scores[NOT_APPLICABLE] = sorted({*scores.get(NOT_APPLICABLE, ()), *skipped})
+
+
+def has_images(record: dict[str, Any]) -> bool:
     return any(record.get(key) for key in _IMAGE_KEYS)
 
 
 def score_records(records: list[dict[str, Any]], options: ScoreOptions) -> list[dict[str, Any]]:
     """Return the records with a `scores` object holding every requested score.
 
-    Scores already present (and made with the same fields and models) are kept as they are;
-    only missing ones are computed. Input records are not modified.
+    Scores already present (ours, for this text, made with the same fields and models) are
+    kept as they are; only missing ones are computed. Input records are not modified.
     """
     families = options.families()
     views = {"response": ("",), "prompt": (PROMPT_PREFIX,), "both": ("", PROMPT_PREFIX)}[options.view]
@@ -186,7 +237,8 @@ def score_records(records: list[dict[str, Any]], options: ScoreOptions) -> list[
         if not isinstance(existing, dict):
             raise TypeError(f"record {position} (id={record.get('id')!r}) has a 'scores' column "
                             "that is not an object; rename it, scores are written there")
-        scores = {} if options.recompute else dict(existing)
+        scores = {} if options.recompute or not trusted(existing, main, prompt) \
+            else dict(existing)
         if main_field not in provenance:
             provenance[main_field] = _provenance(options, main_field)
         made_with.append(provenance[main_field])
@@ -201,7 +253,7 @@ def score_records(records: list[dict[str, Any]], options: ScoreOptions) -> list[
         key = (position, prefix)
         if key not in docs:
             main, prompt = texts[position]
-            docs[key] = Doc(prompt) if prefix else Doc(main, prompt, _has_images(records[position]))
+            docs[key] = Doc(prompt) if prefix else Doc(main, prompt, has_images(records[position]))
         return docs[key]
 
     with gc_paused():
@@ -220,6 +272,9 @@ def score_records(records: list[dict[str, Any]], options: ScoreOptions) -> list[
                                   if prefix else values)
                     scores.update({key: made_with[i][key] for key in depends
                                    if made_with[i][key] is not None})
+                    _not_applicable(scores, values, prefix)
+        for record, (main, prompt) in zip(out, texts):
+            sign_scores(record["scores"], main, prompt)
     return out
 
 
@@ -277,7 +332,7 @@ class ScoreSummary:
                     self.flags[name] += value
                 elif isinstance(value, (int, float)):
                     self.numbers.setdefault(name, []).append(value)
-                elif name.endswith("lang"):
+                elif name.endswith(("lang", "script")) and isinstance(value, str):
                     self.labels.setdefault(name, Counter())[value] += 1
 
     def as_dict(self) -> dict[str, Any]:

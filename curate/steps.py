@@ -38,7 +38,7 @@ def merge_extra(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def keep_extra(options: Any, extra: dict[str, Any]) -> dict[str, Any]:
+def keep_extra(options: Any, extra: dict[str, Any], records_in: int = 0) -> dict[str, Any]:
     return extra
 
 
@@ -46,7 +46,7 @@ def keep_extra(options: Any, extra: dict[str, Any]) -> dict[str, Any]:
 class RecordStep:
     apply: Apply
     merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = merge_extra
-    finish: Callable[[Any, dict[str, Any]], dict[str, Any]] = keep_extra
+    finish: Callable[[Any, dict[str, Any], int], dict[str, Any]] = keep_extra
 
 
 def checked(check: Callable[[dict[str, Any]], None], records: list[dict[str, Any]],
@@ -102,15 +102,14 @@ def _filter(records: list[dict[str, Any]], locs: list[Loc], options: Any,
     return filter_records(records, options)
 
 
-def _finish_filter(options: Any, extra: dict[str, Any]) -> dict[str, Any]:
-    from curate import filtering
+def _finish_filter(options: Any, extra: dict[str, Any], records_in: int) -> dict[str, Any]:
+    """Merged counts of every batch; a requested language that no record has fails here,
+    before anything is committed."""
+    from curate.filtering import check_filter_stats, merge_filter_stats
 
-    out = {"rules": options.rules(), "failed_by_rule": dict(sorted(
-        (extra.get("failed_by_rule") or {}).items()))}
-    check = getattr(filtering, "check_filter_outcome", None)
-    if check is not None:
-        check(options, extra)
-    return {**{k: v for k, v in extra.items() if k not in out}, **out}
+    stats = merge_filter_stats(options, [extra])
+    check_filter_stats(options, stats, records_in)
+    return stats
 
 
 def _decontam(records: list[dict[str, Any]], locs: list[Loc], options: Any,
@@ -136,7 +135,7 @@ def _decontam(records: list[dict[str, Any]], locs: list[Loc], options: Any,
     return StepResult(result.kept, result.removed, {"hits": dict(hits)})
 
 
-def _finish_decontam(options: Any, extra: dict[str, Any]) -> dict[str, Any]:
+def _finish_decontam(options: Any, extra: dict[str, Any], records_in: int = 0) -> dict[str, Any]:
     """Eval set sizes, and every eval item hit (most hit first) with how many training
     records hit it."""
     from curate.decontam import eval_index
@@ -219,7 +218,7 @@ def merge_scores(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def finish_scores(options: Any, extra: dict[str, Any]) -> dict[str, Any]:
+def finish_scores(options: Any, extra: dict[str, Any], records_in: int = 0) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for name, entry in (extra.get("scores") or {}).items():
         if entry["kind"] == "number":

@@ -38,6 +38,12 @@ def command(
         help="Eval set (repeatable): e.g. math500_test.jsonl, aime24_test.jsonl, GSM8K test.")] = None,
     ngram: Annotated[int | None, typer.Option(
         help="Words in a shared n-gram that marks contamination (default 13).")] = None,
+    char_ngram: Annotated[int | None, typer.Option(
+        help="Characters in a shared n-gram, for text without spaces (Chinese, Japanese, "
+        "Thai...; default: 13).")] = None,
+    shingle: Annotated[str | None, typer.Option(
+        help="Units: auto (default: words, characters in scripts without spaces), word or "
+        "char.")] = None,
     field: Annotated[str | None, typer.Option(
         help="Training text checked: all (default: every turn), prompt, response, text, or a "
         "column.")] = None,
@@ -65,6 +71,7 @@ def command(
     Example: curate decontam train.jsonl -o clean.jsonl --against math500_test.jsonl --against aime24_test.jsonl
     """
     options = build_options(DecontamOptions, config=config, against=against or None, ngram=ngram,
+                            char_ngram=char_ngram, shingle=shingle,
                             field=field, eval_field=eval_field, min_eval_words=min_eval_words,
                             boilerplate=boilerplate)
     index = eval_index(options)

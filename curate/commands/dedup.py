@@ -47,6 +47,14 @@ def command(
         help="Jaccard similarity of word n-gram sets that makes a duplicate (default 0.8).")] = None,
     num_perm: Annotated[int | None, typer.Option(help="MinHash permutations (default 128).")] = None,
     ngram: Annotated[int | None, typer.Option(help="Words per shingle (default 5).")] = None,
+    shingle: Annotated[str | None, typer.Option(
+        help="Shingle units: auto (default: words, and single characters in Chinese, Japanese, "
+        "Thai, Lao, Khmer, Myanmar), word, or char.")] = None,
+    char_ngram: Annotated[int | None, typer.Option(
+        help="Characters per shingle in text without spaces (default 3: measured recall >= 0.9 "
+        "on Chinese and Japanese near-duplicates).")] = None,
+    fold_case: Annotated[bool | None, typer.Option(
+        "--fold-case/--no-fold-case", help="Fold case in every script (default: yes).")] = None,
     bands: Annotated[int | None, typer.Option(
         help="LSH bands; with --rows. Default: derived from --threshold and --num-perm.")] = None,
     rows: Annotated[int | None, typer.Option(help="Signature rows per LSH band; with --bands.")] = None,
@@ -75,11 +83,13 @@ def command(
 ) -> None:
     """Remove exact and near-duplicate records (MinHash-LSH, exact Jaccard check).
 
-    Texts are normalised first: lowercase; every character that is not a
-    letter, mark or digit becomes a space; whitespace collapsed; digits read
-    as 0 with --fold-digits. Near-duplicates are judged by the Jaccard
-    similarity of their word n-gram sets (a text shorter than n words is one
-    n-gram). A text with no words (emoji, ASCII art, a formula) is kept and
+    Texts are normalised first: Unicode NFKC (full-width forms folded),
+    zero-width characters, soft hyphens and bidi controls removed, case folded;
+    every character that is not a letter, mark or digit becomes a space;
+    digits read as 0 with --fold-digits. Near-duplicates are judged by the
+    Jaccard similarity of their shingle sets: word n-grams, and character
+    n-grams in scripts written without spaces (a text shorter than n units is
+    one shingle). A text with no words (emoji, ASCII art, a formula) is kept and
     matches only its exact copies. Memory holds keys, not texts: inputs of any
     size and any number of shards work.
 
@@ -94,7 +104,8 @@ def command(
 
     options = build_options(
         DedupOptions, config=config, method=method.value if method else None, field=field,
-        threshold=threshold, num_perm=num_perm, ngram=ngram, bands=bands, rows=rows,
+        threshold=threshold, num_perm=num_perm, ngram=ngram, shingle=shingle,
+        char_ngram=char_ngram, fold_case=fold_case, bands=bands, rows=rows,
         verify=verify, keep=keep, fold_digits=fold_digits, seed=seed,
         clusters=str(clusters) if clusters else None, workers=workers, against=against or None)
     from curate.dedup import dedup_inputs

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from curate.text.units import CHAR_NGRAM
+
 _FORMATS = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 
 
@@ -27,6 +29,13 @@ class DedupOptions(BaseModel):
                              "shingle sets at or above which two records are duplicates.")
     num_perm: int = Field(128, ge=2, le=1024, description="MinHash permutations.")
     ngram: int = Field(5, ge=1, le=64, description="Words per shingle.")
+    shingle: Literal["auto", "word", "char"] = Field(
+        "auto", description="Shingle units: auto (words; single characters in Chinese, Japanese, "
+        "Thai, Lao, Khmer and Myanmar), word (runs of letters in every script) or char (single "
+        "characters in every script).")
+    char_ngram: int = Field(CHAR_NGRAM, ge=1, le=64, description="Characters per shingle in "
+                            "texts written without spaces (every text with shingle=char).")
+    fold_case: bool = Field(True, description="Fold case in every script before comparing.")
     bands: int | None = Field(None, ge=1, description="LSH bands (with rows); derived by default.")
     rows: int | None = Field(None, ge=1, description="Signature rows per band (with bands).")
     verify: bool = Field(True, description="Check candidate pairs by exact Jaccard (else by the "

@@ -100,7 +100,9 @@ def make_plan(options: DedupOptions, splits: list[Split], work: Path) -> DedupPl
     bands, rows = (options.bands, options.rows) if options.bands else \
         derive_bands(options.threshold, options.num_perm, verify=options.verify) if near else (0, 0)
     spec = SketchSpec(ngram=options.ngram, num_perm=options.num_perm if near else 0,
-                      seed=options.seed, fold_digits=options.fold_digits)
+                      seed=options.seed, fold_digits=options.fold_digits,
+                      shingle=options.shingle, char_ngram=options.char_ngram,
+                      fold_case=options.fold_case)
     work.mkdir(parents=True, exist_ok=True)
     return DedupPlan(options, spec, bands or 0, rows or 0, _segments(options, splits),
                      key_partitions(splits), work)

@@ -14,33 +14,49 @@ import xxhash
 from curate.dedup.exact import text_keys
 from curate.dedup.hashing import mix64
 from curate.dedup.minhash import signatures
-from curate.dedup.normalise import word_lists
-from curate.dedup.shingles import shingle_hashes, word_hashes
+from curate.dedup.normalise import units_and_scripts
+from curate.dedup.shingles import shingle_hashes, shingle_lengths, word_hashes
+from curate.text.units import CHAR_NGRAM, Mode
 
 
 @dataclass(frozen=True)
 class SketchSpec:
-    """What to compute; `num_perm=0` skips signatures (exact dedup only)."""
+    """What to compute; `num_perm=0` skips signatures (exact dedup only).
+
+    `shingle` chooses the units (`curate.text.units`: `auto` splits scripts without spaces
+    into characters); `ngram` is the shingle length in words and `char_ngram` in characters,
+    for texts written without spaces (all texts with `shingle="char"`)."""
 
     ngram: int = 5
     num_perm: int = 128
     seed: int = 1
     fold_digits: bool = False
+    shingle: Mode = "auto"
+    char_ngram: int = CHAR_NGRAM
+    fold_case: bool = True
+
+    def matching(self) -> dict[str, object]:
+        """The keyword arguments of `ShingleSets.add` that shingle texts as this spec does."""
+        return {"ngram": self.ngram, "fold_digits": self.fold_digits, "shingle": self.shingle,
+                "char_ngram": self.char_ngram, "fold_case": self.fold_case}
 
 
 @dataclass
 class Sketches:
     keys: np.ndarray  # (n, 2) uint64: 128-bit hash of the normalised text
-    words: np.ndarray  # (n,) int64: normalised words per text (0 = empty)
+    words: np.ndarray  # (n,) int64: normalised units (words, CJK characters) per text (0 = empty)
     signatures: np.ndarray  # (n, num_perm) uint32
 
 
 def sketch(texts: list[str], spec: SketchSpec) -> Sketches:
     """Exact keys, word counts and MinHash signatures of a batch of texts."""
-    words = word_lists(texts, fold_digits=spec.fold_digits)
+    words, unspaced = units_and_scripts(texts, fold_digits=spec.fold_digits, shingle=spec.shingle,
+                                        fold_case=spec.fold_case)
     hashes, counts = word_hashes(words)
     if spec.num_perm:
-        shingles, per_doc = shingle_hashes(hashes, counts, spec.ngram)
+        lengths = shingle_lengths(counts, unspaced, shingle=spec.shingle, ngram=spec.ngram,
+                                  char_ngram=spec.char_ngram)
+        shingles, per_doc = shingle_hashes(hashes, counts, lengths)
         matrix = signatures(shingles, per_doc, spec.num_perm, spec.seed)
     else:
         matrix = np.zeros((len(texts), 0), np.uint32)
@@ -74,9 +90,12 @@ def doc_shingles(texts: list[str], spec: SketchSpec) -> DocShingles:
     """Shingles of each text. A text with no words (emoji only, ASCII art, a formula) is
     valid data: its exact key and its one shingle are hashes of the raw text, so it matches
     exactly its own copies and nothing else."""
-    words = word_lists(texts, fold_digits=spec.fold_digits)
+    words, unspaced = units_and_scripts(texts, fold_digits=spec.fold_digits,
+                                        shingle=spec.shingle, fold_case=spec.fold_case)
     hashes, counts = word_hashes(words)
-    flat, per_doc = shingle_hashes(hashes, counts, spec.ngram)
+    lengths = shingle_lengths(counts, unspaced, shingle=spec.shingle, ngram=spec.ngram,
+                              char_ngram=spec.char_ngram)
+    flat, per_doc = shingle_hashes(hashes, counts, lengths)
     keys = text_keys(words).copy()
     wordless = np.flatnonzero(counts == 0)
     if len(wordless):

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from curate.dedup.arrays import ranges, run_starts
-from curate.dedup.normalise import word_lists
-from curate.dedup.shingles import shingle_hashes, word_hashes
+from curate.dedup.normalise import units_and_scripts
+from curate.dedup.shingles import shingle_hashes, shingle_lengths, word_hashes
+from curate.text.units import CHAR_NGRAM, Mode
 
 _CHUNK = 1 << 20  # shingle look-ups per chunk (about 60 MB of temporaries)
 _DOCUMENTS = 1 << 16  # documents sorted at once (their index takes the top 16 bits)
@@ -53,10 +54,16 @@ class ShingleSets:
     def __len__(self) -> int:
         return len(self.sizes)
 
-    def add(self, texts: list[str], *, ngram: int, fold_digits: bool) -> None:
-        """Append the shingle sets of `texts` (normalised and shingled as for signatures)."""
-        hashes, counts = word_hashes(word_lists(texts, fold_digits=fold_digits))
-        values, sizes = sorted_sets(*shingle_hashes(hashes, counts, ngram))
+    def add(self, texts: list[str], *, ngram: int, fold_digits: bool, shingle: Mode = "auto",
+            char_ngram: int = CHAR_NGRAM, fold_case: bool = True) -> None:
+        """Append the shingle sets of `texts`, normalised and shingled as for signatures
+        (the same options as `SketchSpec`: `SketchSpec.matching()` gives them)."""
+        words, unspaced = units_and_scripts(texts, fold_digits=fold_digits, shingle=shingle,
+                                            fold_case=fold_case)
+        hashes, counts = word_hashes(words)
+        values, sizes = sorted_sets(*shingle_hashes(hashes, counts,
+                                                    shingle_lengths(
+            counts, unspaced, shingle=shingle, ngram=ngram, char_ngram=char_ngram)))
         self.values = np.concatenate([self.values, values])
         self.sizes = np.concatenate([self.sizes, sizes])
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])

@@ -5,6 +5,10 @@ do not mention "javascript" or a cookie/terms-of-use phrase and have no word
 over 1,000 characters; a page is dropped when the kept lines hold fewer than
 5 sentences, contain "lorem ipsum", or contain a curly bracket. Sentences are
 counted as spaCy's sentencizer counts them (datatrove's reference does the same).
+In text written without spaces (Chinese, Japanese, Thai) the same rules apply with
+that script's units: a line must end in terminal punctuation or a closing quote
+(。！？」』 as well as . ? ! " '), its words are characters (`curate.text.units`), and
+each character is a token for the sentencizer.
 Here the text is never rewritten: the line rules only decide what the
 page-level signals see. The bad-words list rule of the paper is not applied
 (use `toxicity`).
@@ -19,8 +23,10 @@ from itertools import compress, count, islice
 from curate.filters.signal import Family, Signal
 from curate.filters.text import Doc
 from curate.filters.tokenizer import chunk_tokens, is_punct, word_tokens
+from curate.text.units import count_units, split_characters
 
 END_PUNCTUATION = (".", "?", "!", '"', "'")
+UNSPACED_END_PUNCTUATION = END_PUNCTUATION + ("。", "！", "？", "」", "』", "”", "’", "）", "…")
 POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies",
                   "use of cookies", "use cookies")
 _POLICY = re.compile("|".join(map(re.escape, POLICY_PHRASES)))
@@ -43,13 +49,16 @@ class _Page:
     curly_bracket: bool
 
 
-def count_sentences(line: str) -> int:
+def count_sentences(line: str, unspaced: bool = False) -> int:
     """Sentences in one line, as spaCy's sentencizer splits its tokens: a sentence ends at a
     mark of `SENTENCE_ENDS`, and the next one starts at the next token that is not punctuation
-    (spaCy makes a token of any whitespace but a single space, and such a token counts)."""
+    (spaCy makes a token of any whitespace but a single space, and such a token counts).
+    `unspaced`: each character of a script without spaces is a token."""
     if _SENTENCE_END.search(line, 0, len(line) - 1) is None:
         return 1 if line.strip() else 0  # no mark before the last character: one sentence
-    if _WIDE_SPACE.search(line) is None:
+    if unspaced:
+        tokens = split_characters(word_tokens(line))
+    elif _WIDE_SPACE.search(line) is None:
         tokens = word_tokens(line)
     else:
         tokens = []
@@ -72,17 +81,19 @@ def count_sentences(line: str) -> int:
 def _page(doc: Doc) -> _Page:
     """C4's line rules in datatrove's order: a line rule skips the line, a page rule marks it."""
     sentences, lorem, curly = 0, False, False
+    unspaced = doc.unspaced
+    ends = UNSPACED_END_PUNCTUATION if unspaced else END_PUNCTUATION
     for line in doc.lines:
         line = line.strip()
-        if "[" not in line and not line.endswith(END_PUNCTUATION):
+        if "[" not in line and not line.endswith(ends):
             continue  # the terminal-punctuation rule below, checked early because it is cheap
         words = line.split()
         if len(line) > MAX_WORD_LENGTH and any(len(word) > MAX_WORD_LENGTH for word in words):
             continue
         if "[" in line:
             line = _CITATION.sub("", line)
-        if not line.endswith(END_PUNCTUATION) or line.endswith("...") \
-                or len(words) < MIN_WORDS_PER_LINE:
+        if not line.endswith(ends) or line.endswith("...") \
+                or (count_units(line) if unspaced else len(words)) < MIN_WORDS_PER_LINE:
             continue
         lowered = line.lower()
         lorem = lorem or "lorem ipsum" in lowered
@@ -91,7 +102,7 @@ def _page(doc: Doc) -> _Page:
         curly = curly or "{" in line
         if _POLICY.search(lowered):
             continue
-        sentences += count_sentences(line)
+        sentences += count_sentences(line, unspaced)
     return _Page(sentences, lorem, curly)
 
 

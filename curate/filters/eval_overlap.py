@@ -1,9 +1,13 @@
-"""Overlap with evaluation sets: shared word n-grams (13 by default).
+"""Overlap with evaluation sets: shared n-grams of units (13 by default).
 
-Texts are compared as lowercase word sequences (`\\w+` runs), so changed
-whitespace, punctuation or case does not hide a copy. An eval item shorter
-than `ngram` words is matched whole, when it has at least `min_words` words;
-shorter ones are too generic to match and are counted as skipped. An n-gram
+Texts are compared as sequences of units (`curate.text.units`): normalised words (NFKC,
+invisible characters removed, case folded), and single characters in scripts written
+without spaces, so changed whitespace, punctuation, case, width or Unicode form does not
+hide a copy, and a one-character change in a Chinese or Japanese item still leaves shared
+n-grams. An item written without spaces is indexed by n-grams of `char_ngram` characters
+(13 by default, the same as `ngram`). An eval item shorter than its n-gram is matched whole,
+when it has at least `min_words` units; shorter ones are too generic to match and are
+counted as skipped. An n-gram
 found in `boilerplate` or more eval items is template text, not a problem
 (AIME's "... where m and n are relatively prime positive integers. Find m+n"),
 and does not count as a match.
@@ -11,7 +15,6 @@ and does not count as a match.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,16 +23,16 @@ from typing import Any
 
 from curate.filters.signal import Family, Signal, Value
 from curate.filters.text import Doc
+from curate.text.units import Mode, units, unspaced_count, uses_characters
 
-_WORD = re.compile(r"\w+")
 NGRAM = 13
 MIN_WORDS = 8
 BOILERPLATE = 3
 
 
-def eval_words(text: str) -> list[str]:
-    """The normalised word sequence texts are compared on."""
-    return _WORD.findall(text.lower())
+def eval_words(text: str, mode: Mode = "auto") -> list[str]:
+    """The normalised unit sequence texts are compared on."""
+    return units(text, mode)
 
 
 @dataclass(frozen=True)
@@ -48,29 +51,34 @@ class EvalIndex:
     ngram: int = NGRAM
     min_words: int = MIN_WORDS
     boilerplate: int = BOILERPLATE
+    char_ngram: int | None = None
+    """N-gram length for items written without spaces (`None`: `ngram`)."""
+    mode: Mode = "auto"
     items: list[EvalItem] = field(default_factory=list)
     skipped: int = 0
     _grams: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
-    _short_lengths: set[int] = field(default_factory=set)
+    _lengths: set[int] = field(default_factory=set)
 
     def add(self, text: str, item: EvalItem) -> None:
-        words = eval_words(text)
+        words = eval_words(text, self.mode)
         if len(words) < self.min_words:
             self.skipped += 1
             return
         number = len(self.items)
         self.items.append(item)
-        size = min(self.ngram, len(words))
-        if size < self.ngram:
-            self._short_lengths.add(size)
+        ngram = self.ngram
+        if self.char_ngram is not None and uses_characters(len(words), unspaced_count(words)):
+            ngram = self.char_ngram
+        size = min(ngram, len(words))
+        self._lengths.add(size)
         for gram in dict.fromkeys(zip(*(words[i:] for i in range(size)))):
             self._grams.setdefault(gram, []).append(number)
 
     def matches(self, text: str) -> dict[int, tuple[str, ...]]:
         """Eval items sharing an n-gram with `text`: item number -> the first shared n-gram."""
-        words = eval_words(text)
+        words = eval_words(text, self.mode)
         hits: dict[int, tuple[str, ...]] = {}
-        for size in (self.ngram, *self._short_lengths):
+        for size in sorted(self._lengths, reverse=True):
             for gram in zip(*(words[i:] for i in range(size))):
                 numbers = self._grams.get(gram, ())
                 if len(numbers) < self.boilerplate:
@@ -95,12 +103,14 @@ def _item_name(record: dict[str, Any], line: int) -> str:
 
 
 def build_index(paths: Iterable[str], *, field: str = "prompt", ngram: int = NGRAM,
-                min_words: int = MIN_WORDS, boilerplate: int = BOILERPLATE) -> EvalIndex:
+                min_words: int = MIN_WORDS, boilerplate: int = BOILERPLATE,
+                char_ngram: int | None = None, mode: Mode = "auto") -> EvalIndex:
     """Index the `field` text of every record of the eval files."""
     from curate.io import BadRecord, read_rows
     from curate.views import text_view
 
-    index = EvalIndex(ngram=ngram, min_words=min_words, boilerplate=boilerplate)
+    index = EvalIndex(ngram=ngram, min_words=min_words, boilerplate=boilerplate,
+                      char_ngram=char_ngram, mode=mode)
     for path in paths:
         for loc, record in read_rows(path):
             try:
@@ -115,9 +125,10 @@ def build_index(paths: Iterable[str], *, field: str = "prompt", ngram: int = NGR
 
 @lru_cache(maxsize=4)
 def cached_index(paths: tuple[str, ...], field: str, ngram: int, min_words: int,
-                 boilerplate: int) -> EvalIndex:
+                 boilerplate: int, char_ngram: int | None = None,
+                 mode: Mode = "auto") -> EvalIndex:
     return build_index(paths, field=field, ngram=ngram, min_words=min_words,
-                       boilerplate=boilerplate)
+                       boilerplate=boilerplate, char_ngram=char_ngram, mode=mode)
 
 
 def index_for(options: Any) -> EvalIndex:

@@ -3,7 +3,10 @@
 Published thresholds: at least 12% of lines end in terminal punctuation; at
 most 67% of lines are 30 characters or shorter; at most 1% of the characters
 sit in duplicated lines; at most 0.3 newlines per token. Lines are the
-non-empty lines of the text split on `\\n`.
+non-empty lines of the text split on `\\n`. Terminal punctuation includes the CJK
+marks; the short-line rule counts 30 characters of English, which is not a short
+line in Chinese or Japanese: it scores `None` (not applicable) on text written
+without spaces. Tokens there are characters (`Doc.tokens`).
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ FAMILY = Family(
     doc="FineWeb line heuristics: punctuated lines, short lines, duplicated lines, newlines.",
     signals=(
         Signal("line_punct_ratio", line_punct_ratio, {"min": 0.12}, line_punct_ratio.__doc__),
-        Signal("short_line_ratio", short_line_ratio, {"max": 0.67}, short_line_ratio.__doc__),
+        Signal("short_line_ratio", short_line_ratio, {"max": 0.67}, short_line_ratio.__doc__,
+               spaced_only=True),
         Signal("char_dup_ratio", char_dup_ratio, {"max": 0.01}, char_dup_ratio.__doc__),
         Signal("newline_ratio", newline_ratio, {"max": 0.3}, newline_ratio.__doc__),
     ),

@@ -7,6 +7,10 @@ marks as tokens, and the stop-word rule applies to English text only. Two
 deliberate differences: stop words are matched case-insensitively ("The"
 counts; datatrove misses it), and markdown bullets (`*`, `‣`, `◦`, `▪`) count
 as bullets besides `•` and `-`.
+
+In text written without spaces (Chinese, Japanese, Thai) each character is a word
+(`Doc.tokens`): word counts and the token ratios apply as they are; mean word length
+and English stop words are not defined there and score `None` (not applicable).
 """
 
 from __future__ import annotations
@@ -67,11 +71,13 @@ FAMILY = Family(
     name="gopher_quality",
     doc="Gopher quality heuristics: word length, symbols, bullets, ellipses, letters, stop words.",
     signals=(
-        Signal("mean_word_length", mean_word_length, {"min": 3, "max": 10}, mean_word_length.__doc__),
+        Signal("mean_word_length", mean_word_length, {"min": 3, "max": 10}, mean_word_length.__doc__,
+               spaced_only=True),
         Signal("symbol_word_ratio", symbol_word_ratio, {"max": 0.1}, symbol_word_ratio.__doc__),
         Signal("bullet_lines", bullet_lines, {"max": 0.9}, bullet_lines.__doc__),
         Signal("ellipsis_lines", ellipsis_lines, {"max": 0.3}, ellipsis_lines.__doc__),
         Signal("alpha_words", alpha_words, {"min": 0.8}, alpha_words.__doc__),
-        Signal("stop_words", stop_words, {"min": 2, "lang": ["en"]}, stop_words.__doc__),
+        Signal("stop_words", stop_words, {"min": 2, "lang": ["en"]}, stop_words.__doc__,
+               spaced_only=True),
     ),
 )

@@ -4,24 +4,23 @@ Defaults are the published thresholds: duplicate lines and paragraphs 0.3 (by
 count) and 0.2 (by characters); the most frequent 2/3/4-gram 0.20/0.18/0.16 of
 the characters; characters in duplicated 5..10-grams 0.15 down to 0.10.
 Counting follows datatrove's reference implementation, so decisions agree
-with it (see benchmarks/filter_bench.py).
+with it (see benchmarks/filter_bench.py). The n-gram rules count word n-grams, and
+their thresholds were set on English: for text written without spaces (Chinese,
+Japanese, Thai) they score `None` (not applicable); the line and paragraph rules
+apply to every script.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from itertools import accumulate, compress, count
-from operator import itemgetter, ne
-
-import numpy as np
+from collections.abc import Callable
+from itertools import accumulate, pairwise
 
 from curate.filters.signal import Family, Signal, ratio
 from curate.filters.text import Doc
 
 TOP_NGRAM_MAX = {2: 0.20, 3: 0.18, 4: 0.16}
 DUP_NGRAM_MAX = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
-_HASH_FROM = 100  # tokens; shorter texts count tuples of tokens (less overhead)
 
 
 def _duplicates(parts: list[str]) -> tuple[int, int]:
@@ -65,90 +64,89 @@ def dup_line_char_frac(doc: Doc) -> float:
     return ratio(doc.memo(_line_duplicates)[1], len(doc.text))
 
 
-def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
-    return list(zip(*(tokens[i:] for i in range(n))))
+def _refine(groups: list[list[int]], tokens: list[str], n: int) -> list[list[int]]:
+    """The repeated (n+1)-grams, from the repeated n-grams: each group (the positions of one
+    n-gram occurring twice or more) split by the token that follows; groups of one dropped.
+    Only repeats are ever regrouped, so the work shrinks with n."""
+    refined: list[list[int]] = []
+    size = len(tokens)
+    for members in groups:
+        if len(members) == 2:  # the common case, without a dict
+            first, second = members
+            if second + n < size and tokens[first + n] == tokens[second + n]:
+                refined.append(members)
+            continue
+        split: dict[str, list[int]] = {}
+        for position in members:
+            if position + n < size:
+                split.setdefault(tokens[position + n], []).append(position)
+        refined += [group for group in split.values() if len(group) > 1]
+    return refined
 
 
-# The two counts below take `grams`, one key per position (a tuple of tokens, or a hash of
-# one), and `ends`, the character offsets of token boundaries (a gram at `p` spans
-# `ends[p]..ends[p + n]` plus the n - 1 spaces datatrove joins tokens with).
-
-def _top_chars(grams: list, ends: list[int], n: int) -> tuple[int, bool]:
-    """Characters of all occurrences of the most frequent gram (the first one, on a tie), and
-    whether every gram is unique."""
-    counts = Counter(grams)
-    gram, occurrences = max(counts.items(), key=itemgetter(1))  # first of the most frequent
-    start = grams.index(gram)
-    return (ends[start + n] - ends[start] + n - 1) * occurrences, len(counts) == len(grams)
-
-
-def _repeated_chars(grams: list, ends: list[int], n: int) -> int:
-    """Characters of the grams that repeat an earlier one, scanning greedily left to right and
-    skipping past each repeat, as datatrove's `find_all_duplicate` does."""
-    # Only a position whose gram occurred earlier can be a repeat; the scan jumps between those
-    # few candidates instead of stepping through every position.
-    first = dict(zip(reversed(grams), range(len(grams) - 1, -1, -1)))
-    if len(first) == len(grams):  # no gram occurs twice
-        return 0
-    seen: set = set()
+def _repeated_chars(groups: list[list[int]], ends: list[int], n: int) -> int:
+    """Characters of the n-grams that repeat an earlier one, scanning greedily left to right
+    and skipping past each repeat, as datatrove's `find_all_duplicate` does. Only positions of
+    repeated n-grams (`groups`) can matter, so the scan visits those alone, in order."""
+    events = sorted((position, number) for number, members in enumerate(groups)
+                    for position in members)
+    seen: set[int] = set()
     repeated = index = 0
-    for position in compress(count(), map(ne, map(first.__getitem__, grams), count())):
+    for position, number in events:
         if position < index:
-            continue  # inside a repeat already counted
-        seen.update(grams[index:position])
-        gram = grams[position]
-        if gram in seen:
+            continue  # inside a repeat already counted: not visited
+        if number in seen:
             repeated += ends[position + n] - ends[position]
             index = position + n
         else:
-            seen.add(gram)
-            index = position + 1
+            seen.add(number)
     return repeated
-
-
-_BASE = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _hashed_ngrams(tokens: list[str]) -> Iterator[list[int]]:
-    """The 2-grams, 3-grams, ... of `tokens` as 64-bit rolling hashes of their tokens' hashes:
-    numpy builds each level in one step, and int keys count faster than tuples of strings."""
-    unigrams = np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens)).view(np.uint64)
-    level = unigrams
-    for n in count(2):
-        level = level[:-1] * _BASE + unigrams[n - 1:]
-        yield level.tolist()
 
 
 def _ngram_stats(doc: Doc) -> tuple[dict[int, float], dict[int, float]]:
     """Top 2/3/4-gram and duplicated 5..10-gram character fractions, computed together.
 
-    Grams are tuples of tokens in short texts and rolling hashes in long ones (faster from
-    about a hundred tokens on; a 64-bit collision is vanishingly unlikely). Once no n-gram
-    occurs twice, no longer one does either: the top n-gram is then simply the first one and
-    nothing is duplicated, so most short texts need little counting.
+    Only repeated n-grams are tracked: the 2-grams are grouped by value once, and each
+    longer level splits the groups that repeat by their next token. Once no n-gram occurs
+    twice, no longer one does either: the top n-gram is then simply the first one and
+    nothing is duplicated. The most frequent n-gram is the first to occur among the most
+    frequent (datatrove's `Counter.most_common`). A gram at `p` spans `ends[p]..ends[p + n]`
+    plus the n - 1 spaces datatrove joins tokens with.
     """
     tokens, length = doc.tokens, len(doc.text)
     ends = list(accumulate(map(len, tokens), initial=0))
     top = dict.fromkeys(TOP_NGRAM_MAX, 0.0)
     dup = dict.fromkeys(DUP_NGRAM_MAX, 0.0)
-    levels = _hashed_ngrams(tokens) if len(tokens) >= _HASH_FROM else \
-        (_ngrams(tokens, n) for n in count(2))
-    for n, grams in zip(range(2, max(DUP_NGRAM_MAX) + 1), levels):
-        if not grams:
+    if len(tokens) < 2:
+        return top, dup
+    bigrams = list(pairwise(tokens))
+    counts = Counter(bigrams)
+    if len(counts) == len(bigrams):
+        groups: list[list[int]] = []
+    else:
+        first: dict[tuple[str, str], list[int]] = {}
+        for position, gram in enumerate(bigrams):
+            if counts[gram] > 1:
+                first.setdefault(gram, []).append(position)
+        groups = list(first.values())
+    for n in range(2, max(DUP_NGRAM_MAX) + 1):
+        if len(tokens) < n:
+            break
+        if not groups:  # every n-gram is unique: the first one is the top one, nothing repeats
+            for longer in range(n, max(TOP_NGRAM_MAX) + 1):
+                if len(tokens) >= longer:
+                    top[longer] = ratio(ends[longer] + longer - 1, length)
             break
         if n in TOP_NGRAM_MAX:
-            chars, unique = _top_chars(grams, ends, n)
-            top[n] = ratio(chars, length)
-            if unique:  # the first gram is the top one from here on, and nothing repeats
-                for longer in range(n + 1, max(TOP_NGRAM_MAX) + 1):
-                    if len(tokens) >= longer:
-                        top[longer] = ratio(ends[longer] + longer - 1, length)
-                break
+            members = max(groups, key=lambda group: (len(group), -group[0]))
+            start = members[0]
+            top[n] = ratio((ends[start + n] - ends[start] + n - 1) * len(members), length)
         else:
-            repeated = _repeated_chars(grams, ends, n)
+            repeated = _repeated_chars(groups, ends, n)
             if not repeated:
-                break  # no repeated n-gram (else the first repeat counts), so no longer one
+                break
             dup[n] = ratio(repeated, length)
+        groups = _refine(groups, tokens, n)
     return top, dup
 
 
@@ -178,9 +176,9 @@ FAMILY = Family(
         Signal("dup_para_char_frac", dup_para_char_frac, {"max": 0.2}, dup_para_char_frac.__doc__),
         Signal("dup_line_frac", dup_line_frac, {"max": 0.3}, dup_line_frac.__doc__),
         Signal("dup_line_char_frac", dup_line_char_frac, {"max": 0.2}, dup_line_char_frac.__doc__),
-        *(Signal(f"top_{n}gram_char_frac", _top(n), {"max": limit}, _top(n).__doc__)
-          for n, limit in TOP_NGRAM_MAX.items()),
-        *(Signal(f"dup_{n}gram_char_frac", _dup(n), {"max": limit}, _dup(n).__doc__)
-          for n, limit in DUP_NGRAM_MAX.items()),
+        *(Signal(f"top_{n}gram_char_frac", _top(n), {"max": limit}, _top(n).__doc__,
+                 spaced_only=True) for n, limit in TOP_NGRAM_MAX.items()),
+        *(Signal(f"dup_{n}gram_char_frac", _dup(n), {"max": limit}, _dup(n).__doc__,
+                 spaced_only=True) for n, limit in DUP_NGRAM_MAX.items()),
     ),
 )

@@ -4,6 +4,10 @@ Signals come in families that share work (one tokenisation, one model call).
 A family scores a batch of docs at once, so model-backed families (toxicity,
 language, tokens) batch their calls and rule families simply loop.
 
+A signal defined only where words are separated by spaces (`spaced_only`) scores
+`None` on Chinese, Japanese or Thai text: the rule does not apply there, and the
+filter counts it as not applicable instead of removing or keeping silently.
+
 Reason tags are derived from the score name, so they are stable and
 predictable: a value below a rule's `min` is removed as `<name>_below_min`,
 above its `max` as `<name>_above_max`, and a true flag as `<name>`.
@@ -16,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curate.filters.text import Doc
+
+NOT_APPLICABLE = ("defined only for text with spaces between words; this text is written "
+                  "without (Chinese, Japanese, Thai, ...)")
 
 Value = float | int | bool | str | None
 
@@ -31,6 +38,12 @@ class Signal:
     """`{"min": x}` / `{"max": y}` for a number, `True` for a flag that removes by default,
     `False` for a flag that is only reported, `None` for a score with no default rule."""
     doc: str
+    spaced_only: bool = False
+    """Defined only for text with spaces between words (mean word length, English stop words,
+    word n-gram repetition, short lines): `None` for text written without spaces, and named
+    in the record's `not_applicable` scores."""
+    explain: Callable[[Doc], dict[str, Any] | None] | None = None
+    """For a flag: what made it true in a doc (pattern, span, matched text), or `None`."""
 
     @property
     def is_flag(self) -> bool:
@@ -77,4 +90,5 @@ class Family:
         """The family's scores for each doc, in order."""
         if self.batch is not None:
             return self.batch(docs, options)
-        return [{signal.name: signal.compute(doc) for signal in self.signals} for doc in docs]
+        return [{signal.name: None if signal.spaced_only and doc.unspaced else signal.compute(doc)
+                 for signal in self.signals} for doc in docs]

@@ -2,7 +2,10 @@
 
 Every signal is a pure function of a `Doc`; the splits are cached on the
 `Doc`, so a dozen signals share one tokenisation. Tokens come from
-`tokenizer.word_tokens`, spaCy's English tokenizer rules without spaCy.
+`tokenizer.word_tokens`, spaCy's English tokenizer rules without spaCy. In a text
+written without spaces (Chinese, Japanese, Thai, ...: `curate.text.units`) every
+character of such a script is a token and a word of its own, so word counts are
+character counts there.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from itertools import filterfalse
 from typing import Any, Generic, TypeVar
 
 from curate.filters.tokenizer import word_tokens
+from curate.text.units import split_characters, writes_without_spaces
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 
@@ -60,9 +64,16 @@ class Doc:
         self._memo: dict[Callable[[Doc], Any], Any] = {}
 
     @cached_property
+    def unspaced(self) -> bool:
+        """Written without spaces between words (mostly Chinese, Japanese, Thai, ...)."""
+        return writes_without_spaces(self.text)
+
+    @cached_property
     def tokens(self) -> list[str]:
-        """Words and punctuation marks (what datatrove's `split_into_words` returns)."""
-        return word_tokens(self.text)
+        """Words and punctuation marks (what datatrove's `split_into_words` returns); in a
+        text written without spaces, each character of such a script is a token."""
+        tokens = word_tokens(self.text)
+        return split_characters(tokens) if self.unspaced else tokens
 
     @cached_property
     def words(self) -> list[str]:

@@ -5,6 +5,13 @@ and a calibrated linear SVM, shipped inside the package): it runs offline on
 CPU at well over 10,000 texts/s. It detects profanity and insults best; it
 misses politely worded harm (see benchmarks/toxicity_eval.py).
 
+It is a linear model over words, so single words decide: "pig" in a roasting
+recipe, "smell" in gas-leak advice or "kill" in "you shouldn't kill them" push
+benign answers over 0.5. A removal shows the words that drove the score
+(`evidence`), and the default maximum is 0.9: on 240 hand-labelled real answers
+(benchmarks/rules_eval.py) 0.5 removed three benign answers for every toxic
+one, 0.9 mostly toxic ones.
+
 Any Hugging Face text-classification model is accepted instead (a local path,
 or a hub id when online), for example a toxic-bert or RoBERTa toxicity model:
 it runs in batches, on a GPU when there is one. Its score is the probability
@@ -42,6 +49,25 @@ def _profanity_check() -> Scorer:
         return [float(p) for p in predict_prob(texts)] if texts else []
 
     return score
+
+
+def toxic_words(text: str, top: int = 5) -> dict[str, Any] | None:
+    """The words that push profanity-check's score up most, for a removal's evidence
+    (`None` when the model cannot say)."""
+    try:
+        import numpy as np
+        from profanity_check import profanity_check as model
+
+        estimators = [getattr(c, "estimator", None) or c.base_estimator
+                      for c in model.model.calibrated_classifiers_]
+        weights = np.mean([estimator.coef_[0] for estimator in estimators], axis=0)
+        row = model.vectorizer.transform([text[:MAX_CHARS]])
+    except (ImportError, AttributeError):
+        return None
+    names = model.vectorizer.get_feature_names_out()
+    pushes = sorted(((row[0, j] * weights[j], names[j]) for j in row.nonzero()[1]), reverse=True)
+    words = [word for push, word in pushes[:top] if push > 0]
+    return {"rule": "toxicity", "pattern": "profanity-check's most toxic words", "words": words}
 
 
 def toxic_label_index(id2label: dict[int, str]) -> int:
@@ -100,8 +126,9 @@ def _batch(docs: Sequence[Doc], options: Any) -> list[dict[str, Value]]:
 FAMILY = Family(
     name="toxicity",
     doc="Toxicity score from an offline classifier (alt-profanity-check, or a HF model).",
-    signals=(Signal("toxicity", None, {"max": 0.5},
-                    "Toxicity from 0 (benign) to 1 (toxic); default maximum 0.5, the default "
-                    "classifier's decision boundary."),),
+    signals=(Signal("toxicity", None, {"max": 0.9},
+                    "Toxicity from 0 (benign) to 1 (toxic); default maximum 0.9 (the default "
+                    "classifier's 0.5 boundary removes many benign answers).",
+                    explain=lambda doc: toxic_words(doc.text)),),
     batch=_batch,
 )

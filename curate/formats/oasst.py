@@ -176,10 +176,9 @@ def drop_reason(node: OasstNode, options: TreeOptions) -> str | None:
 
 def lang_matches(code: str | None, wanted: list[str]) -> bool:
     """`pt` matches `pt-BR`; case does not matter."""
-    if not code:
-        return False
-    code = code.lower().replace("_", "-")
-    return any(code == w.lower() or code.split("-")[0] == w.lower() for w in wanted)
+    from curate.text.languages import matches_any
+
+    return matches_any(wanted, code)
 
 
 def empty_reason(unit: TreeUnit, options: TreeOptions, kind: str) -> str:

@@ -257,7 +257,7 @@ class _Runner:
             run_tasks(self.engine.executor(), tasks, runs, prefix="curate run")
             finished = []
             for step, run in zip(chain, runs):
-                extra = record_step(step.type).finish(run.options, run.counts.extra)
+                extra = record_step(step.type).finish(run.options, run.counts.extra, run.counts.n_in)
                 finished.append((step, run, step_stats(run, extra)))
             source_hash = source.hash
             for number, (step, run, stats) in enumerate(finished):

@@ -1,7 +1,7 @@
 """`curate report`: an HTML or Markdown report of a step or a run directory.
 
 Sections are functions (see `sections`): an overview, removals by step and
-reason, then per step the length histograms before and after, the score
+reason, removals by language (`languages`), then per step the length histograms before and after, the score
 distributions with their thresholds, and example removed records.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from curate.io import atomic_path
 from curate.report.blocks import Section
+from curate.report.languages import languages_section
 from curate.report.load import StepRun, load_runs
 from curate.report.render import to_html, to_markdown
 from curate.report.sections import overview_section, removals_section, step_sections
@@ -18,7 +19,7 @@ from curate.report.sections import overview_section, removals_section, step_sect
 
 def build_sections(runs: list[StepRun]) -> list[Section]:
     """The report of one or more steps, in order."""
-    sections = [overview_section(runs), removals_section(runs)]
+    sections = [overview_section(runs), removals_section(runs), languages_section(runs)]
     for run in runs:
         sections += step_sections(run)
     return sections

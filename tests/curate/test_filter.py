@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.filtering import FilterOptions, failures, filter_records
+from curate.filtering import FilterOptions, filter_records
 from curate.presets import load_preset, preset_names
 
 RULE_SETS = [{"preset": name} for name in preset_names()] + [
@@ -39,16 +39,75 @@ def mixed_records(shared_data) -> list[dict]:
 
 @pytest.mark.parametrize("rules", RULE_SETS, ids=lambda rules: json.dumps(rules))
 def test_every_preset_accounts_for_every_record(mixed_records, rules):
-    options = FilterOptions(**rules)
-    result = filter_records(mixed_records, options)
+    result = filter_records(mixed_records, FilterOptions(**rules))
     assert len(result.kept) + len(result.removed) == len(mixed_records)
-    for record in result.kept:
-        assert failures(record["scores"], options) == []
+    assert {id(line["record"]) for line in result.removed}.isdisjoint(map(id, result.kept))
     for line in result.removed:
-        assert line["step"] == "filter"
-        assert line["reason"] == line["reasons"][0]
-        assert [tag for tag, *_ in failures(line["record"]["scores"], options)] == line["reasons"]
+        assert line["step"] == "filter" and line["reason"] == line["reasons"][0]
         assert {"score", "value", "threshold"} <= set(line)
+
+
+def _answer(text: str, prompt: str = "Tell me about the weather in Paris in spring.") -> dict:
+    return {"messages": [{"role": "user", "content": prompt},
+                         {"role": "assistant", "content": text}]}
+
+
+# Answers read and labelled by hand with the reason sft-default should remove them for
+# (None: keep). Each reason is the problem a reader sees, not what the code computes.
+HAND_LABELLED = [
+    ("Spring in Paris is mild, with average highs around 15 to 20 degrees Celsius.", None),
+    ("N/A", "placeholder"),
+    ("   ", "empty_answer"),
+    ("Spring in Paris is usually mild, and most days bring a light breeze and the", "truncated"),
+    ("Here is the code:\n```python\nprint('spring')\n", "truncated"),
+    ("Sunny and mild.<|im_end|>", "template_tokens"),
+    ("As an AI language model, I do not have access to current weather data.", "ai_boilerplate"),
+    ("I'm sorry, but I can't help with that.", None),  # refusals are kept by default
+    ("Error: Rate limit exceeded, please retry later.", "api_error"),
+    ("It is **sunny most days and mild at night.", "broken_markdown"),
+    ("See the chart below: ![temperatures](chart.png)", "missing_image"),
+    ("Highs reach 18 degrees in May; nights are cool, so bring a jacket :-(", None),
+    ("Use `**kwargs` in Python to pass the city name, like `report(**kwargs)`.", None),
+    ("Spring in Paris is mild and pleasant for walking around the city", None),  # no period
+    ("The poem:\nSoft rain on the Seine\nblossoms drift along the quays\nspring walks slowly in",
+     "truncated"),
+    ("The poem:\nSoft rain on the Seine\nblossoms drift along the quays\nspring walks by the river",
+     None),
+    ("抱歉，我无法提供实时天气信息。", None),  # a refusal: kept by default
+    ("作为一个AI语言模型，我无法获取实时天气数据。", "ai_boilerplate"),
+    ("无", "placeholder"),
+    ("巴黎的春天通常比较温和，白天的气温大约在十五到二十度之间，", "truncated"),
+    ("巴黎的春天通常比较温和，白天的气温大约在十五到二十度之间。", None),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), HAND_LABELLED)
+def test_sft_default_removes_what_a_reader_sees_as_broken(text, reason):
+    result = filter_records([_answer(text)], FilterOptions(preset="sft-default"))
+    if reason is None:
+        assert result.kept and not result.removed, result.removed and result.removed[0]["reasons"]
+    else:
+        assert result.removed and result.removed[0]["reason"] == reason, result.removed
+
+
+def test_a_refusal_is_removed_when_asked_in_english_and_chinese():
+    records = [_answer("I'm sorry, but I can't help with that."),
+               _answer("抱歉，我无法提供实时天气信息。"),
+               _answer("Spring in Paris is mild, with highs around 18 degrees.")]
+    result = filter_records(records, FilterOptions(flags={"refusal": True}))
+    assert [line["reason"] for line in result.removed] == ["refusal", "refusal"]
+    assert result.removed[1]["evidence"]["match"] == "抱歉，我无法"
+
+
+def test_a_removed_flag_shows_the_pattern_and_span_it_matched():
+    text = "Sure. As an AI language model, I cannot browse the web."
+    [line] = filter_records([_answer(text)], FilterOptions(preset="sft-default")).removed
+    evidence = line["evidence"]
+    assert evidence["match"] == "As an AI language model" and evidence["in"] == "answer"
+    assert text[slice(*evidence["span"])] == "As an AI language model"
+    assert evidence["pattern"]
+    [short] = filter_records([_answer("Paris.")], FilterOptions(min_words=3)).removed
+    assert (short["score"], short["value"], short["threshold"]) == ("words", 1, 3)
 
 
 def _single_rules() -> list[dict]:
@@ -73,17 +132,54 @@ def test_every_single_rule_accounts_for_every_record(mixed_records, rules):
     assert {id(line["record"]) for line in result.removed}.isdisjoint(map(id, result.kept))
 
 
-@pytest.mark.parametrize("preset", ["c4", "fineweb"])
-def test_c4_and_fineweb_presets_hold_the_published_defaults(preset):
-    from curate.filters import FAMILIES, SIGNALS
+# The published defaults, written out from the papers and datatrove 0.10's filter defaults
+# (GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter, FineWebQualityFilter).
+PUBLISHED = {
+    "web-gopher": {"thresholds": {
+        "words": {"min": 50, "max": 100000}, "mean_word_length": {"min": 3, "max": 10},
+        "symbol_word_ratio": {"max": 0.1}, "bullet_lines": {"max": 0.9},
+        "ellipsis_lines": {"max": 0.3}, "alpha_words": {"min": 0.8},
+        "stop_words": {"min": 2, "lang": ["en"]},
+        "dup_line_frac": {"max": 0.3}, "dup_para_frac": {"max": 0.3},
+        "dup_line_char_frac": {"max": 0.2}, "dup_para_char_frac": {"max": 0.2},
+        "top_2gram_char_frac": {"max": 0.2}, "top_3gram_char_frac": {"max": 0.18},
+        "top_4gram_char_frac": {"max": 0.16}, "dup_5gram_char_frac": {"max": 0.15},
+        "dup_6gram_char_frac": {"max": 0.14}, "dup_7gram_char_frac": {"max": 0.13},
+        "dup_8gram_char_frac": {"max": 0.12}, "dup_9gram_char_frac": {"max": 0.11},
+        "dup_10gram_char_frac": {"max": 0.10}}},
+    "c4": {"thresholds": {"c4_sentences": {"min": 5}},
+           "flags": {"c4_lorem_ipsum": True, "c4_curly_bracket": True}},
+    "fineweb": {"thresholds": {
+        "line_punct_ratio": {"min": 0.12}, "short_line_ratio": {"max": 0.67},
+        "char_dup_ratio": {"max": 0.01}, "newline_ratio": {"max": 0.3}}},
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PUBLISHED))
+def test_web_presets_hold_the_published_defaults(preset):
+    from curate.filters import SIGNALS
 
     loaded = load_preset(preset)
-    for name, rule in loaded.get("thresholds", {}).items():
-        assert rule == SIGNALS[name].default, name
-    for name, on in loaded.get("flags", {}).items():
-        assert on is SIGNALS[name].default is True, name
-    assert set(loaded.get("thresholds", {})) | set(loaded.get("flags", {})) == set(
-        FAMILIES[preset].names)
+    assert {key: loaded[key] for key in PUBLISHED[preset]} == PUBLISHED[preset]
+    for name, rule in PUBLISHED[preset].get("thresholds", {}).items():
+        if name != "words":  # a plain count: its bounds are Gopher's, not the count's default
+            assert SIGNALS[name].default == rule, name  # the documented default is the paper's
+    for name in PUBLISHED[preset].get("flags", {}):
+        assert SIGNALS[name].default is True, name
+
+
+def test_every_preset_states_its_languages():
+    from curate.presets import preset_path
+
+    for name in preset_names():
+        assert "# Languages:" in preset_path(name).read_text(encoding="utf-8"), name
+
+
+def test_published_line_constants_match_the_papers():
+    from curate.filters import c4, fineweb
+
+    assert (c4.MIN_WORDS_PER_LINE, c4.MAX_WORD_LENGTH) == (3, 1000)
+    assert fineweb.SHORT_LINE_CHARS == 30
 
 
 def test_removed_lines_carry_the_failing_score(mixed_records):

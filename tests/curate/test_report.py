@@ -19,7 +19,7 @@ def _records() -> list[dict]:
     answers = ["Paris is the capital of France, and it sits on the river Seine."] * 6 + [
         "N/A", "", "As an AI language model, I cannot have a favourite city.",
         "I'm sorry, but I can't help with that.", "Paris.<|im_end|>",
-        "The answer depends on what you mean by the word capital in this",
+        "The answer depends on what you mean by the word capital in the",
         " ".join(f"word{i}" for i in range(400)) + "."]
     return [{"id": f"r{i}", "messages": [{"role": "user", "content": "Which city is the capital?"},
                                          {"role": "assistant", "content": answer}]}
@@ -112,3 +112,24 @@ def test_report_of_something_missing_is_an_error(tmp_path, name):
 def test_report_help_has_an_example():
     result = CliRunner().invoke(app, ["report", "--help"])
     assert result.exit_code == 0 and "Example: curate report" in result.output
+
+
+def test_the_report_breaks_removals_down_by_language(tmp_path):
+    answers = {"en-ok": "Paris is the capital of France, and it sits on the river Seine.",
+               "en-na": "N/A", "zh-ok": "巴黎是法国的首都，位于塞纳河畔。", "zh-na": "无",
+               "zh-cut": "巴黎是法国的首都，也是法国最大的城市，人口大约有两百万，"}
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": key, "messages": [
+        {"role": "user", "content": "Which city?"}, {"role": "assistant", "content": text}]},
+        ensure_ascii=False) + "\n" for key, text in answers.items()), encoding="utf-8")
+    out = tmp_path / "clean.jsonl"
+    result = CliRunner().invoke(app, ["filter", str(source), "-o", str(out), "--preset",
+                                      "sft-default"])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "clean.report.html").read_text(encoding="utf-8")
+    table = html[html.index("Removed records by language"):]
+    table = table[:table.index("</table>")]
+    assert "<th>en</th>" in table and "<th>zh</th>" in table
+    placeholder = table[table.index("placeholder"):].split("</tr>")[0]
+    assert re.findall(r"<td>(\d+)</td>", placeholder) == ["1", "1"]  # one English, one Chinese
+    assert "truncated" in table

@@ -278,12 +278,10 @@ def _reference_top(tokens: list[str], n: int) -> int:
     return len(gram) * occurrences
 
 
-@pytest.mark.parametrize("hash_from", [0, 10**9], ids=["hashed grams", "tuple grams"])
-def test_repetition_counts_match_the_reference(monkeypatch, hash_from):
-    monkeypatch.setattr(repetition, "_HASH_FROM", hash_from)
+def test_repetition_counts_match_the_reference():
     rng = random.Random(7)
     vocabulary = ["a", "b", "c", "the", "cat", "sat", ".", ","]
-    for _ in range(60):
+    for _ in range(120):
         size = rng.randint(1, 400)
         tokens = [rng.choice(vocabulary if size % 3 else [*vocabulary, *map(str, range(size))])
                   for _ in range(size)]
