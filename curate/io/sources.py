@@ -184,7 +184,7 @@ def _line_ranges(path: str, split_bytes: int) -> list[Split]:
             handle.seek(start)
             newlines, left = 0, stop - start
             while left:
-                chunk = handle.read(min(left, 1 << 24))
+                chunk = handle.read(min(left, 1 << 18))
                 newlines += chunk.count(b"\n")
                 left -= len(chunk)
             out.append(Split(path, "lines", start, stop, line))
