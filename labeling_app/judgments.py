@@ -21,7 +21,9 @@ from typing import Any
 
 import polars as pl
 
-from curate.io import BadRecord, Loc, Rejects, read_rows
+from curate.io import BadRecord, Loc, Rejects
+from labeling_app.export import csv_unescape
+from labeling_app.reading import first_decode_error, read_rows_checked
 from labeling_app.store import Store
 from schemas.labeling import CHOICES, ORDINAL, STRENGTH, WINNER
 
@@ -94,13 +96,18 @@ def load_judgments(source: str | Path, *, rejects: Rejects | None = None) -> pl.
 
 def _rows(path: Path, rejects: Rejects) -> Iterator[tuple[Loc, dict[str, Any]]]:
     if path.suffix.lower() != ".csv":
-        yield from read_rows(path, rejects=rejects)
+        yield from read_rows_checked(path, rejects=rejects)
         return
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
-    with open(path, encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            yield Loc(str(path), number), {k: (v if v != "" else None) for k, v in row.items()}
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                yield Loc(str(path), reader.line_num), {
+                    k: (csv_unescape(v) if v != "" else None) for k, v in row.items()}
+    except UnicodeDecodeError:
+        raise first_decode_error(path) from None
 
 
 def normalize(loc: Loc, row: dict[str, Any]) -> dict[str, Any]:
