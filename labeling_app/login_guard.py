@@ -32,7 +32,7 @@ class Limits:
     max_wait: float = 900.0
     remembered: int = 10_000  # names and addresses tracked at most (oldest forgotten first)
     hash_threads: int = 1
-    hash_queue: int = 8  # logins waiting for a hash at most; more are told to retry
+    hash_queue: int = 64  # logins waiting for a hash at most (~3 s of work); more: retry
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def test_pairs_round_trip_to_train_format_with_meta(make_store):
                    "user-02": ["b", "b", "a"]})
     _judge(store, {"sim-01": ["a"]})  # the 4th item's third vote is simulated
     items, rows = list(store.items()), store.judgment_rows()
-    result = preference_pairs(items, rows, ExportOptions())
+    result = preference_pairs(items, rows, ExportOptions(include_simulated=True))
     assert len(result.kept) + len(result.removed) == len(items)  # nothing disappears
     pairs = {p["id"]: PreferencePair.model_validate(p) for p in result.kept}
     assert set(pairs) == {"item-000", "item-001", "item-003"}
@@ -78,13 +78,14 @@ def test_export_filters(make_store):
         return [p["id"] for p in result.kept], sorted(r["reason"] for r in result.removed)
 
     # item-000: a, a; item-001: a, tie; item-002: one simulated b (of 2 needed).
-    assert outcome() == (["item-000"], ["no_majority", "too_few_votes"])
-    assert outcome(drop_ties=True) == (["item-000", "item-001"], ["too_few_votes"])
-    assert outcome(min_votes=1) == (["item-000", "item-002"], ["no_majority"])
-    assert outcome(min_votes=1, simulated=False) == (["item-000"], ["no_majority", "unjudged"])
-    assert outcome(min_votes=1, min_agreement=0.6) == (["item-000", "item-002"],
-                                                        ["no_majority"])
-    assert outcome(min_votes=3) == ([], ["too_few_votes"] * 3)
+    sim = {"include_simulated": True}
+    assert outcome(**sim) == (["item-000"], ["no_majority", "too_few_votes"])
+    assert outcome(drop_ties=True, **sim) == (["item-000", "item-001"], ["too_few_votes"])
+    assert outcome(min_votes=1, **sim) == (["item-000", "item-002"], ["no_majority"])
+    assert outcome(min_votes=1) == (["item-000"], ["no_majority", "only_simulated_votes"])
+    assert outcome(min_votes=1, min_agreement=0.6, **sim) == (["item-000", "item-002"],
+                                                               ["no_majority"])
+    assert outcome(min_votes=3, **sim) == ([], ["too_few_votes"] * 3)
 
 
 def test_length_statistics_of_the_export(make_store):
