@@ -70,7 +70,8 @@ _GRADIO_ROUTES = re.compile(
     r"/(|config|theme\.css|favicon\.ico|manifest\.json|robots\.txt"
     r"|(assets|static|svelte)/.+"
     r"|gradio_api/(info|app_id|user|login_check|startup-events|theme\.css|cancel|reset"
-    r"|heartbeat/[\w-]+|queue/join|queue/data|run/\w+|call/\w+(/[\w-]+)?))/?")
+    r"|heartbeat/[\w-]+|queue/join|queue/data|run/\w+))/?")
+_EVENT = re.compile(r"/gradio_api/(run/(?P<name>\w+)|queue/join)/?")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -168,11 +169,14 @@ class ExportFiles:
 # -- the guard ------------------------------------------------------------------------------
 
 class Guard:
-    """ASGI middleware around the whole app: host, origin, size, paths, session."""
+    """ASGI middleware around the whole app: host, origin, size, paths, session, events."""
 
     def __init__(self, app: Callable[..., Awaitable[None]], *, store: Store, access: Access,
-                 local_user: str) -> None:
+                 local_user: str, blocks: gr.Blocks) -> None:
         self.app, self.store, self.access, self.local_user = app, store, access, local_user
+        self.inputs = {index: len(fn.inputs) for index, fn in blocks.fns.items()}
+        self.api_names = {fn.api_name: index for index, fn in blocks.fns.items()
+                          if isinstance(fn.api_name, str)}
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
@@ -215,7 +219,36 @@ class Guard:
         if body is None:
             await _plain(send, 413, f"request body over {MAX_BODY:,} bytes")
             return
+        problem = self.event_problem(path, body)
+        if problem:
+            await _plain(send, 404 if problem.startswith("no ") else 422, problem)
+            return
         await self.app(scope, _replay(body, receive), send)
+
+    def event_problem(self, path: str, body: bytes) -> str | None:
+        """Why a call of an event handler names no handler of this app (Gradio answers those
+        with a 500 or a dropped connection), or None."""
+        match = _EVENT.fullmatch(path)
+        if match is None:
+            return None
+        name = match["name"]
+        if name and name != "predict" and name not in self.api_names:
+            return f"no endpoint {name!r}"
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return "the body must be JSON"
+        if not isinstance(payload, dict):
+            return "the body must be a JSON object"
+        fn_index = payload.get("fn_index", self.api_names.get(name))
+        if fn_index is None:
+            return "no fn_index: say which event handler to run"
+        if fn_index not in self.inputs:
+            return f"no event handler {fn_index!r}"
+        data = payload.get("data")
+        if not isinstance(data, list) or len(data) != self.inputs[fn_index]:
+            return f"data: a list of {self.inputs[fn_index]} input values"
+        return None
 
 
 def _same_origin(headers: dict[str, str]) -> bool:
@@ -440,7 +473,8 @@ def serve(blocks: gr.Blocks, *, store: Store, access: Access, exports: ExportFil
         app, blocks, path="/", auth_dependency=lambda request: request.state.prefkit_user,
         footer_links=[], run_history=False, ssr_mode=False, show_error=True,
         max_file_size=1, theme=theme, css=css, head=head, mcp_server=False)
-    config = uvicorn.Config(Guard(app, store=store, access=access, local_user=local_user),
+    config = uvicorn.Config(Guard(app, store=store, access=access, local_user=local_user,
+                                  blocks=blocks),
                             log_level="warning", proxy_headers=True, server_header=False,
                             forwarded_allow_ips=list(access.trusted_proxies),
                             timeout_graceful_shutdown=3, access_log=False)
