@@ -154,10 +154,10 @@ class LabelingApp:
         summary = {**metrics.summarize(frame), "simulated": excluded}
         complete, total = self.store.item_counts()
         filled, needed = self.store.slot_counts()
-        head = (f"**Progress:** {complete:,} / {total:,} items complete · {filled:,} / "
+        head = (f"<p><b>Progress:</b> {complete:,} / {total:,} items complete · {filled:,} / "
                 f"{needed:,} judgments · {self.store.live_leases()} items being judged now · "
-                f"guidelines version `{self.guidelines.version}`\n\n")
-        return (head + report.overview_markdown(summary), report.labelers_table(summary),
+                f"guidelines version <code>{html.escape(self.guidelines.version)}</code></p>")
+        return (head + report.overview_html(summary), report.labelers_table(summary),
                 plots.length_curve_figure(summary["length_curve"]), report.models_table(summary),
                 report.kappa_table(summary))
 
@@ -249,7 +249,7 @@ class LabelingApp:
                                         min_width=100)
                     simulated = gr.Checkbox(False, label="Include simulated votes (panels and "
                                             "exports)", elem_id="include-simulated")
-                overview = gr.Markdown("Press Refresh.")
+                overview = gr.HTML("Press Refresh.", elem_id="overview")
                 with gr.Row():
                     curve = gr.Plot(show_label=False, scale=3)
                     models = gr.Dataframe(label="Win rate per source model (raw and "

@@ -138,8 +138,6 @@ def render_html(summary: dict[str, Any], *, source: str, curve_png: bytes) -> st
     """A self-contained HTML report (the curve is embedded as a data URL), laid out to be
     read in a 1366 px window: wide tables scroll inside their box, never the page."""
     image = base64.b64encode(curve_png).decode()
-    bullets = "".join(f"<li>{_inline(line[2:])}</li>" for line in
-                      overview_markdown(summary).splitlines())
     simulated = summary.get("simulated") or {}
     banner = ('<p class="banner">Includes simulated votes (label simulate): not human '
               "judgments.</p>" if simulated.get("included") else "")
@@ -155,7 +153,7 @@ font-variant-numeric:tabular-nums}}img{{max-width:100%;height:auto}}
 .note{{color:#475569;font-size:.9rem}}.banner{{background:#fef3c7;border:1px solid #f59e0b;
 padding:.5rem .75rem;border-radius:.3rem}}</style></head><body>
 <h1>Judgment report</h1><p class="note">Source: <code>{html.escape(source)}</code></p>{banner}
-<ul>{bullets}</ul>
+{overview_html(summary)}
 <h2>Length bias</h2><p class="note">{html.escape(curve_note(summary["length_curve"]))}</p>
 <img alt="A's win rate by length difference, with 95% intervals"
  src="data:image/png;base64,{image}">
@@ -164,6 +162,13 @@ padding:.5rem .75rem;border-radius:.3rem}}</style></head><body>
 <h2>Cohen's kappa per labeler pair</h2>{_table(kappa_table(summary).to_dicts())}
 </body></html>
 """
+
+
+def overview_html(summary: dict[str, Any]) -> str:
+    """`overview_markdown` as an HTML list (the admin tab and the HTML report): every name
+    is plain text there, never a tag or a link."""
+    return "<ul>" + "".join(f"<li>{_inline(line[2:])}</li>"
+                            for line in overview_markdown(summary).splitlines()) + "</ul>"
 
 
 def curve_note(curve: list[dict[str, Any]]) -> str:

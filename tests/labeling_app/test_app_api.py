@@ -117,7 +117,7 @@ def test_admin_sees_metrics_and_exports_train_ready_pairs(server, tmp_path):
         client.close()
     admin = _client(url, "boss")
     overview = admin.predict(api_name="/admin_refresh")[0]
-    assert "**Judgments:** 12 on 6 items by 2 labelers" in overview
+    assert "<b>Judgments:</b> 12 on 6 items by 2 labelers" in overview
     link, note = admin.predict(0.0, False, True, api_name="/export_dpo")
     lines = _download(url, link, "boss").splitlines()
     pairs = [PreferencePair.model_validate(json.loads(line)) for line in lines]
@@ -200,7 +200,7 @@ def test_open_mode_needs_no_login(tmp_path, make_items):
         out = client.predict(api_name="/load")
         assert out[PROMPT] == "<p>Question 0?</p>\n"
         assert client.predict("", api_name="/vote_tie")[MESSAGE] == "Saved."
-        assert "**Judgments:** 1" in client.predict(api_name="/admin_refresh")[0]
+        assert "<b>Judgments:</b> 1" in client.predict(api_name="/admin_refresh")[0]
         client.close()
     finally:
         blocks.close()

@@ -32,6 +32,7 @@ from labeling_app.cli import app as label_app
 from labeling_app.export import ExportOptions, csv_unescape, judgment_records, write_judgments
 from labeling_app.judgments import load_judgments
 from labeling_app.login_guard import Limits, LoginGuard
+from labeling_app.positions import to_shown
 from labeling_app.render import markdown_html, text_html
 from labeling_app.server import COOKIE, MAX_BODY, Access
 from labeling_app.store import MAX_RATIONALE, Store, VoteRejected
@@ -59,6 +60,7 @@ HOSTILE = (
     '| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint("<b>not bold</b>")\n```\n')
 HTTP = {"timeout": 60}
 TEXT = ".prose.item-text"  # the element that holds an item's rendered text
+MODEL = '<img src="http://tracker.example/model.png">'  # a source model name is data too
 
 
 def _login(http: httpx.Client, url: str, user: str, password: str = PASSWORD,
@@ -84,7 +86,7 @@ def server(tmp_path_factory, make_items):
     store = Store(folder / "labels.sqlite", create=True)
     store.add_items([Item(id="hostile", prompt="Which is better?\n\n" + HOSTILE,
                           response_a="A says:\n\n" + HOSTILE, response_b="B says:\n\n" + HOSTILE,
-                          source_a="<b>model</b>", source_b="m2")], overlap=5)
+                          source_a=MODEL, source_b="m2")], overlap=5)
     store.add_items(make_items(6), overlap=2)
     for name, role in (("ann", "annotator"), ("boss", "admin")):
         store.add_user(name, role=role, password=PASSWORD)
@@ -126,7 +128,7 @@ def test_hostile_item_is_inert_in_chromium_and_the_page_stays_clickable(server):
     """Form, overlay, remote image/media, style payloads: nothing submits, covers, loads or
     styles; the admin's Admin tab and Log out still work."""
     assert CHROMIUM, "Debian's chromium is not installed (apt-get install -y chromium)"
-    url, _, _ = server
+    url, store, _ = server
     foreign, dialogs = [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -160,9 +162,15 @@ def test_hostile_item_is_inert_in_chromium_and_the_page_stays_clickable(server):
                                 "'button, [role=tab], a')?.textContent.trim()",
                                 [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
             assert hit in ("Admin", "Log out")  # nothing lies on top of them
+        for name, side in (("voter1", "a"), ("voter2", "b")):  # the overview now names models
+            store.add_user(name, password=PASSWORD)
+            lease = store.next_assignment(name)
+            store.submit(name, lease.lease_id, to_shown(side, lease.left), guideline_version="1")
         page.get_by_role("tab", name="Admin").click()
         expect(page.locator("#admin-refresh")).to_be_visible()
         expect(page.locator("body")).to_contain_text("Progress:")
+        expect(page.locator("body")).to_contain_text(f"{MODEL}: win rate")  # as text
+        assert page.locator("img[src*='tracker']").count() == 0
         # The Content-Security-Policy is a second wall: an image slipped into the page by any
         # future bug is not fetched.
         violation = page.evaluate("""() => new Promise(done => {
@@ -183,19 +191,17 @@ def test_hostile_item_is_inert_in_chromium_and_the_page_stays_clickable(server):
     assert foreign == ["http://127.0.0.2:9/leak.png"] and dialogs == []
 
 
-def test_model_names_in_the_admin_overview_are_escaped(server):
-    url, _, _ = server
-    with httpx.Client(**HTTP) as http:
-        _login(http, url, "boss").raise_for_status()
-        from gradio_client import Client
+def test_names_from_the_data_are_escaped_in_overviews():
+    from labeling_app.report import overview_markdown, render_html
 
-        client = Client(url, auth=("boss", PASSWORD), verbose=False, httpx_kwargs=HTTP)
-        try:
-            # The overview lists models once a vote exists; its markdown escapes their names.
-            overview = client.predict(False, api_name="/admin_refresh")[0]
-        finally:
-            client.close()
-    assert "<b>model</b>" not in overview
+    summary = {"n_pairs": 2, "n_items": 1, "n_labelers": 2, "agreement": None, "gold": None,
+               "p_longer_wins": None, "p_longer_wins_ci": None, "n_length_pairs": 0,
+               "min_length_diff": 30, "length_coef": None, "p_left_wins": None,
+               "p_left_wins_ci": None, "lc_win_rate": {MODEL: 0.5}, "win_rate": {MODEL: 0.5},
+               "length_curve": [], "labelers": [], "simulated": {"votes": 0}}
+    assert "\\<img src=" in overview_markdown(summary)  # literal in markdown
+    page = render_html(summary, source="x", curve_png=b"")
+    assert "<img src=\"http://tracker" not in page and "&lt;img src=" in page
 
 
 # -- 2. Unbounded sizes ---------------------------------------------------------------------
