@@ -13,14 +13,22 @@ with an allow-list of what markdown itself can produce:
 * bidi controls (U+202A-U+202E, U+2066-U+2069), which can make text read in another
   order than it is stored, are shown as visible marks instead of acting.
 
+Rendering costs: markdown-it-py takes ~10 ms for 20,000 characters of prose but up to
+~30 us a character for hostile input (100,000 `[` took 2 s). So a text longer than
+`MARKDOWN_LIMIT` is shown as plain text, and rendered texts are cached (by content hash),
+so each costs its rendering once, not on every page load.
+
 The page also sends a Content-Security-Policy (see `labeling_app.server`) that forbids
 remote images, media, frames and off-site forms, in case anything here is ever wrong.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -36,6 +44,9 @@ _BIDI = re.compile("[" + "".join(BIDI_CONTROLS) + "]")
 DISPLAY_LIMIT = 200_000
 """Characters of one text shown at most (import caps texts lower, at `--max-chars`; this
 guards databases imported before that cap existed)."""
+MARKDOWN_LIMIT = 20_000
+"""Longer texts are shown as plain text (see the module docstring)."""
+CACHE_CHARS = 20_000_000
 
 
 def _markdown() -> MarkdownIt:
@@ -76,12 +87,50 @@ def _show_bidi(match: re.Match[str]) -> str:
             f'direction control, shown instead of applied">[{BIDI_CONTROLS[char]}]</span>')
 
 
+class _Cache:
+    """Rendered texts by content hash, least recently used dropped past `CACHE_CHARS`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size, self.lock = limit, 0, threading.Lock()
+        self.entries: OrderedDict[bytes, str] = OrderedDict()
+
+    def get(self, key: bytes) -> str | None:
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def put(self, key: bytes, value: str) -> None:
+        with self.lock:
+            if key not in self.entries:
+                self.entries[key] = value
+                self.size += len(value)
+            while self.size > self.limit and self.entries:
+                self.size -= len(self.entries.popitem(last=False)[1])
+
+
+_CACHE = _Cache(CACHE_CHARS)
+
+
 def markdown_html(text: str) -> str:
     """One text as safe HTML (see the module docstring)."""
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _render(text)
+        _CACHE.put(key, cached)
+    return cached
+
+
+def _render(text: str) -> str:
     cut = len(text) - DISPLAY_LIMIT
     if cut > 0:
         text = text[:DISPLAY_LIMIT]
-    rendered = _MD.render(text, {})
+    if len(text) > MARKDOWN_LIMIT:
+        rendered = f'<div class="plain">{html.escape(text)}</div>'
+    else:
+        rendered = _MD.render(text, {})
     if cut > 0:
         rendered += f'<p class="cut">[{cut:,} more characters not shown]</p>'
     # Only text and the fixed attributes above are in `rendered`: a control char can only be

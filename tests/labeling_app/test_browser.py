@@ -104,3 +104,29 @@ def test_labeler_votes_with_keys_and_mouse_and_the_database_maps_sides(server):
                                                                             left)
         assert row["choice"] == CANONICAL[shown, left]
     assert rows[2]["rationale"] == rationale
+
+
+def test_the_largest_importable_item_stays_responsive(tmp_path):
+    """An item at the import cap (100,000 characters per text), of the kind that is slowest
+    to render, loads and takes a vote by key (a 1 MB item once froze the page for 85 s)."""
+    assert CHROMIUM, "Debian's chromium is not installed (apt-get install -y chromium)"
+    from schemas.labeling import Item
+
+    store = Store(tmp_path / "labels.sqlite", create=True)
+    store.add_items([Item(id="huge", prompt="Which is better?", response_a="[" * 100_000,
+                          response_b="**a " * 25_000)], overlap=1)
+    store.add_user("local", role="admin")
+    running = launch(LabelingApp(store, load_guidelines(), min_seconds=0, open_mode=True))
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(running.url)
+            expect(page.locator("#vote-left")).to_be_enabled(timeout=30_000)
+            page.keyboard.press("3")
+            expect(page.locator("#message")).to_have_text("Saved.")
+            browser.close()
+    finally:
+        running.close()
+    assert [row["choice"] for row in store.judgment_rows()] == ["tie"]
+    store.close()

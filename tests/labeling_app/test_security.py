@@ -116,6 +116,26 @@ def test_hostile_markup_renders_as_text_with_bidi_controls_visible():
     assert fence == "<pre><code>z\n</code></pre>\n"
 
 
+def test_long_texts_render_as_plain_text_once():
+    """Markdown rendering of hostile input costs up to ~30 us a character: a text over
+    MARKDOWN_LIMIT is shown as plain (escaped) text, and each text is rendered once."""
+    from labeling_app import render
+
+    hostile = "[" * 60_000 + "<b>x</b>\u202e"
+    out = markdown_html(hostile)
+    assert out.startswith('<div class="plain">[[[') and "&lt;b&gt;x&lt;/b&gt;" in out
+    assert "[RLO]" in out and "<p>" not in out
+    calls = []
+    real = render._render
+    render._render = lambda text: calls.append(text) or real(text)
+    try:
+        fresh = "a fresh text *once*"
+        assert markdown_html(fresh) == markdown_html(fresh) == "<p>a fresh text <em>once</em></p>\n"
+    finally:
+        render._render = real
+    assert calls == [fresh]
+
+
 def test_chat_turns_render_each_role_escaped():
     from schemas import Message
 
@@ -150,6 +170,10 @@ def test_hostile_item_is_inert_in_chromium_and_the_page_stays_clickable(server):
         positioned = page.evaluate(f"""() => [...document.querySelectorAll('{TEXT} *')]
             .filter(e => getComputedStyle(e).position !== 'static').length""")
         assert positioned == 0
+        boxes = [page.locator(pane).bounding_box() for pane in ("#pane-left", "#pane-right")]
+        votes = page.locator("#votes").bounding_box()
+        assert boxes[0]["height"] == boxes[1]["height"]  # equal panes, each scrolls
+        assert all(box["y"] + box["height"] <= votes["y"] for box in boxes)  # no spill
         left = page.locator("#pane-left").inner_text()
         assert '<form action="http://evil.example/steal"' in left  # visible as text
         assert "[RLO]" in left and "\u202e" not in left
