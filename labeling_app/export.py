@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from curate.io import atomic_path, sidecar, write_json, write_records
 from curate.progress import progress
 from curate.step import StepOutput, StepResult, removal
-from schemas import Message, PreferencePair, StepStats
+from schemas import Message, PreferencePair, StepStats, first_error
 from schemas.labeling import STRENGTH, VOTES, WINNER, Item, as_messages, as_text
 
 STEP = "label export"
@@ -110,7 +110,13 @@ def preference_pairs(items: Iterable[tuple[Item, int, int]], judgments: list[dic
             removed.append(removal(item.model_dump(), result.reason or "low_agreement", STEP,
                                    votes=counts, agreement=result.agreement))
             continue
-        pair = _pair(item, result, counts, rows)
+        try:
+            pair = _pair(item, result, counts, rows)
+        except ValidationError as exc:  # an item stored before import checked turn order
+            field, message = first_error(exc)
+            removed.append(removal(item.model_dump(), "invalid_pair", STEP, votes=counts,
+                                   error=f"{field}: {message}"))
+            continue
         degenerate = degenerate_reason(pair)
         if degenerate:
             removed.append(removal(item.model_dump(), degenerate, STEP, votes=counts))
@@ -121,13 +127,13 @@ def preference_pairs(items: Iterable[tuple[Item, int, int]], judgments: list[dic
 
 
 def degenerate_reason(pair: dict[str, Any]) -> str | None:
-    """Why a pair must not be trained on: a side without text (`empty_response`), or the same
-    text on both sides (`identical_responses`, compared as the model would see it)."""
+    """Why a pair must not be trained on: a side whose assistant turns hold no text
+    (`empty_response`), or the same turns on both sides (`identical_responses`)."""
     def text(turns: list[dict[str, Any]]) -> str:
         return "\x1e".join(f"{turn['role']}\x1f{turn['content']}" for turn in turns)
 
-    if any(not "".join(turn["content"] or "" for turn in pair[side]).strip()
-           for side in ("chosen", "rejected")):
+    if any(not any(turn["role"] == "assistant" and (turn["content"] or "").strip()
+                   for turn in pair[side]) for side in ("chosen", "rejected")):
         return "empty_response"
     if text(pair["chosen"]) == text(pair["rejected"]):
         return "identical_responses"

@@ -13,7 +13,8 @@ from curate.progress import progress
 from labeling_app.reading import read_rows_checked
 from labeling_app.store import ItemConflict, Store
 from schemas import StepStats, first_error
-from schemas.labeling import Item
+from schemas.chat import check_turn_order
+from schemas.labeling import Item, as_messages
 
 STEP = "label import"
 TEXT_FIELDS = ("prompt", "response_a", "response_b")
@@ -55,6 +56,7 @@ def import_items(source: str, store: Store, options: ImportOptions, *, rejects: 
             advance()
             try:
                 item = Item.model_validate(record)
+                check_pairable(item, loc, record)
                 item, cuts = cap_texts(item, options, loc, record)
             except ValidationError as exc:
                 field, message = first_error(exc)
@@ -81,6 +83,18 @@ def import_items(source: str, store: Store, options: ImportOptions, *, rejects: 
                      docs_per_s=round(n_in / seconds, 1) if seconds else 0.0, inputs=[source],
                      output=str(store.path), overlap=options.overlap,
                      max_chars=options.max_chars, truncated=truncated, **counts)
+
+
+def check_pairable(item: Item, loc: Loc, record: dict[str, Any]) -> None:
+    """Each response must continue the prompt as a conversation (`PreferencePair`'s rule), or
+    the item could be judged but never exported: e.g. two assistant turns in a row."""
+    prompt = as_messages(item.prompt, "user")
+    for side in ("response_a", "response_b"):
+        try:
+            check_turn_order(prompt + as_messages(getattr(item, side), "assistant"))
+        except ValueError as exc:
+            raise BadRecord(loc, side, f"does not continue the prompt: {exc}",
+                            reason="invalid_item", record=record) from None
 
 
 def cap_texts(item: Item, options: ImportOptions, loc: Loc,

@@ -196,3 +196,52 @@ def test_simulate_is_deterministic_for_a_seed(tmp_path, make_items):
                         for line in out.read_text().splitlines()])
     assert results[0] == results[1] and len(results[0]) == 60
     assert {row["user"] for row in results[0]} == {f"sim-0{i}" for i in range(1, 6)}
+
+
+def _share_of_a(tmp_path, name, items, seed):
+    db = tmp_path / f"{name}.sqlite"
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text("".join(item.model_dump_json() + "\n" for item in items))
+    _ok(runner.invoke(app, ["import", str(path), "-d", str(db), "--overlap", "1"]))
+    _ok(runner.invoke(app, ["simulate", "-d", str(db), "--labelers", "1", "--seed", str(seed),
+                            "--policy", "quality"]))
+    out = tmp_path / f"{name}.votes.jsonl"
+    _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(out), "--format", "judgments",
+                            "--include-simulated"]))
+    winners = [json.loads(line)["winner"] for line in out.read_text().splitlines()]
+    assert len(winners) == len(items)
+    return winners.count("a") / len(winners)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_simulated_coin_flips_are_independent_of_the_side_shown(tmp_path, make_items, seed):
+    """Without gold the quality policy flips a coin. Its coin and the left/right draw once
+    came from two `random.Random(seed)` in lockstep, so every vote went to A. The same items
+    with A and B swapped must both come out near half and half."""
+    items = make_items(200)  # no gold, no meta.truth
+    swapped = [item.model_copy(update={"response_a": item.response_b,
+                                       "response_b": item.response_a}) for item in items]
+    for name, batch in (("straight", items), ("swapped", swapped)):
+        share = _share_of_a(tmp_path, name, batch, seed)
+        assert 0.35 < share < 0.65, (name, share)
+
+
+def test_report_and_export_leave_simulated_votes_out_and_say_so(tmp_path, make_items):
+    db = tmp_path / "labels.sqlite"
+    _ok(runner.invoke(app, ["import", str(_items_file(tmp_path, make_items, 10)), "-d", str(db),
+                            "--overlap", "2"]))
+    _ok(runner.invoke(app, ["simulate", "-d", str(db), "--labelers", "2", "--policy", "left"]))
+    report = runner.invoke(app, ["report", "-d", str(db), "--json"])
+    summary = json.loads(_ok(report).stdout)
+    assert summary["n_pairs"] == 0 and summary["simulated"] == {"votes": 20, "included": False}
+    assert "simulated votes left out=20" in report.stderr
+    shown = _ok(runner.invoke(app, ["report", "-d", str(db)])).stdout
+    assert "Simulated votes: 20 left out" in shown
+    html = tmp_path / "report.html"
+    _ok(runner.invoke(app, ["report", "-d", str(db), "-o", str(html), "--include-simulated"]))
+    assert "Includes simulated votes" in html.read_text()
+    prefs = tmp_path / "prefs.jsonl"
+    exported = _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(prefs)]))
+    assert "simulated votes: 20 left out" in exported.stderr
+    stats = json.loads((tmp_path / "prefs.stats.json").read_text())
+    assert stats["out"] == 0 and stats["removed_by_reason"] == {"only_simulated_votes": 10}
