@@ -16,14 +16,46 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup, _click  # Typer ships its own click
 
-from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors, fail
+from curate.cli_support import (
+    EXIT_BAD_INPUT,
+    Config,
+    OnError,
+    OnErrorChoice,
+    Output,
+    Split,
+    cli_errors,
+    fail,
+)
 from curate.io import Rejects, write_json, write_records
 from curate.options import build_options
 
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a missing option, a typo) as one `error:` line and exit 1, like every
+    other failure of `label`, instead of click's usage block and exit 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except _click.exceptions.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `label` alone: the help
+                exc.show()
+                sys.exit(0)
+            where = f"{exc.ctx.command_path}: " if getattr(exc, "ctx", None) else ""
+            typer.secho(f"error: {where}{exc.format_message()} (see --help)",
+                        fg=typer.colors.RED, err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except (_click.exceptions.Abort, typer.Abort):
+            typer.secho("interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(name="label", help="Label A/B preference pairs in the browser: import, serve, "
                   "users, simulate, export, report, backup.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+                  add_completion=False, pretty_exceptions_enable=False, cls=_OneLineErrors)
 users_app = typer.Typer(help="Add, list, disable and remove labelers and admins.",
                         no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -46,6 +78,9 @@ def label_errors(function: F) -> F:
         except sqlite3.Error as exc:
             fail(f"{kwargs.get('db') or 'database'}: {exc}")
         except OSError as exc:
+            if exc.filename and isinstance(exc, FileExistsError | NotADirectoryError) \
+                    and Path(exc.filename).is_file():
+                fail(f"{exc.filename}: is a file, so it cannot be a folder of the output")
             fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
 
     return wrapper  # type: ignore[return-value]
