@@ -31,6 +31,7 @@ from curate.cli_support import (
 from curate.io import Rejects, write_json, write_records
 from curate.options import build_options
 
+
 class _OneLineErrors(TyperGroup):
     """Usage errors (a missing option, a typo) as one `error:` line and exit 1, like every
     other failure of `label`, instead of click's usage block and exit 2."""

@@ -8,7 +8,9 @@
 * scrypt (~50 ms, 16 MiB) runs in a pool of its own with one thread and a short queue.
   Votes run in Gradio's thread pool; with hashing there too, a login flood took every
   thread and pushed vote latency from 12 ms to 3 s. When the queue is full, a login is
-  answered "busy, try again" at once.
+  answered "busy, try again" at once. An attempt whose name or address got locked while
+  it waited in the queue is refused when its turn comes, unhashed. (scrypt releases the
+  GIL, so the hashing thread uses at most one core and never stalls the vote threads.)
 
 Hand-written: a rate limiter this small is clearer than a dependency, and the pieces a
 library would bring (storage back-ends, decorators) have nothing to attach to here.
@@ -88,10 +90,13 @@ class LoginGuard:
                 return Outcome(False, retry_after=1.0, busy=True)
             self._pending += 1
         try:
-            ok = await asyncio.wrap_future(self._pool.submit(self.verify, name, password))
+            ok = await asyncio.wrap_future(self._pool.submit(self._check, name_key, address,
+                                                             name, password))
         finally:
             with self._lock:
                 self._pending -= 1
+        if ok is None:
+            return Outcome(False, retry_after=self._wait(name_key, address))
         with self._lock:
             now = self.clock()
             if ok:
@@ -101,5 +106,17 @@ class LoginGuard:
                 self.addresses.fail(address, now)
         return Outcome(ok)
 
+    def _wait(self, name_key: str, address: str) -> float:
+        with self._lock:
+            now = self.clock()
+            return max(self.users.wait(name_key, now), self.addresses.wait(address, now))
+
+    def _check(self, name_key: str, address: str, name: str, password: str) -> bool | None:
+        """In the hashing thread: None (not checked) if a wait started while queued."""
+        if self._wait(name_key, address) > 0:
+            return None
+        return self.verify(name, password)
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
