@@ -97,13 +97,6 @@ class LoginGuard:
                 self._pending -= 1
         if ok is None:
             return Outcome(False, retry_after=self._wait(name_key, address))
-        with self._lock:
-            now = self.clock()
-            if ok:
-                self.users.clear(name_key)
-            else:
-                self.users.fail(name_key, now)
-                self.addresses.fail(address, now)
         return Outcome(ok)
 
     def _wait(self, name_key: str, address: str) -> float:
@@ -112,10 +105,19 @@ class LoginGuard:
             return max(self.users.wait(name_key, now), self.addresses.wait(address, now))
 
     def _check(self, name_key: str, address: str, name: str, password: str) -> bool | None:
-        """In the hashing thread: None (not checked) if a wait started while queued."""
+        """In the hashing thread: None (not checked) if a wait started while queued; else
+        the answer, counted before the next queued attempt is looked at."""
         if self._wait(name_key, address) > 0:
             return None
-        return self.verify(name, password)
+        ok = self.verify(name, password)
+        with self._lock:
+            now = self.clock()
+            if ok:
+                self.users.clear(name_key)
+            else:
+                self.users.fail(name_key, now)
+                self.addresses.fail(address, now)
+        return ok
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

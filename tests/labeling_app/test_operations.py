@@ -252,3 +252,13 @@ def test_backup_of_a_database_being_written_is_consistent_and_complete(tmp_path,
     with sqlite3.connect(final) as good, sqlite3.connect(naive) as bad:
         assert good.execute(count).fetchone()[0] == len(written) > 0
         assert bad.execute(count).fetchone()[0] < len(written)
+
+
+def test_report_takes_the_database_with_d_and_still_accepts_it_as_an_argument(db):
+    new = runner.invoke(app, ["report", "-d", str(db), "--json"])
+    old = runner.invoke(app, ["report", str(db), "--json"])
+    assert new.exit_code == old.exit_code == 0
+    assert json.loads(new.stdout)["n_pairs"] == json.loads(old.stdout)["n_pairs"] == 0
+    assert "deprecated" in old.stderr and "deprecated" not in new.stderr
+    both = runner.invoke(app, ["report", str(db), "-d", str(db)])
+    assert both.exit_code == 1 and "not both" in both.output

@@ -751,3 +751,26 @@ def _run_queued(http: httpx.Client, url: str, api_name: str, data: list) -> list
                     assert message.get("success"), message
                     return message["output"]["data"]
     raise AssertionError("no result")
+
+
+def test_attempts_locked_while_queued_are_refused_unhashed():
+    release, calls = threading.Event(), []
+
+    def slow_verify(name: str, password: str) -> bool:
+        calls.append(name)
+        release.wait(10)
+        return False
+
+    guard = LoginGuard(slow_verify, Limits(free_per_user=0, hash_queue=10))
+
+    async def three_at_once():
+        tasks = [asyncio.create_task(guard.attempt("ann", "x", f"10.1.0.{i}")) for i in range(3)]
+        await asyncio.sleep(0.2)  # the first is hashing, two wait in the queue
+        release.set()
+        return await asyncio.gather(*tasks)
+
+    first, *queued = asyncio.run(three_at_once())
+    assert not first.ok and first.retry_after == 0  # checked: a wrong password
+    assert all(o.retry_after > 0 and not o.busy for o in queued)  # locked meanwhile
+    assert calls == ["ann"]  # one hash, not three
+    guard.close()
