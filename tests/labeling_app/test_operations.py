@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -212,9 +213,10 @@ def test_backup_of_a_database_being_written_is_consistent_and_complete(tmp_path,
         store.add_user("writer")
     stop, written = threading.Event(), []
     server = Store(db)  # open all along, as `label serve` is: the -wal file is not folded in
-    server._conn().execute("PRAGMA wal_autocheckpoint = 0")  # every vote stays in -wal
+    server._conn()  # this thread's connection stays open until the end
 
     def write() -> None:
+        server._conn().execute("PRAGMA wal_autocheckpoint = 0")  # every vote stays in -wal
         while not stop.is_set() and (lease := server.next_assignment("writer")):
             server.submit("writer", lease.lease_id, "left", guideline_version="1")
             written.append(lease.item.id)
@@ -223,6 +225,8 @@ def test_backup_of_a_database_being_written_is_consistent_and_complete(tmp_path,
     writer.start()
     copies = []
     try:
+        while len(written) < 20 and writer.is_alive():  # copy a database that has votes
+            time.sleep(0.01)
         for i in range(4):
             target = tmp_path / f"copy-{i}.sqlite"
             before = len(written)
