@@ -89,7 +89,7 @@ def test_failures_end_in_one_error_line_and_exit_1(tmp_path, db):
 
 def _readme_label_commands() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = [body for language, body in re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S)
+    blocks = [body for language, body in re.findall(r"```(\w*)\n(.*?)```", text, flags=re.DOTALL)
               if language in ("", "bash", "sh")]
     commands = []
     for block in blocks:
