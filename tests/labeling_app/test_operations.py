@@ -44,7 +44,7 @@ def _label(*args: str, cwd: Path, stdin: str = "", **env: str) -> subprocess.Com
     """`label ...` in a subprocess: stderr is a pipe, not a terminal, as under nohup."""
     return subprocess.run([sys.executable, "-m", "labeling_app.cli", *args], cwd=cwd,
                           input=stdin, capture_output=True, text=True, env=_env(**env),
-                          timeout=300)
+                          timeout=300, check=False)
 
 
 @pytest.fixture

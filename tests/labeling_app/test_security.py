@@ -647,16 +647,21 @@ def test_csv_export_escapes_formulas_and_the_report_reads_them_back(tmp_path):
 
 # -- 7. Smaller findings --------------------------------------------------------------------
 
-def test_skips_are_held_to_the_too_fast_guard(make_store, clock):
+@pytest.mark.parametrize("shown", ["left", "skip"])
+def test_votes_and_skips_are_held_to_the_too_fast_guard(make_store, clock, shown):
+    """A too-fast click is refused and the item kept; skips used to bypass the guard."""
     store = make_store(items=1, users=1)
     assignment = store.next_assignment("user-00")
     clock.advance(1)
     with pytest.raises(VoteRejected, match="too fast"):
-        store.submit("user-00", assignment.lease_id, "skip", rationale="meh",
+        store.submit("user-00", assignment.lease_id, shown, rationale="meh",
                      guideline_version="1", min_seconds=3)
+    assert store.next_assignment("user-00").lease_id == assignment.lease_id
     clock.advance(2)
-    store.submit("user-00", assignment.lease_id, "skip", rationale="meh",
+    store.submit("user-00", assignment.lease_id, shown, rationale="meh",
                  guideline_version="1", min_seconds=3)
+    assert [row["shown"] for row in store.judgment_rows()] == [shown]
+    assert store.judgment_rows()[0]["seconds"] == pytest.approx(3.0)  # timed by the server
 
 
 def test_non_utf8_import_names_file_and_line_and_skip_drops_only_that_line(tmp_path):

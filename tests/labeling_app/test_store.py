@@ -171,18 +171,6 @@ def test_votes_without_a_live_lease_of_ones_own_are_refused(make_store):
     assert [r["user"] for r in store.judgment_rows()] == [judgment.user]
 
 
-def test_too_fast_vote_is_refused_and_the_item_kept(make_store, clock):
-    store = make_store(items=1, users=1)
-    assignment = store.next_assignment("user-00")
-    clock.advance(1.0)
-    with pytest.raises(VoteRejected, match="too fast"):
-        store.submit("user-00", assignment.lease_id, "left", guideline_version="1",
-                     min_seconds=3)
-    clock.advance(2.5)
-    store.submit("user-00", assignment.lease_id, "left", guideline_version="1", min_seconds=3)
-    assert store.judgment_rows()[0]["seconds"] == pytest.approx(3.5)
-
-
 @pytest.mark.parametrize("shown", ["both_bad", "skip"])
 def test_both_bad_and_skip_need_a_rationale(make_store, shown):
     store = make_store(items=1, users=1)
