@@ -26,9 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from curate.io import write_records
 from labeling_app import export as exporting
 from labeling_app import metrics, plots, report
+from labeling_app.exports import ExportFiles
+from labeling_app.guard import Access
 from labeling_app.judgments import store_frame
 from labeling_app.render import markdown_escape, text_html
-from labeling_app.server import Access, ExportFiles, Running, serve
+from labeling_app.server import Running, serve
 from labeling_app.store import MAX_RATIONALE, Assignment, Store, VoteRejected
 from schemas.labeling import SHOWN
 

@@ -318,7 +318,7 @@ def serve_command(
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from labeling_app.app import LOCAL_USER, LabelingApp, ServeOptions, launch, load_guidelines
-    from labeling_app.server import Access
+    from labeling_app.guard import Access
     from labeling_app.store import Store
 
     options = build_options(ServeOptions, config=config, host=host, port=port, open=open_mode,

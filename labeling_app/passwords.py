@@ -10,6 +10,7 @@ import secrets
 
 _N, _R, _P = 2**14, 8, 1  # OWASP's scrypt minimum: 16 MiB, about 50 ms a hash
 MIN_LENGTH = 12
+MAX_LENGTH = 1024  # the login form takes no more
 USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 """A user name: letters, digits and `._@+-`, at most 64 characters. Names appear in the page,
 in exports and in logs, so they are kept to characters that mean nothing anywhere."""
@@ -29,9 +30,9 @@ def check_user_name(name: str) -> str:
 def check_new_password(password: str, user: str) -> None:
     """Refuse passwords that are short, blank or the user's name (NIST SP 800-63B's rules:
     a minimum length and a check against obvious choices, no composition rules)."""
-    if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"password: at least {MIN_LENGTH} characters (this one has "
-                           f"{len(password)})")
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise WeakPassword(f"password: at least {MIN_LENGTH} characters and at most "
+                           f"{MAX_LENGTH} (this one has {len(password)})")
     if not password.strip() or len(set(password)) == 1:
         raise WeakPassword("password: not blank or one repeated character")
     name, secret = user.casefold(), password.strip().casefold()

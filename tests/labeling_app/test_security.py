@@ -30,11 +30,11 @@ from labeling_app import passwords
 from labeling_app.app import LabelingApp, launch, load_guidelines
 from labeling_app.cli import app as label_app
 from labeling_app.export import ExportOptions, csv_unescape, judgment_records, write_judgments
+from labeling_app.guard import COOKIE, MAX_BODY, Access
 from labeling_app.judgments import load_judgments
 from labeling_app.login_guard import Limits, LoginGuard
 from labeling_app.positions import to_shown
 from labeling_app.render import markdown_html, text_html
-from labeling_app.server import COOKIE, MAX_BODY, Access
 from labeling_app.store import MAX_RATIONALE, Store, VoteRejected
 from schemas.labeling import Item
 
