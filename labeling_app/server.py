@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import html
+import signal
 import socket
 import threading
 import time
@@ -124,8 +125,6 @@ class Running:
 
     def wait(self) -> None:
         """Block until SIGINT or SIGTERM, then stop cleanly (export files deleted)."""
-        import signal
-
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
@@ -184,6 +183,6 @@ def serve(blocks: gr.Blocks, *, store: Store, access: Access, exports: ExportFil
             raise RuntimeError("the server did not start")
         time.sleep(0.02)
     bound_host, bound_port = sock.getsockname()[:2]
-    shown = "localhost" if is_loopback_ip(bound_host) or bound_host == "0.0.0.0" \
-        else bound_host
+    shown = "127.0.0.1" if is_loopback_ip(bound_host) or bound_host in ("0.0.0.0", "::") \
+        else f"[{bound_host}]" if ":" in bound_host else bound_host
     return Running(f"http://{shown}:{bound_port}/", server, thread, blocks, guard, exports)
