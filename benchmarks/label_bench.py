@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import io
 import itertools
 import json
@@ -226,13 +227,20 @@ async def run_labelers(url: str, users: list[str], votes_each: int, seed: int,
         on_ready()
     latencies: list[float] = []
     acknowledged: dict[str, int] = {}
+    failed = 0
 
     async def work(labeler: Labeler, rng: random.Random, data: list) -> None:
-        count = 0
-        while data[2] and count < votes_each:  # data[2]: the left pane; empty when done
+        nonlocal failed
+        count = tries = 0
+        while data[2] and count < votes_each and tries < 3 * votes_each:  # data[2]: left pane
+            tries += 1
             if think:
                 await asyncio.sleep(rng.uniform(*think))
-            data, seconds = await labeler.call(f"vote_{rng.choice(SCALE)}", [None, ""])
+            try:
+                data, seconds = await labeler.call(f"vote_{rng.choice(SCALE)}", [None, ""])
+            except (httpx.HTTPError, RuntimeError):  # a dropped or refused vote: counted
+                failed += 1
+                continue
             latencies.append(seconds)
             count += data[5] == "Saved."
         acknowledged[labeler.user] = count
@@ -244,7 +252,7 @@ async def run_labelers(url: str, users: list[str], votes_each: int, seed: int,
     wall = time.perf_counter() - started
     for labeler in labelers:
         await labeler.http.aclose()
-    return {"votes": len(latencies), "acknowledged": acknowledged, "wall": wall,
+    return {"votes": len(latencies), "failed": failed, "acknowledged": acknowledged, "wall": wall,
             "p50": float(np.percentile(latencies, 50)) * 1000,
             "p95": float(np.percentile(latencies, 95)) * 1000}
 
@@ -290,9 +298,10 @@ def http_benchmark(labeler_counts: list[int], votes_each: int, folder: Path,
 
 # -- login flood ----------------------------------------------------------------------------
 
-def _flood(url: str, connections: int, rotate: bool, stop, pipe) -> None:
+def _flood(url: str, connections: int, rotate: bool, flooding, stop, pipe) -> None:
     """Wrong-password logins for random names on `connections` connections until `stop`;
-    sends back the count of each status code and the seconds flooded."""
+    sets `flooding` at the first answer; sends back the count of each status code and the
+    seconds flooded."""
     async def worker(http: httpx.AsyncClient, counts: dict, rng: random.Random) -> None:
         while not stop.is_set():
             headers = {"X-Forwarded-For": f"10.{rng.randrange(256)}.{rng.randrange(256)}."
@@ -301,6 +310,7 @@ def _flood(url: str, connections: int, rotate: bool, stop, pipe) -> None:
                 response = await http.post(f"{url}login", headers=headers, data={
                     "username": f"user{rng.randrange(10_000)}", "password": "wrong-guess"})
                 counts[response.status_code] = counts.get(response.status_code, 0) + 1
+                flooding.set()
             except httpx.HTTPError:
                 counts["error"] = counts.get("error", 0) + 1
 
@@ -316,13 +326,19 @@ def _flood(url: str, connections: int, rotate: bool, stop, pipe) -> None:
     pipe.send(asyncio.run(main()))
 
 
+def _start_flood(flood, flooding) -> None:
+    """The labelers vote once the flood is under way (its start-up is not measured)."""
+    flood.start()
+    flooding.wait(60)
+
+
 def flood_benchmark(items: list[Item], n: int, votes_each: int, folder: Path,
                     think: tuple[float, float], connections: int = 48) -> None:
     users = [f"labeler-{i:02d}" for i in range(n)]
     print(f"\n3. Login flood: {n} paced labelers vote while an unauthenticated client floods "
           f"/login on {connections} connections (wrong passwords, random names)")
-    print(f"{'server':<44} {'flood from':<15} {'votes':>5} {'p50 ms':>7} {'p95 ms':>8} "
-          f"{'logins/s':>8} {'hashed':>7} {'refused':>7} {'lost':>4}")
+    print(f"{'server':<44} {'flood from':<15} {'votes':>5} {'failed':>6} {'p50 ms':>7} "
+          f"{'p95 ms':>8} {'logins/s':>8} {'hashed':>7} {'refused':>7} {'lost':>4}")
     context = multiprocessing.get_context("spawn")
     idle_p95 = None
     runs = [("prefkit", _serve_prefkit, None), ("prefkit", _serve_prefkit, False),
@@ -335,12 +351,14 @@ def flood_benchmark(items: list[Item], n: int, votes_each: int, folder: Path,
             if rotate is None:  # the peer: no flood
                 result = asyncio.run(run_labelers(url, users, votes_each, n, think))
             else:
-                stop = context.Event()
+                stop, flooding = context.Event(), context.Event()
                 receive, send = context.Pipe()
                 flood = context.Process(target=_flood, daemon=True,
-                                        args=(url, connections, rotate, stop, send))
-                result = asyncio.run(run_labelers(url, users, votes_each, n, think,
-                                                  on_ready=flood.start))
+                                        args=(url, connections, rotate, flooding, stop, send))
+
+                result = asyncio.run(run_labelers(
+                    url, users, votes_each, n, think,
+                    on_ready=functools.partial(_start_flood, flood, flooding)))
                 stop.set()
                 counts, seconds = receive.recv()
                 flood.join(timeout=60)
@@ -349,7 +367,8 @@ def flood_benchmark(items: list[Item], n: int, votes_each: int, folder: Path,
         hashed = counts.get(401, 0) + counts.get(400, 0)
         source = "-" if rotate is None else ("many addresses" if rotate else "1 address")
         label = f"{name} (no flood)" if rotate is None else name
-        print(f"{label:<44} {source:<15} {result['votes']:>5} {result['p50']:>7.1f} "
+        print(f"{label:<44} {source:<15} {result['votes']:>5} {result['failed']:>6} "
+              f"{result['p50']:>7.1f} "
               f"{result['p95']:>8.1f} {attempts / seconds:>8.0f} {hashed:>7} "
               f"{attempts - hashed:>7} {lost:>4}")
         if rotate is None:
@@ -357,8 +376,9 @@ def flood_benchmark(items: list[Item], n: int, votes_each: int, folder: Path,
         else:
             print(f"{'':<44} {'':<15} p95 x idle: {result['p95'] / idle_p95:.2f}; status "
                   f"counts {dict(sorted(counts.items(), key=str))}")
-    print("hashed: attempts whose password was checked (401; Gradio's own login answers 400); "
-          "refused: answered at once by the rate limit (429) or a full hashing queue (503)")
+    print("failed: votes that got no answer (connection dropped, error); hashed: attempts whose "
+          "password was checked (401; Gradio's own login answers 400); refused: by the rate limit "
+          "(429) or a full hashing queue (503), without a hash")
 
 
 def audit(db: Path, acknowledged: dict[str, int]) -> tuple[int, int, int]:

@@ -33,6 +33,9 @@ from labeling_app.login_guard import LoginGuard
 from labeling_app.passwords import MAX_LENGTH
 from labeling_app.store import Store
 
+TARPIT = 2.0
+"""Seconds at most that a refused login (rate limit, full hashing queue) waits for its answer."""
+
 
 class PortInUse(OSError):
     """The port is taken (by another server, or another `label serve`)."""
@@ -66,6 +69,9 @@ def _routes(app: FastAPI, *, store: Store, access: Access, guard: LoginGuard,
         outcome = await guard.attempt(name[:64], password[:MAX_LENGTH], address)
         if not outcome.ok:
             if outcome.retry_after:
+                # A refusal is held a moment (a tarpit): a flooding client's connections sit
+                # idle instead of costing the event loop a request each as fast as it can.
+                await asyncio.sleep(min(outcome.retry_after, TARPIT))
                 reason = ("the server is busy checking logins" if outcome.busy
                           else "too many failed logins")
                 message = f"{reason}: try again in {int(outcome.retry_after) + 1} s"

@@ -130,8 +130,11 @@ def _serve_starts(args: list[str], cwd: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "labeling_app.cli", *args], cwd=cwd,
                                env=_env(), stderr=subprocess.PIPE, text=True)
     try:
-        first = process.stderr.readline()
-        assert f":{free}/" in first, (args, first)
+        seen = []
+        while not seen or "label serve:" not in seen[-1]:  # warnings may come first
+            seen.append(process.stderr.readline())
+            assert seen[-1], (args, seen)  # the process ended without serving
+        assert f":{free}/" in seen[-1], (args, seen)
     finally:
         process.send_signal(signal.SIGTERM)
         rest = process.communicate(timeout=30)[1]
