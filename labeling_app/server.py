@@ -178,7 +178,10 @@ def serve(blocks: gr.Blocks, *, store: Store, access: Access, exports: ExportFil
                                   blocks=blocks),
                             log_level="warning", proxy_headers=True, server_header=False,
                             forwarded_allow_ips=list(access.trusted_proxies),
-                            timeout_graceful_shutdown=3, access_log=False)
+                            timeout_graceful_shutdown=3, access_log=False,
+                            # A labeler votes every few seconds: keep the connection (as
+                            # nginx does upstream) instead of a new one per vote.
+                            timeout_keep_alive=75)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name="prefkit-server")
