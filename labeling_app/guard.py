@@ -128,8 +128,11 @@ class Guard:
         if not known:
             await _plain(send, 404, "not found")
             return
-        user = self.local_user if self.access.open_mode else \
-            await asyncio.to_thread(self.store.session_user, _cookie(headers))
+        token = _cookie(headers)
+        if self.access.open_mode:
+            user = self.local_user
+        else:  # no cookie (a login flood): no thread hop, no database read
+            user = await asyncio.to_thread(self.store.session_user, token) if token else None
         scope.setdefault("state", {})["prefkit_user"] = user
         if user is None and path not in _PUBLIC:
             if method == "GET" and path == "/":
