@@ -54,7 +54,7 @@ DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
 from curate.dedup import DedupOptions, dedup_records
-from curate.dedup.normalise import word_lists
+from curate.dedup.shingling import word_lists
 from curate.io import read_records
 
 THRESHOLD, NUM_PERM, NGRAM = 0.8, 128, 5

@@ -73,7 +73,10 @@ class StepOutput:
         if self.rejects.mode == "skip":
             self._outset.add("rejects", self._outset.sidecar_path("rejects"))
         self._outset.__enter__()
-        self._part = PartWriter(self._outset.staging / "kept.jsonl.zst", "jsonl.zst")
+        from curate.engine import part_format
+
+        fmt = part_format(self._outset.format)  # joined byte for byte, or converted
+        self._part = PartWriter(self._outset.staging / f"kept.{fmt}", fmt)
         return self
 
     def keep(self, record: dict[str, Any]) -> None:

@@ -70,7 +70,7 @@ def test_failures_end_in_one_error_line_and_exit_1(tmp_path, db):
             (["export", "-d", "missing.sqlite", "-o", "x.jsonl"], "missing.sqlite: no such"),
             (["export", "-d", "corrupt.sqlite", "-o", "x.jsonl"], "corrupt.sqlite: not a"),
             (["export", "-d", str(db), "-o", "afile/x.jsonl"], "afile: is a file"),
-            (["report", "latin1.csv"], "latin1.csv:2: field '<line>': not valid UTF-8"),
+            (["report", "latin1.csv"], "latin1.csv:2: invalid UTF-8 byte"),
             (["users", "add", "ann", "--role", "annotator"], "Missing option '--db'"),
             (["export", "-d", str(db), "-o", "x.jsonl", "--simulated"], "No such option"),
             (["serve", "-d", str(db), "--port", port], f"port {port} on 127.0.0.1 already in use"),

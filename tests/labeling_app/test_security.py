@@ -673,7 +673,7 @@ def test_non_utf8_import_names_file_and_line_and_skip_drops_only_that_line(tmp_p
     runner = CliRunner()
     failed = runner.invoke(label_app, ["import", str(items), "-d", str(db)])
     assert failed.exit_code == 1
-    assert f"{items}:2: field '<line>': not valid UTF-8 (byte 0xe9" in failed.output
+    assert f"{items}:2: invalid UTF-8 byte 0xe9" in failed.output
     skipped = runner.invoke(label_app, ["import", str(items), "-d", str(db), "--on-error",
                                         "skip"])
     assert skipped.exit_code == 0, skipped.output
