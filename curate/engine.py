@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from curate.io import Loc, Rejects
 from curate.io.codecs import compression_of
-from curate.io.outputs import OutputSet, fault
+from curate.io.outputs import OutputSet
 from curate.io.read import read_split
 from curate.io.sources import MANIFEST, Split
 from curate.io.write import PartWriter, write_json, write_json_array, write_parquet

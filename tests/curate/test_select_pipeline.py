@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.io import BadRecord, Rejects
+from curate.io import BadRecord
 from curate.select import SelectOptions, select_records
 
 
