@@ -100,60 +100,74 @@ def edited(text: str, rate: float, rng: random.Random, vocabulary: list[str]) ->
     return " ".join(rng.choice(vocabulary) if rng.random() < rate else w for w in words)
 
 
-def generate(count: int, folder: Path, seed: int = 0) -> dict:
-    """`count` documents in shards of zstd JSON Lines, and the truth about every copy."""
-    import zstandard
+def generate(count: int, folder: Path, seed: int = 0, processes: int = 2) -> dict:
+    """`count` documents in shards of zstd JSON Lines (100k each, made in parallel, each from
+    its own seed: copies come from the same shard's recent past, as in a crawl), and the
+    truth about every copy."""
+    from multiprocessing import Pool
 
     folder.mkdir(parents=True, exist_ok=True)
-    pool = sentences()
-    vocabulary = sorted({w for s in pool[:20000] for w in s.split(" ") if w.isalpha()})
-    rng = random.Random(seed)
-    families: dict[int, list[int]] = defaultdict(list)  # base -> its copies
-    shingled: dict[int, set] = {}  # shingles of recent documents, made when first needed
-    recent: list[int] = []
-    truth = {"copies": 0, "pairs": []}  # pairs: (doc, other, jaccard) within families
-    compressor = zstandard.ZstdCompressor(level=3)
-    total_bytes = 0
-    texts_of: dict[int, str] = {}
-    for shard in range(math.ceil(count / SHARD_DOCS)):
-        lines = []
-        for doc in range(shard * SHARD_DOCS, min(count, (shard + 1) * SHARD_DOCS)):
-            if recent and rng.random() < 0.1:
-                base = rng.choice(recent)
-                target = rng.choice(TARGETS)
-                rate = _rate_for(target)
-                text = edited(texts_of[base], rate, rng, vocabulary)
-                mine = shingled[doc] = shingles(text)
-                for other in [base, *families[base]]:
-                    if other not in shingled:
-                        shingled[other] = shingles(texts_of[other])
-                    truth["pairs"].append((doc, other, round(jaccard(mine, shingled[other]), 4)))
-                families[base].append(doc)
-                texts_of[doc] = text
-                truth["copies"] += 1
-            else:
-                length = min(20000, rng.lognormvariate(math.log(1500), 0.6))
-                parts, size = [], 0
-                while size < length:
-                    part = rng.choice(pool)
-                    parts.append(part)
-                    size += len(part) + 1
-                text = " ".join(parts)
-                texts_of[doc] = text
-                recent.append(doc)
-                if len(recent) > 5000:  # copies come from the recent past, as in a crawl
-                    forgotten = recent.pop(0)
-                    for old in [forgotten, *families.pop(forgotten, [])]:
-                        texts_of.pop(old, None)
-                        shingled.pop(old, None)
-            line = json.dumps({"id": doc, "text": text}, ensure_ascii=False) + "\n"
-            lines.append(line)
-            total_bytes += len(line.encode())
-        (folder / f"part-{shard:05d}.jsonl.zst").write_bytes(
-            compressor.compress("".join(lines).encode()))
-    truth["documents"], truth["bytes"] = count, total_bytes
+    shards = [(shard, shard * SHARD_DOCS, min(count, (shard + 1) * SHARD_DOCS), seed, str(folder))
+              for shard in range(math.ceil(count / SHARD_DOCS))]
+    with Pool(processes) as pool:
+        parts = pool.map(_generate_shard, shards)
+    truth = {"documents": count, "bytes": sum(p["bytes"] for p in parts),
+             "copies": sum(p["copies"] for p in parts),
+             "pairs": [pair for p in parts for pair in p["pairs"]]}
     (folder.parent / "truth.json").write_text(json.dumps(truth))
     return truth
+
+
+_POOL: list[str] = []
+
+
+def _generate_shard(job: tuple[int, int, int, int, str]) -> dict:
+    import zstandard
+
+    shard, first, stop, seed, folder = job
+    if not _POOL:
+        _POOL.extend(sentences())
+    pool = _POOL
+    vocabulary = sorted({w for s in pool[:20000] for w in s.split(" ") if w.isalpha()})
+    rng = random.Random(f"{seed}:{shard}")
+    families: dict[int, list[int]] = defaultdict(list)  # base -> its copies
+    shingled: dict[int, set] = {}  # shingles of recent documents, made when first needed
+    texts_of: dict[int, str] = {}
+    recent: list[int] = []
+    pairs, copies, size, lines = [], 0, 0, []
+    for doc in range(first, stop):
+        if recent and rng.random() < 0.1:
+            base = rng.choice(recent)
+            text = edited(texts_of[base], _rate_for(rng.choice(TARGETS)), rng, vocabulary)
+            mine = shingled[doc] = shingles(text)
+            for other in [base, *families[base]]:
+                if other not in shingled:
+                    shingled[other] = shingles(texts_of[other])
+                pairs.append((doc, other, round(jaccard(mine, shingled[other]), 4)))
+            families[base].append(doc)
+            texts_of[doc] = text
+            copies += 1
+        else:
+            length = min(20000, rng.lognormvariate(math.log(1500), 0.6))
+            parts, total = [], 0
+            while total < length:
+                part = rng.choice(pool)
+                parts.append(part)
+                total += len(part) + 1
+            text = texts_of[doc] = " ".join(parts)
+            recent.append(doc)
+            if len(recent) > 5000:
+                forgotten = recent.pop(0)
+                for old in [forgotten, *families.pop(forgotten, [])]:
+                    texts_of.pop(old, None)
+                    shingled.pop(old, None)
+        line = json.dumps({"id": doc, "text": text}, ensure_ascii=False) + "\n"
+        lines.append(line)
+        size += len(line.encode())
+    data = "".join(lines).encode()
+    (Path(folder) / f"part-{shard:05d}.jsonl.zst").write_bytes(
+        zstandard.ZstdCompressor(level=3).compress(data))
+    return {"bytes": size, "copies": copies, "pairs": pairs}
 
 
 def _rate_for(target: float) -> float:
