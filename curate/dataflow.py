@@ -159,19 +159,3 @@ def warn_duplicate_ids(executor: Any, directory: Path, splits: list[Split]) -> d
           f"(first: {splits[task].path}:{line} repeats {splits[first_task].path}:{first_line})",
           file=sys.stderr)
     return {"duplicate_ids": found["count"]}
-
-
-def run_summary_step(step: str, options: BaseModel | None, inputs: list[str], *,
-                     on_error: str = "raise", engine: EngineOptions = EngineOptions(),
-                     split: str = "train") -> tuple[dict[str, Any], int]:
-    """A per-record step that writes nothing (`curate stats`): its merged statistics and
-    how many input records were rejected."""
-    from curate.steps import record_step
-
-    splits = plan_splits(inputs, split=split)
-    chain = ChainStep(step, options, None, {})
-    run = StepRun(step, options, None, [str(i) for i in inputs])
-    tasks = chain_tasks(splits, [chain], on_error="skip" if on_error == "skip" else on_error,
-                        batch_size=engine.batch_size)
-    run_tasks(engine.executor(), tasks, [run])
-    return record_step(step).finish(options, run.counts.extra, run.counts.n_in), sum(run.counts.rejected.values())

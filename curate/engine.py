@@ -26,7 +26,6 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 
 from curate.io import Loc, Rejects
-from curate.io.codecs import compression_of
 from curate.io.outputs import OutputSet
 from curate.io.read import read_split
 from curate.io.sources import MANIFEST, Split
@@ -560,7 +559,3 @@ def sidecar_format(out_format: str, sharded: bool) -> str:
     if not sharded:
         return "jsonl"
     return out_format if out_format.startswith("jsonl") else "jsonl.gz"
-
-
-def is_compressed(fmt: str) -> bool:
-    return compression_of(f"x.{fmt}") is not None
