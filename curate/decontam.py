@@ -78,13 +78,17 @@ def decontam_records(records: list[dict[str, Any]], options: DecontamOptions) ->
         items = [{"eval": index.items[number].source, "item": index.items[number].item,
                   "ngram": join_units(gram)} for number, gram in matches.items()]
         removed.append(removal(record, REASON, STEP, eval_items=items))
-    return StepResult(kept, removed, hit_report(index, removed))
+    return StepResult(kept, removed, hit_report(index, hit_counts(removed)))
 
 
-def hit_report(index: EvalIndex, removed: list[dict[str, Any]]) -> dict[str, Any]:
+def hit_counts(removed: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    """How many training records hit each eval item `(eval file, item)`."""
+    return Counter((item["eval"], item["item"]) for line in removed for item in line["eval_items"])
+
+
+def hit_report(index: EvalIndex, hits: Counter[tuple[str, str]]) -> dict[str, Any]:
     """Stats: eval set sizes, and every eval item hit (most hit first) with how many
-    training records hit it, from the `removed` lines of one or more batches."""
-    hits = Counter((item["eval"], item["item"]) for line in removed for item in line["eval_items"])
+    training records hit it."""
     previews = {(item.source, item.item): item.preview for item in index.items}
     return {
         "ngram": index.ngram,

@@ -114,7 +114,7 @@ def _finish_filter(options: Any, extra: dict[str, Any], records_in: int) -> dict
 
 def _decontam(records: list[dict[str, Any]], locs: list[Loc], options: Any,
               rejects: Rejects) -> StepResult:
-    from curate.decontam import decontam_records
+    from curate.decontam import decontam_records, hit_counts
     from curate.views import text_view
 
     def check(record: dict[str, Any]) -> None:
@@ -130,30 +130,19 @@ def _decontam(records: list[dict[str, Any]], locs: list[Loc], options: Any,
 
     records, _ = checked(check, records, locs, rejects)
     result = decontam_records(records, options)
-    hits = Counter(f"{item['eval']}\x1f{item['item']}" for line in result.removed
-                   for item in line["eval_items"])
-    return StepResult(result.kept, result.removed, {"hits": dict(hits)})
+    hits = {f"{source}\x1f{item}": count
+            for (source, item), count in hit_counts(result.removed).items()}
+    return StepResult(result.kept, result.removed, {"hits": hits})
 
 
 def _finish_decontam(options: Any, extra: dict[str, Any], records_in: int = 0) -> dict[str, Any]:
     """Eval set sizes, and every eval item hit (most hit first) with how many training
     records hit it."""
-    from curate.decontam import eval_index
+    from curate.decontam import eval_index, hit_report
 
-    index = eval_index(options)
     hits = Counter({tuple(key.split("\x1f", 1)): count
                     for key, count in (extra.get("hits") or {}).items()})
-    previews = {(item.source, str(item.item)): item.preview for item in index.items}
-    return {
-        "ngram": index.ngram,
-        "eval_items": dict(Counter(item.source for item in index.items)),
-        "eval_items_skipped_short": index.skipped,
-        "boilerplate_ngrams_ignored": index.boilerplate_ngrams,
-        "eval_items_hit": dict(Counter(source for source, _ in hits)),
-        "hits": [{"eval": source, "item": item, "records": count,
-                  "preview": previews.get((source, item), "")}
-                 for (source, item), count in hits.most_common()],
-    }
+    return hit_report(eval_index(options), hits)
 
 
 def _stats(records: list[dict[str, Any]], locs: list[Loc], options: Any,
