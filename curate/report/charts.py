@@ -145,6 +145,8 @@ def distribution(kept: Sequence[float], removed: Sequence[float], xlabel: str, *
         axes.set_yscale("log")
         axes.set_ylim(bottom=floor)
         _log_axis(axes.yaxis, kept_counts.max() / floor)
+    else:
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # records are whole
     axes.set_xlim(edges[0], edges[-1])
     axes.set_xlabel(xlabel)
     axes.set_ylabel("records" + (" (log scale)" if log_counts else ""))

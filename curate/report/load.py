@@ -22,7 +22,7 @@ import numpy as np
 from curate.io import read_records, sidecar
 from curate.report.texts import measured_text
 
-MAX_RECORDS = 200_000  # records measured per file; counts always come from the stats
+MAX_RECORDS = 100_000  # records measured per file (plots); counts always come from the stats
 EXAMPLES_PER_REASON = 3
 MAX_PROBES = 20_000  # removed records without a language whose text is kept to detect it
 PROBE_CHARS = 400  # fastText decides on the first 400 characters (curate.filters.language)

@@ -22,7 +22,7 @@ from curate.report.texts import parts, shown_text
 PREVIEW_CHARS = 1200
 TITLE_CHARS = 90
 LENGTH_LABEL = "words per record, all turns"
-LENGTH_NOTE = ("Words in every turn (every message of an OpenAssistant tree); in Chinese, "
+LENGTH_NOTE = ("Words in every turn (or text column, or message of an OpenAssistant tree); in Chinese, "
                "Japanese or Thai text each character counts as a word, as in the length rules.")
 
 
@@ -183,9 +183,12 @@ def _scores(run: StepRun) -> list[Any]:
         broke = int(np.sum(values < low) if low is not None else 0) + \
             int(np.sum(values > high) if high is not None else 0)
         if not broke:
-            blocks.append(Text(f"{name}: no record broke {_bounds(low, high)}; the scores run "
-                               f"from {_format(values.min())} to {_format(values.max())} (99% "
-                               f"at most {_format(float(np.percentile(values, 99)))})."))
+            spread = (f"every record scored {_format(float(values[0]))}"
+                      if values.min() == values.max() else
+                      f"the scores run from {_format(float(values.min()))} to "
+                      f"{_format(float(values.max()))} (99% at most "
+                      f"{_format(float(np.percentile(values, 99)))})")
+            blocks.append(Text(f"{name}: no record broke {_bounds(low, high)}; {spread}."))
             continue
         blocks.append(chart(f"score-{slug(run.name)}-{slug(name)}", charts.distribution(
             kept_values, removed_values, name, low=low, high=high), f"distribution of {name}"))
@@ -205,9 +208,9 @@ def _examples(run: StepRun) -> list[Any]:
     blocks: list[Any] = []
     for reason in sorted(run.removed.examples, key=lambda r: -counts.get(r, 0)):
         lines = run.removed.examples[reason]
-        blocks.append(Heading(f"Removed for {reason}: {counts.get(reason, len(lines)):,} records"
-                              + (f", the first {len(lines)}" if counts.get(reason, 0) > len(lines)
-                                 else "")))
+        total = counts.get(reason, len(lines))
+        blocks.append(Heading(f"Removed for {reason}: {_records(total)}"
+                              + (f", the first {len(lines)}" if total > len(lines) else "")))
         for line in lines:
             record = line.get("record")
             related = []
@@ -223,8 +226,9 @@ def _examples(run: StepRun) -> list[Any]:
 def _rejects(run: StepRun) -> list[Any]:
     blocks: list[Any] = []
     for reason, lines in sorted(run.rejects.items()):
-        blocks.append(Heading(f"rejected, {reason}: "
-                              f"{run.stats.get('rejected_by_reason', {}).get(reason, len(lines)):,}"))
+        total = run.stats.get("rejected_by_reason", {}).get(reason, len(lines))
+        blocks.append(Heading(f"Rejected for {reason}: {_records(total)}"
+                              + (f", the first {len(lines)}" if total > len(lines) else "")))
         for line in lines:
             where = f"{line.get('file', '?')}:{line.get('line', '?')}"
             field = f"field '{line['field']}': " if line.get("field") else ""
@@ -232,6 +236,10 @@ def _rejects(run: StepRun) -> list[Any]:
             body = shown_text(record) if isinstance(record, dict) else str(record)
             blocks.append(Example(where, f"{field}{line.get('error', '')}", _preview(body)))
     return blocks
+
+
+def _records(count: int) -> str:
+    return f"{count:,} record" + ("" if count == 1 else "s")
 
 
 def _title(record: Any) -> str:

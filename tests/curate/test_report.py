@@ -78,7 +78,7 @@ def test_filter_writes_a_report_with_every_reason_and_real_images(filtered):
                        "template_tokens", "truncated", "words_above_max"}
     html = (filtered / "clean.report.html").read_text()
     for reason in reasons:
-        assert f"Removed for {reason}: 1 records" in html, reason
+        assert f"Removed for {reason}: 1 record<" in html, reason
     images = re.findall(r"src='data:image/png;base64,([^']+)'", html)
     assert len(images) >= 3  # reasons, lengths of kept and removed, the words threshold
     assert all(base64.b64decode(data).startswith(PNG) for data in images)
@@ -164,6 +164,7 @@ def test_rejected_input_lines_are_shown_with_file_and_line(recipe_run, tmp_path)
     _invoke("report", recipe_run, "-o", out)
     read = _section(out.read_text(), "01_read: what was removed")
     assert "0 of 15 records removed (0.0%), 1 rejected." in read
+    assert "Rejected for bad_json: 1 record<" in read
     assert re.search(r"<div class='title'>[^<]*in\.jsonl:4</div>", read)
     assert "{not json" in read
 
