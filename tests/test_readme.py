@@ -24,8 +24,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README = REPO_ROOT / "README.md"
 SAMPLES_DIR = REPO_ROOT / "curate" / "samples"

@@ -6,7 +6,7 @@ import base64
 import html
 from pathlib import Path
 
-from curate.report.blocks import Block, Example, Heading, Image, Section, Table, Text
+from curate.report.blocks import Block, Heading, Image, Section, Table, Text
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
@@ -42,10 +42,11 @@ def _anchors(sections: list[Section]) -> list[str]:
 
 def to_html(title: str, sections: list[Section]) -> str:
     anchors = _anchors(sections)
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-             f"<h1>{html.escape(title)}</h1>"]
+    head = ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1>")
+    parts = [head]
     if len(sections) > 3:
         links = "".join(f"<li><a href='#{anchor}'>{html.escape(section.title)}</a></li>"
                         for section, anchor in zip(sections, anchors, strict=True))

@@ -42,9 +42,9 @@ def test_an_unknown_filter_preset_names_no_record_field(math, tmp_path):
     result = CliRunner().invoke(app, ["filter", str(math), "-o", str(tmp_path / "f.jsonl"),
                                       "--preset", "nosuch"])
     assert result.exit_code == 1
-    assert _error_lines(result) == [
+    assert _error_lines(result) == [(
         "error: options: unknown preset 'nosuch'; bundled presets: c4, fineweb, reasoning, "
-        "sft-default, web-gopher (or give a path to a YAML file)"]
+        "sft-default, web-gopher (or give a path to a YAML file)")]
 
 
 class _Options(BaseModel):

@@ -93,7 +93,7 @@ def test_removed_examples_show_the_text_not_the_id(filtered):
     titles = re.findall(r"<div class='title'>([^<]*)</div>", html)
     assert titles and all(title.startswith(QUESTION) for title in titles), titles
     placeholder = html[html.index("Removed for placeholder"):]
-    body = re.search(r"<pre>(.*?)</pre>", placeholder, re.S)[1]
+    body = re.search(r"<pre>(.*?)</pre>", placeholder, re.DOTALL)[1]
     assert body == f"[user] {QUESTION}\n\n[assistant] N/A"
 
 
