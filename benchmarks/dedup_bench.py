@@ -1,60 +1,71 @@
-"""Near-duplicate removal speed and accuracy: prefkit vs datasketch and rensa, one run.
+"""Near-duplicate removal, whole commands from file to file: prefkit vs datasketch and rensa.
 
 The corpus is every prompt and answer text in ../shared/data (GSM8K, HH-RLHF transcripts,
 AlpacaEval outputs, Alpaca, MATH-500, OASST, ...), about 28k real documents, plus
 near-duplicates injected at controlled word-edit rates so that their true Jaccard with
 their source spreads over 0.5 .. 1.0, plus copies differing only in case, spacing and
-punctuation. The exact ground truth (every pair with word-5-gram Jaccard >= 0.7) is
-computed by an exact prefix-filter similarity join.
+punctuation. It is written once as JSON Lines (``{"id", "text"}``); every contender reads
+that file and writes the records it keeps, at threshold 0.8 with 128 permutations:
 
-Timed on the same texts, in the same run, at threshold 0.8 with 128 permutations:
+* datasketch 2.0 and rensa 0.5 as whole scripts on their fastest documented paths
+  (`dedup_peers.py`: ``MinHash.generator`` + ``MinHashLSH``; rensa's digest matrix +
+  ``query_duplicate_flags_matrix_one_shot``), including Python start, JSON reading,
+  shingling and writing;
+* prefkit as the whole ``curate dedup IN -o OUT --field text`` command, ``--workers 1`` and
+  ``--workers 2``.
 
-* datasketch: ``MinHash`` per document (``update_batch`` of the shingles) plus
-  ``MinHashLSH``: query, then insert if nothing was found (the usual streaming recipe);
-* rensa: ``RMinHashDeduplicator(use_lsh=True).add_pairs`` (its documented dedup API);
-* prefkit: ``dedup_records`` with default settings (and ``workers=2``), and the
-  ``curate dedup`` CLI end to end (process start, JSON read and write included).
+Each contender is a child process. Wall time runs until it exits; CPU time is the change in
+``getrusage(RUSAGE_CHILDREN)``, which counts the forkserver workers of ``--workers 2`` too
+(they are grandchildren: `timed_command` adopts and waits for them). Rounds are interleaved
+(every contender once, then again) and the best of ``--repeat`` is kept, so a burst of load on
+a shared machine hits every contender alike. docs/s and MB/s (of the input file) are wall
+figures; the ratios prefkit/peer are the same for both, since the input is the same. Each
+contender also runs on the first 100 documents ("start": process start, imports, exit), the
+fixed cost that every ratio includes.
 
-The peers are handed the same normalised words as prefkit and build their word 5-gram
-shingles in Python; their docs/s includes that shingling, as prefkit's includes its own
-normalisation and shingling ("lib-only" shows the peers' library calls alone). Runs are
-interleaved and the best of ``--repeat`` is kept, so load bursts on a shared machine hit
-every contender alike.
-Precision is the share of removed documents with a true partner at J >= 0.7; recall is
-the share of the minimal necessary removals at J >= 0.8 (per connected component of the
-true J >= 0.8 graph, its size minus one) that were made.
+The exact ground truth (every pair with word-5-gram Jaccard >= 0.7, on prefkit's normalised
+words) comes from an exact prefix-filter similarity join. The peers split lower-cased text
+into runs of letters and digits themselves; the share of documents where that gives the same
+words as prefkit's normalisation is printed. Precision is the share of removed documents
+with a true partner at J >= 0.7; recall is the share of the minimal necessary removals at
+J >= 0.8 (per connected component of the true J >= 0.8 graph, its size minus one) that were
+made; "lost" counts groups of true near-duplicates (J >= 0.7) of which nothing was kept.
 
-    python benchmarks/dedup_bench.py                  # the full corpus (~35k documents)
-    python benchmarks/dedup_bench.py --limit 5000     # a quick look
-    python benchmarks/dedup_bench.py --memory 1000000 # peak RSS of 1M short documents
+    python benchmarks/dedup_bench.py                   # the full corpus (~35k documents)
+    python benchmarks/dedup_bench.py --limit 3000      # a quick look
+    python benchmarks/dedup_bench.py --memory 1000000  # peak RSS of 1M short documents
 
-rensa is a benchmark-only peer: ``pip install rensa``.
+rensa is a benchmark-only peer: ``pip install -e '.[bench]'``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-from curate.dedup import DedupOptions, dedup_records
-from curate.dedup.normalise import word_lists
+from dedup_peers import WORD
+from timed_command import SUBREAPER, Timing, checkout_env, peak_rss_mb, run
+
+from curate.dedup.shingling import word_lists
 from curate.io import read_records
 
 THRESHOLD, NUM_PERM, NGRAM = 0.8, 128, 5
@@ -196,79 +207,144 @@ def score(removed: set[int], truth: dict[tuple[int, int], float], n: int) -> tup
     return precision, made / needed if needed else 1.0
 
 
-# -- the contenders -----------------------------------------------------------------------
+# -- the contenders ------------------------------------------------------------------------
 
-Run = tuple[set[int], float, float | None, dict]  # removed, seconds, library seconds, stats
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    argv: tuple[str, ...]  # IN and OUT stand for the input and output paths
 
+    def command(self, source: Path, out: Path) -> list[str]:
+        paths = {"IN": str(source), "OUT": str(out)}
+        return [paths.get(arg, arg) for arg in self.argv]
 
-def run_datasketch(words: list[list[str]]) -> Run:
-    from datasketch import MinHash, MinHashLSH
-
-    started = time.perf_counter()
-    shingled = [[s.encode("utf-8") for s in shingles(w)] for w in words]
-    library_started = time.perf_counter()
-    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
-    removed = set()
-    for i, doc in enumerate(shingled):
-        minhash = MinHash(num_perm=NUM_PERM)
-        minhash.update_batch(doc)
-        if lsh.query(minhash):
-            removed.add(i)
-        else:
-            lsh.insert(i, minhash)
-    done = time.perf_counter()
-    return removed, done - started, done - library_started, {}
+    @property
+    def is_prefkit(self) -> bool:
+        return self.name.startswith("prefkit")
 
 
-def run_rensa(words: list[list[str]]) -> Run:
-    from rensa import RMinHashDeduplicator
-
-    started = time.perf_counter()
-    shingled = [list(shingles(w)) for w in words]
-    library_started = time.perf_counter()
-    deduplicator = RMinHashDeduplicator(threshold=THRESHOLD, num_perm=NUM_PERM, use_lsh=True)
-    keep = deduplicator.add_pairs((str(i), doc) for i, doc in enumerate(shingled))
-    done = time.perf_counter()
-    removed = {i for i, kept in enumerate(keep) if not kept}
-    return removed, done - started, done - library_started, {}
+def prefkit_command(workers: int) -> tuple[str, ...]:
+    return (sys.executable, "-m", "curate.cli", "dedup", "IN", "-o", "OUT", "--field", "text",
+            "--workers", str(workers))
 
 
-def run_prefkit(texts: list[str], workers: int = 1) -> Run:
-    records = [{"id": i, "text": t} for i, t in enumerate(texts)]
-    started = time.perf_counter()
-    result = dedup_records(records, DedupOptions(field="text", workers=workers))
-    seconds = time.perf_counter() - started
-    return {line["record"]["id"] for line in result.removed}, seconds, None, result.extra
+def contenders() -> list[Contender]:
+    peer = (sys.executable, str(HERE / "dedup_peers.py"))
+    out = [Contender("datasketch generator+LSH (SHA-1)", (*peer, "datasketch", "IN", "OUT"))]
+    if importlib.util.find_spec("xxhash"):
+        out.append(Contender("datasketch generator+LSH (xxh32)",
+                             (*peer, "datasketch", "IN", "OUT", "--hashfunc", "xxh32")))
+    if importlib.util.find_spec("rensa"):
+        out.append(Contender("rensa digest matrix+one-shot LSH", (*peer, "rensa", "IN", "OUT")))
+    else:
+        print("rensa: skipped (not installed; pip install -e '.[bench]')")
+    out += [Contender("prefkit curate dedup --workers 1", prefkit_command(1)),
+            Contender("prefkit curate dedup --workers 2", prefkit_command(2))]
+    return out
 
 
-def run_cli(texts: list[str]) -> Run:
-    with tempfile.TemporaryDirectory() as tmp:
-        source, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
-        source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
-                                  for i, t in enumerate(texts)), encoding="utf-8")
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "curate.cli", "dedup", str(source), "-o", str(out),
-                        "--field", "text"], check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
-        seconds = time.perf_counter() - started
-        removed_file = out.with_name("out.removed.jsonl")
-        removed = {line["record"]["id"] for line in read_records(removed_file)}
-    return removed, seconds, None, {}
+@dataclass
+class Result:
+    removed: frozenset[int]
+    stats: dict | None  # prefkit's OUT.stats.json of the first round
+    timings: list[Timing] = field(default_factory=list)
+    start: list[Timing] = field(default_factory=list)  # on the first START_DOCS documents
+
+    @property
+    def wall(self) -> float:
+        return min(t.wall for t in self.timings)
+
+    @property
+    def cpu(self) -> float:
+        return min(t.cpu for t in self.timings)
 
 
-def best_of(repeat: int, contenders: list) -> dict[str, Run]:
-    """Each contender's fastest of `repeat` runs. The runs are interleaved (round 1 of every
-    contender, then round 2, ...) so that a burst of load on the shared machine hits all
-    contenders alike rather than one; a contender's runs must all give the same result."""
-    runs: dict[str, list[Run]] = defaultdict(list)
-    for _ in range(repeat):
-        for name, run, *inputs in contenders:
-            runs[name].append(run(*inputs))
-    for name, results in runs.items():
-        assert all(r[0] == results[0][0] for r in results), f"{name} is not deterministic"
-    return {name: min(results, key=lambda r: r[1]) for name, results in runs.items()}
+START_DOCS = 100  # the fixed cost of a command: process start, imports, exit
 
 
-# -- memory -------------------------------------------------------------------------------
+def run_once(contender: Contender, source: Path, folder: Path) -> tuple[Timing, bytes, dict | None]:
+    """Run a contender into `folder` (then emptied): its timing, output and prefkit's stats."""
+    folder.mkdir()
+    out = folder / "out.jsonl"
+    timing = run(contender.command(source, out), log=folder / "log.txt", cwd=ROOT,
+                 env=checkout_env(ROOT))
+    output = out.read_bytes()
+    stats_file = folder / "out.stats.json"
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else None
+    for file in folder.iterdir():
+        file.unlink()
+    folder.rmdir()
+    return timing, output, stats
+
+
+def best_of(repeat: int, entries: list[Contender], source: Path, start: Path, n: int,
+            work: Path) -> dict[str, Result]:
+    """Each contender's best wall and best CPU time of `repeat` runs, interleaved (round 1 of
+    every contender, then round 2, ...), and the same on the `start` file. Every run of a
+    contender must remove the same documents; prefkit's outputs with 1 and 2 workers must be
+    byte-identical."""
+    results: dict[str, Result] = {}
+    outputs: dict[str, bytes] = {}
+    for round_ in range(repeat):
+        for index, contender in enumerate(entries):
+            timing, output, stats = run_once(contender, source, work / f"{index}-{round_}")
+            kept = {json.loads(line)["id"] for line in output.splitlines() if line.strip()}
+            removed = frozenset(set(range(n)) - kept)
+            result = results.setdefault(contender.name, Result(removed, stats))
+            assert removed == result.removed, f"{contender.name} is not deterministic"
+            result.timings.append(timing)
+            if contender.is_prefkit:
+                outputs[contender.name] = output
+            result.start.append(run_once(contender, start, work / f"{index}-{round_}-start")[0])
+    assert len(set(outputs.values())) == 1, "prefkit --workers 1 and 2 outputs differ"
+    return results
+
+
+# -- report --------------------------------------------------------------------------------
+
+def lost_groups(removed: frozenset[int], truth: dict[tuple[int, int], float], n: int) -> int:
+    """Groups of true near-duplicates (J >= PARTNER) of which every member was removed."""
+    return sum(1 for group in components(n, truth) if removed.issuperset(group))
+
+
+def peer_words_agree(texts: list[str], words: list[list[str]]) -> float:
+    """Share of documents where the peers' word split equals prefkit's normalised words."""
+    return sum(WORD.findall(t.lower()) == w for t, w in zip(texts, words)) / len(texts)
+
+
+def report(results: dict[str, Result], truth: dict[tuple[int, int], float], n: int,
+           megabytes: float) -> None:
+    print(f"\n{'contender':34} {'wall s':>7} {'CPU s':>7} {'docs/s':>8} {'MB/s':>6} "
+          f"{'removed':>7} {'precision':>9} {'recall':>6} {'lost':>4}  {'start: wall, CPU s':>18}")
+    for name, result in results.items():
+        precision, recall = score(set(result.removed), truth, n)
+        star = "*" if name.endswith("2") else " "
+        start_wall, start_cpu = (min(getattr(t, a) for t in result.start) for a in ("wall", "cpu"))
+        print(f"{name:34} {result.wall:7.2f} {result.cpu:7.2f}{star}{n / result.wall:8,.0f} "
+              f"{megabytes / result.wall:6.2f} {len(result.removed):7,} {precision:9.4f} "
+              f"{recall:6.4f} {lost_groups(result.removed, truth, n):4}  {start_wall:9.2f}, "
+              f"{start_cpu:5.2f}{star}")
+    print(f"start: the same command on the first {START_DOCS} documents (process start, imports, "
+          f"reading, writing, exit)")
+    print("* including the forkserver and its pool workers (grandchildren), adopted and waited "
+          "for" if SUBREAPER else "* the forkserver workers are not counted (no subreaper)")
+
+    one, two = (results[f"prefkit curate dedup --workers {w}"] for w in (1, 2))
+    print(f"\nratio prefkit / peer (docs/s; MB/s alike)  {'--workers 1 wall':>16} "
+          f"{'CPU':>6} {'--workers 2 wall':>17}")
+    for name, peer in results.items():
+        if not name.startswith("prefkit"):
+            print(f"  vs {name:38} {peer.wall / one.wall:15.2f}x {peer.cpu / one.cpu:5.2f}x "
+                  f"{peer.wall / two.wall:16.2f}x")
+    extra = one.stats
+    print(f"\nprefkit: bands={extra['bands']} rows={extra['rows']}; "
+          f"{extra['candidate_pairs']:,} candidate pairs, {extra['exact_checks']:,} exact "
+          f"Jaccard checks, {extra['verified_pairs']:,} at J >= {THRESHOLD}; in-command "
+          f"{extra['seconds']:.2f} s of {one.wall:.2f} s wall; phases (s, round 1) "
+          f"{extra['phase_seconds']}")
+
+
+# -- memory --------------------------------------------------------------------------------
 
 def short_documents(count: int, seed: int = 0) -> list[str]:
     """`count` short documents (about 25 words): two random sentences of the real corpus, so
@@ -291,42 +367,51 @@ def short_documents(count: int, seed: int = 0) -> list[str]:
     return docs
 
 
-def _rss_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
 
 def measure_memory(count: int) -> None:
-    """Peak RSS of `dedup_records` on `count` short documents, beyond the loaded input."""
-    records = [{"id": i, "text": t} for i, t in enumerate(short_documents(count))]
-    text_mb = sum(len(r["text"].encode()) for r in records) / 2**20
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
-    before = _rss_kb("VmRSS")
-    started = time.perf_counter()
-    result = dedup_records(records, DedupOptions(field="text"))
-    seconds = time.perf_counter() - started
-    peak = _rss_kb("VmHWM")
-    print(f"memory: {count:,} short documents ({text_mb:,.0f} MB of text), "
-          f"RSS after loading {before / 2**10:,.0f} MB")
-    print(f"  dedup_records: {seconds:.1f} s ({count / seconds:,.0f} docs/s), removed "
-          f"{len(result.removed):,}, peak RSS {peak / 2**10:,.0f} MB = "
-          f"+{(peak - before) / 2**10:,.0f} MB beyond the loaded input")
-    extra = result.extra
-    print(f"  {extra['distinct_texts']:,} distinct texts, {extra['candidate_pairs']:,} candidate "
-          f"pairs, {extra['exact_checks']:,} exact checks; phases (s) {extra['phase_seconds']}")
+    """Peak RSS of the whole `curate dedup` command on `count` short documents, and of the
+    same command on 100 of them (process start and imports)."""
+    docs = short_documents(count)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+
+        def measure(label: str, rows: list[str]) -> tuple[float, float, float]:
+            """(peak RSS MB, wall seconds, input MB)"""
+            source, out = work / f"{label}.jsonl", work / f"{label}-out.jsonl"
+            write_corpus(source, rows)
+            command = Contender("prefkit", prefkit_command(1)).command(source, out)
+            peak, seconds = peak_rss_mb(command, log=work / f"{label}.log", cwd=ROOT,
+                                        env=checkout_env(ROOT))
+            return peak, seconds, source.stat().st_size / 1e6
+
+        start, _, _ = measure("start", docs[:100])
+        peak, seconds, megabytes = measure("all", docs)
+        stats = json.loads((work / "all-out.stats.json").read_text())
+    print(f"memory: {count:,} short documents ({megabytes:,.0f} MB of JSON Lines), "
+          f"curate dedup --workers 1 under /usr/bin/time -v")
+    print(f"  {seconds:.1f} s wall ({count / seconds:,.0f} docs/s), removed {stats['removed']:,}; "
+          f"peak RSS {peak:,.0f} MB = +{peak - start:,.0f} MB beyond the same command on 100 "
+          f"documents ({start:,.0f} MB)")
+    print(f"  {stats['distinct_texts']:,} distinct texts, {stats['candidate_pairs']:,} candidate "
+          f"pairs, {stats['exact_checks']:,} exact checks; phases (s) {stats['phase_seconds']}")
 
 
-# -- main ---------------------------------------------------------------------------------
+# -- main ----------------------------------------------------------------------------------
+
+def write_corpus(path: Path, texts: list[str]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n"
+                          for i, text in enumerate(texts))
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, help="sample this many real texts first")
     parser.add_argument("--memory", type=int, metavar="N", help="measure peak RSS on N short docs")
-    parser.add_argument("--skip-cli", action="store_true", help="do not time the CLI")
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (best kept)")
     args = parser.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"{DATA} is absent: this benchmark needs the real-data folder")
     if args.memory:
         measure_memory(args.memory)
         return
@@ -336,42 +421,24 @@ def main() -> None:
     started = time.perf_counter()
     truth = true_pairs([shingles(w) for w in words], PARTNER)
     above = sum(1 for j in truth.values() if j >= THRESHOLD)
-    print(f"corpus: {len(texts):,} documents ({real:,} real texts, {len(texts) - real:,} injected "
-          f"copies), {sum(map(len, words)) / len(words):.0f} words on "
-          f"average; truth: {len(truth):,} pairs at J >= {PARTNER}, {above:,} at J >= "
-          f"{THRESHOLD} ({time.perf_counter() - started:.1f} s exact join)")
-
-    contenders = [("datasketch MinHash+MinHashLSH", run_datasketch, words),
-                  ("rensa RMinHashDeduplicator", run_rensa, words),
-                  ("prefkit dedup_records", run_prefkit, texts),
-                  ("prefkit dedup_records workers=2", run_prefkit, texts, 2),
-                  ("prefkit curate dedup CLI", run_cli, texts)]
-    if args.skip_cli:
-        contenders = [c for c in contenders if not c[0].endswith("CLI")]
-    try:
-        import rensa  # noqa: F401
-    except ImportError as exc:
-        print(f"rensa: skipped ({exc}; pip install rensa)")
-        contenders = [c for c in contenders if not c[0].startswith("rensa")]
-    rows = [(name, *run) for name, run in best_of(args.repeat, contenders).items()]
-    ours = {name: row for name, *row in rows if name.startswith("prefkit")}
-    assert len({frozenset(row[0]) for row in ours.values()}) == 1, "prefkit runs disagree"
-
-    n = len(texts)
-    _, ours_seconds, _, extra = ours["prefkit dedup_records"]
-    print(f"\n{'method':34} {'docs/s':>9} {'lib-only':>9} {'removed':>8} {'precision':>9} "
-          f"{'recall':>7}  {'prefkit speed-up':>16}")
-    for name, removed, seconds, library, _ in rows:
-        precision, recall = score(removed, truth, n)
-        lib = f"{n / library:9,.0f}" if library else f"{'':9}"
-        ratio = f"{seconds / ours_seconds:15.1f}x" if not name.startswith("prefkit") else ""
-        print(f"{name:34} {n / seconds:9,.0f} {lib} {len(removed):8,} {precision:9.4f} "
-              f"{recall:7.4f}  {ratio:>16}")
-    print(f"\nprefkit: bands={extra['bands']} rows={extra['rows']}; {extra['candidate_pairs']:,} "
-          f"candidate pairs, {extra['exact_checks']:,} exact Jaccard checks, "
-          f"{extra['verified_pairs']:,} at J >= {THRESHOLD}; phases (s) {extra['phase_seconds']}")
-    print(f"best of {args.repeat} runs each; {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f} at the end")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "corpus.jsonl"
+        write_corpus(source, texts)
+        megabytes = source.stat().st_size / 1e6
+        print(f"corpus: {len(texts):,} documents ({real:,} real texts, {len(texts) - real:,} "
+              f"injected copies), {megabytes:.1f} MB of JSON Lines, "
+              f"{sum(map(len, words)) / len(words):.0f} words on average; truth: {len(truth):,} "
+              f"pairs at J >= {PARTNER}, {above:,} at J >= {THRESHOLD} "
+              f"({time.perf_counter() - started:.1f} s exact join); the peers' words equal "
+              f"prefkit's on {peer_words_agree(texts, words):.2%} of documents")
+        start = Path(tmp) / "start.jsonl"
+        write_corpus(start, texts[:START_DOCS])
+        results = best_of(args.repeat, contenders(), source, start, len(texts), Path(tmp))
+    report(results, truth, len(texts), megabytes)
+    print(f"best of {args.repeat} interleaved runs each (wall and CPU separately); "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; "
+          f"each contender removed the same documents in every round; prefkit's --workers 1 "
+          f"and 2 outputs byte-identical")
 
 
 if __name__ == "__main__":

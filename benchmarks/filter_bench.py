@@ -215,14 +215,40 @@ def report(texts: list[str], ours: list[set[str]], theirs: list[dict[str, str | 
     return lowest[0]
 
 
-def gopher_command(repeat: int = 4) -> None:
-    """The whole `curate filter --preset web-gopher` command against datatrove's Gopher filters."""
+DATATROVE_PIPELINE = """
+import sys
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+
+source, out, logs = sys.argv[1:]
+LocalPipelineExecutor(pipeline=[JsonlReader(source), GopherQualityFilter(),
+                                GopherRepetitionFilter(), JsonlWriter(out)],
+                      tasks=1, workers=1, logging_dir=logs).run()
+"""
+
+
+def _command_cpu(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole command (a child process)."""
     import resource
     import subprocess
-    import tempfile
 
-    from datatrove.data import Document
-    from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def gopher_command(repeat: int = 4) -> None:
+    """The whole `curate filter --preset web-gopher` command against datatrove's Gopher filters
+    run the way datatrove documents it: a LocalPipelineExecutor pipeline from a JSON Lines
+    reader through GopherQualityFilter and GopherRepetitionFilter to a JSON Lines writer.
+    Both are whole commands, file to file, timed as child processes on the same input."""
+    import tempfile
 
     texts = [record["output"] for name in ("alpaca-7b_outputs.json", "llama-2-7b-chat-hf_outputs.json")
              for record in _json(DATA / "alpaca_eval" / name)] * repeat
@@ -230,36 +256,34 @@ def gopher_command(repeat: int = 4) -> None:
     print(f"documents: {len(texts):,} AlpacaEval outputs ({repeat}x), "
           f"{sum(map(len, texts)) / len(texts):,.0f} characters on average, {megabytes:.1f} MB")
     with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "in.jsonl"
-        source.write_text("".join(json.dumps({"id": i, "text": text}) + "\n"
+        source = Path(folder) / "in" / "docs.jsonl"
+        source.parent.mkdir()
+        source.write_text("".join(json.dumps({"id": str(i), "text": text}) + "\n"
                                   for i, text in enumerate(texts)), encoding="utf-8")
-        command = [sys.executable, "-m", "curate.cli", "filter", str(source), "-o",
-                   str(Path(folder) / "out.jsonl"), "--preset", "web-gopher", "--field", "text",
-                   "--no-report"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                       stderr=subprocess.DEVNULL)
-        ours_wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    ours_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    quality, repetition = GopherQualityFilter(), GopherRepetitionFilter()
-    quality.filter(Document(text="Warm up spaCy.", id="0"))
-    started = _clock()
-    for i, text in enumerate(texts):
-        document = Document(text=text, id=str(i))
-        quality.filter(document)
-        repetition.filter(document)
-    theirs_wall, theirs_cpu = _elapsed(started)
-    print(f"{'':52s} {'docs/s (CPU)':>13s} {'MB/s (CPU)':>11s} {'docs/s (wall)':>14s}")
-    for label, cpu, wall in (("prefkit: curate filter --preset web-gopher (command)", ours_cpu,
-                              ours_wall),
-                             ("datatrove Gopher quality + repetition (filtering)", theirs_cpu,
-                              theirs_wall)):
-        print(f"{label:52s} {len(texts) / cpu:13,.0f} {megabytes / cpu:11.2f} "
+        script = Path(folder) / "datatrove_gopher.py"
+        script.write_text(DATATROVE_PIPELINE)
+        runs = {
+            "prefkit: curate filter --preset web-gopher": [
+                sys.executable, "-m", "curate.cli", "filter", str(source), "-o",
+                str(Path(folder) / "out.jsonl"), "--preset", "web-gopher", "--field", "text",
+                "--no-report"],
+            "prefkit: the same, --workers 2": [
+                sys.executable, "-m", "curate.cli", "filter", str(source), "-o",
+                str(Path(folder) / "out2.jsonl"), "--preset", "web-gopher", "--field", "text",
+                "--no-report", "--workers", "2"],
+            "datatrove: reader -> Gopher quality + repetition -> writer": [
+                sys.executable, str(script), str(source.parent), str(Path(folder) / "dt"),
+                str(Path(folder) / "logs")],
+        }
+        times = {label: _command_cpu(command) for label, command in runs.items()}
+    print(f"{'':60s} {'docs/s (CPU)':>13s} {'MB/s (CPU)':>11s} {'docs/s (wall)':>14s}")
+    for label, (wall, cpu) in times.items():
+        print(f"{label:60s} {len(texts) / cpu:13,.0f} {megabytes / cpu:11.2f} "
               f"{len(texts) / wall:14,.0f}")
-    print(f"speed ratio prefkit command / datatrove: {theirs_cpu / ours_cpu:.1f}x (CPU time), "
-          f"{theirs_wall / ours_wall:.1f}x (wall); machine load {os.getloadavg()[0]:.2f}")
+    ours, two, theirs = times.values()
+    print(f"speed ratio prefkit command / datatrove command: {theirs[1] / ours[1]:.1f}x (CPU "
+          f"time), {theirs[0] / ours[0]:.1f}x (wall); --workers 2 over 1: {ours[0] / two[0]:.2f}x "
+          f"(wall); machine load {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:

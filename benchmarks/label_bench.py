@@ -18,7 +18,16 @@
 2. Lost votes at the storage layer: N threads x V votes written to prefkit's store vs a
    JSON-list file rewritten per vote without a lock (Chatbot Arena's way of appending votes).
 
-3. Dashboard metrics for 100k judgments (50 labelers, K = 3, 5 source models): reading
+3. Login flood: 50 paced labelers vote while an unauthenticated client floods `/login` with
+   wrong passwords on 48 connections (a separate process), from one address (the per-address
+   limit answers it at once) and from many (X-Forwarded-For rotated through the trusted proxy
+   address: every attempt is hashed until the hashing queue is full). Reported: p50 / p95 vote
+   latency, login attempts per second, how many were checked (a hash) or refused without one.
+   Peers, same run: the same server and labelers with no flood (ratio = flood / idle), and the
+   app behind Gradio's own `launch(auth=...)` (how prefkit logged in before: scrypt in the
+   request thread pool, no limits) under the same flood.
+
+4. Dashboard metrics for 100k judgments (50 labelers, K = 3, 5 source models): reading
    them from the database plus `metrics.summarize` (agreement, kappa per labeler pair,
    Krippendorff's alpha nominal and ordinal, length bias with bootstrap CI, the length
    curve, the length-controlled model, per-labeler table). Peers on the same votes:
@@ -27,6 +36,7 @@
 
     python benchmarks/label_bench.py
     python benchmarks/label_bench.py --labelers 1 10 --votes 10 --judgments 20000
+    python benchmarks/label_bench.py --sections flood
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import io
 import itertools
 import json
@@ -64,9 +75,10 @@ from curate.pairs import PairsOptions, pair_outputs
 from labeling_app.store import Store
 from schemas.labeling import Item
 
-PASSWORD = "bench-password"
+PASSWORD = "bench-password-long"
 OVERLAP = 3
 SCALE = ("left_much", "left", "tie", "right", "right_much")
+SECTIONS = ["http", "storage", "flood", "metrics"]
 
 
 # -- items ----------------------------------------------------------------------------------
@@ -87,8 +99,28 @@ def _serve_prefkit(db: str, pipe) -> None:
     from labeling_app.app import LabelingApp, launch, load_guidelines
 
     store = Store(db)
-    blocks, url = launch(LabelingApp(store, load_guidelines(), min_seconds=0), block=False,
-                         quiet=True)
+    running = launch(LabelingApp(store, load_guidelines(), min_seconds=0))
+    pipe.send(running.url)
+    pipe.recv()
+    running.close()
+
+
+def _serve_gradio_auth(db: str, pipe) -> None:
+    """The same app behind Gradio's own login, as prefkit served it before its guard: the
+    password check (scrypt) runs in the request thread pool, with no rate limit."""
+    import anyio
+
+    from labeling_app.app import LabelingApp, load_guidelines
+
+    store = Store(db)
+    blocks = LabelingApp(store, load_guidelines(), min_seconds=0).blocks()
+    blocks.queue(default_concurrency_limit=2)
+
+    async def check_login(username: str, password: str) -> bool:
+        return await anyio.to_thread.run_sync(store.check_password, username, password)
+
+    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True, ssr_mode=False,
+                              auth=check_login)
     pipe.send(url)
     pipe.recv()
     with contextlib.redirect_stdout(io.StringIO()):  # "Closing server running on port ..."
@@ -184,21 +216,31 @@ class Labeler:
 
 
 async def run_labelers(url: str, users: list[str], votes_each: int, seed: int,
-                       think: tuple[float, float] | None) -> dict:
+                       think: tuple[float, float] | None, on_ready=None) -> dict:
     """Every labeler logs in and loads its first item (not timed), then votes `votes_each`
-    times, thinking `think` seconds (uniform) before each vote when given."""
+    times, thinking `think` seconds (uniform) before each vote when given. `on_ready` runs
+    once all are logged in, before the first vote."""
     labelers = [Labeler(url, user) for user in users]
     await asyncio.gather(*(labeler.login() for labeler in labelers))
     screens = await asyncio.gather(*(labeler.call("load", []) for labeler in labelers))
+    if on_ready:
+        on_ready()
     latencies: list[float] = []
     acknowledged: dict[str, int] = {}
+    failed = 0
 
     async def work(labeler: Labeler, rng: random.Random, data: list) -> None:
-        count = 0
-        while data[2] and count < votes_each:  # data[2]: the left pane; empty when done
+        nonlocal failed
+        count = tries = 0
+        while data[2] and count < votes_each and tries < 3 * votes_each:  # data[2]: left pane
+            tries += 1
             if think:
                 await asyncio.sleep(rng.uniform(*think))
-            data, seconds = await labeler.call(f"vote_{rng.choice(SCALE)}", [None, ""])
+            try:
+                data, seconds = await labeler.call(f"vote_{rng.choice(SCALE)}", [None, ""])
+            except (httpx.HTTPError, RuntimeError):  # a dropped or refused vote: counted
+                failed += 1
+                continue
             latencies.append(seconds)
             count += data[5] == "Saved."
         acknowledged[labeler.user] = count
@@ -210,7 +252,7 @@ async def run_labelers(url: str, users: list[str], votes_each: int, seed: int,
     wall = time.perf_counter() - started
     for labeler in labelers:
         await labeler.http.aclose()
-    return {"votes": len(latencies), "acknowledged": acknowledged, "wall": wall,
+    return {"votes": len(latencies), "failed": failed, "acknowledged": acknowledged, "wall": wall,
             "p50": float(np.percentile(latencies, 50)) * 1000,
             "p95": float(np.percentile(latencies, 95)) * 1000}
 
@@ -252,6 +294,91 @@ def http_benchmark(labeler_counts: list[int], votes_each: int, folder: Path,
                   f"{rate / floor_rate:>6.2f}")
     print("floor: the same Gradio endpoints with handlers that do nothing (no database); "
           "x = prefkit / floor")
+
+
+# -- login flood ----------------------------------------------------------------------------
+
+def _flood(url: str, connections: int, rotate: bool, flooding, stop, pipe) -> None:
+    """Wrong-password logins for random names on `connections` connections until `stop`;
+    sets `flooding` at the first answer; sends back the count of each status code and the
+    seconds flooded."""
+    async def worker(http: httpx.AsyncClient, counts: dict, rng: random.Random) -> None:
+        while not stop.is_set():
+            headers = {"X-Forwarded-For": f"10.{rng.randrange(256)}.{rng.randrange(256)}."
+                       f"{rng.randrange(1, 255)}"} if rotate else {}
+            try:
+                response = await http.post(f"{url}login", headers=headers, data={
+                    "username": f"user{rng.randrange(10_000)}", "password": "wrong-guess"})
+                counts[response.status_code] = counts.get(response.status_code, 0) + 1
+                flooding.set()
+            except httpx.HTTPError:
+                counts["error"] = counts.get("error", 0) + 1
+
+    async def main() -> tuple[dict, float]:
+        counts: dict = {}
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        started = time.perf_counter()
+        async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+            await asyncio.gather(*(worker(http, counts, random.Random(i))
+                                   for i in range(connections)))
+        return counts, time.perf_counter() - started
+
+    pipe.send(asyncio.run(main()))
+
+
+def _start_flood(flood, flooding) -> None:
+    """The labelers vote once the flood is under way (its start-up is not measured)."""
+    flood.start()
+    flooding.wait(60)
+
+
+def flood_benchmark(items: list[Item], n: int, votes_each: int, folder: Path,
+                    think: tuple[float, float], connections: int = 48) -> None:
+    users = [f"labeler-{i:02d}" for i in range(n)]
+    print(f"\n3. Login flood: {n} paced labelers vote while an unauthenticated client floods "
+          f"/login on {connections} connections (wrong passwords, random names)")
+    print(f"{'server':<44} {'flood from':<15} {'votes':>5} {'failed':>6} {'p50 ms':>7} "
+          f"{'p95 ms':>8} {'logins/s':>8} {'hashed':>7} {'refused':>7} {'lost':>4}")
+    context = multiprocessing.get_context("spawn")
+    idle_p95 = None
+    runs = [("prefkit", _serve_prefkit, None), ("prefkit", _serve_prefkit, False),
+            ("prefkit", _serve_prefkit, True),
+            ("Gradio launch(auth=...) (prefkit before)", _serve_gradio_auth, False)]
+    for name, target, rotate in runs:
+        db = fresh_database(folder, items, users)
+        counts, seconds = {}, 1.0
+        with Server(target, str(db)) as url:
+            if rotate is None:  # the peer: no flood
+                result = asyncio.run(run_labelers(url, users, votes_each, n, think))
+            else:
+                stop, flooding = context.Event(), context.Event()
+                receive, send = context.Pipe()
+                flood = context.Process(target=_flood, daemon=True,
+                                        args=(url, connections, rotate, flooding, stop, send))
+
+                result = asyncio.run(run_labelers(
+                    url, users, votes_each, n, think,
+                    on_ready=functools.partial(_start_flood, flood, flooding)))
+                stop.set()
+                counts, seconds = receive.recv()
+                flood.join(timeout=60)
+        lost = audit(db, result["acknowledged"])[0]
+        attempts = sum(counts.values())
+        hashed = counts.get(401, 0) + counts.get(400, 0)
+        source = "-" if rotate is None else ("many addresses" if rotate else "1 address")
+        label = f"{name} (no flood)" if rotate is None else name
+        print(f"{label:<44} {source:<15} {result['votes']:>5} {result['failed']:>6} "
+              f"{result['p50']:>7.1f} "
+              f"{result['p95']:>8.1f} {attempts / seconds:>8.0f} {hashed:>7} "
+              f"{attempts - hashed:>7} {lost:>4}")
+        if rotate is None:
+            idle_p95 = result["p95"]
+        else:
+            print(f"{'':<44} {'':<15} p95 x idle: {result['p95'] / idle_p95:.2f}; status "
+                  f"counts {dict(sorted(counts.items(), key=str))}")
+    print("failed: votes that got no answer (connection dropped, error); hashed: attempts whose "
+          "password was checked (401; Gradio's own login answers 400); refused: by the rate limit "
+          "(429) or a full hashing queue (503), without a hash")
 
 
 def audit(db: Path, acknowledged: dict[str, int]) -> tuple[int, int, int]:
@@ -332,7 +459,7 @@ def metrics_benchmark(n_judgments: int, folder: Path) -> None:
     from labeling_app.judgments import store_frame
 
     n_items, labelers, models = n_judgments // OVERLAP, 50, [f"model-{i}" for i in range(5)]
-    print(f"\n3. Dashboard metrics: {n_items * OVERLAP:,} judgments, {n_items:,} items, "
+    print(f"\n4. Dashboard metrics: {n_items * OVERLAP:,} judgments, {n_items:,} items, "
           f"{labelers} labelers, {len(models)} source models")
     rng = np.random.default_rng(0)
     db = folder / "metrics.sqlite"
@@ -439,12 +566,22 @@ def main() -> None:
     parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0],
                         help="Paced load: seconds of thinking before each vote (uniform).")
     parser.add_argument("--judgments", type=int, default=100_000)
+    parser.add_argument("--flood-connections", type=int, default=48)
+    parser.add_argument("--sections", nargs="+", default=SECTIONS, choices=SECTIONS,
+                        help="Which parts to run (default: all).")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="label-bench-") as folder:
-        http_benchmark(args.labelers, args.votes, Path(folder), tuple(args.think))
-        storage_benchmark(20, 25, Path(folder))
-        metrics_benchmark(args.judgments, Path(folder))
+        if "http" in args.sections:
+            http_benchmark(args.labelers, args.votes, Path(folder), tuple(args.think))
+        if "storage" in args.sections:
+            storage_benchmark(20, 25, Path(folder))
+        if "flood" in args.sections:
+            most = max(args.labelers)
+            flood_benchmark(alpaca_items(max(200, most * args.votes * 2)), most, args.votes,
+                            Path(folder), tuple(args.think), args.flood_connections)
+        if "metrics" in args.sections:
+            metrics_benchmark(args.judgments, Path(folder))
 
 
 if __name__ == "__main__":

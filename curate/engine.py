@@ -12,6 +12,7 @@ Global steps (dedup, select, pairs, OASST trees) use the same executor for their
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import time
@@ -26,7 +27,7 @@ from pydantic import BaseModel
 
 from curate.io import Loc, Rejects
 from curate.io.codecs import compression_of
-from curate.io.outputs import OutputSet, fault
+from curate.io.outputs import OutputSet
 from curate.io.read import read_split
 from curate.io.sources import MANIFEST, Split
 from curate.io.write import PartWriter, write_json, write_json_array, write_parquet
@@ -99,19 +100,51 @@ class LocalExecutor(Executor):
                     _record_progress = None
             return out
         with progress(prefix, label, len(items), unit="tasks") as advance:
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(min(self.workers, len(items)), mp_context=_context())
+            pool = _pool(self.workers)
             try:
                 for result in pool.map(function, items):
                     out.append(result)
                     advance()
             except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                _stop_workers(pool)
+                _discard(self.workers)
                 raise
-            pool.shutdown()
         return out
+
+
+# One pool per worker count for the whole command: stages reuse its warm workers.
+_POOLS: dict[int, Any] = {}
+# What the workers' server process imports once, so that forked workers start warm.
+PRELOAD = ["curate.steps", "curate.filtering", "curate.dedup.stages", "curate.grouped",
+           "curate.select.run"]
+
+
+def _pool(workers: int) -> Any:
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = _POOLS.get(workers)
+    if pool is None:
+        if not _POOLS:
+            atexit.register(_close_pools)
+        pool = _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=_context())
+    return pool
+
+
+def _discard(workers: int) -> None:
+    """After a failure (or Ctrl-C): stop that pool's workers at once, never wait for them."""
+    pool = _POOLS.pop(workers, None)
+    if pool is None:
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+
+
+def _close_pools() -> None:
+    for workers in list(_POOLS):
+        pool = _POOLS.pop(workers)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _context() -> Any:
@@ -120,14 +153,8 @@ def _context() -> Any:
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["curate.steps"])
+    context.set_forkserver_preload(PRELOAD)
     return context
-
-
-def _stop_workers(pool: Any) -> None:
-    for process in list(getattr(pool, "_processes", {}).values()):
-        if process.is_alive():
-            process.terminate()
 
 
 # --- per-record chains ------------------------------------------------------------------

@@ -3,13 +3,16 @@
 Everything that matters is decided on the server: who the user is (`gr.Request`), which
 item they hold (their lease), which side was on the left, whether a vote is too fast,
 and whether they may see the admin panels or exports. The page only shows and clicks.
+Item texts are untrusted: they reach the page as HTML rendered by `labeling_app.render`
+(markdown only, nothing that loads, submits or covers the page). `labeling_app.server`
+puts the app behind its login, host, origin and size checks.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -23,9 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from curate.io import write_records
 from labeling_app import export as exporting
 from labeling_app import metrics, plots, report
+from labeling_app.exports import ExportFiles
+from labeling_app.guard import Access
 from labeling_app.judgments import store_frame
-from labeling_app.store import Assignment, Store, VoteRejected
-from schemas.labeling import SHOWN, as_text
+from labeling_app.render import markdown_escape, text_html
+from labeling_app.server import Running, serve
+from labeling_app.store import MAX_RATIONALE, Assignment, Store, VoteRejected
+from schemas.labeling import SHOWN
 
 LOCAL_USER = "local"
 _ASSETS = files("labeling_app") / "assets"
@@ -49,6 +56,14 @@ class ServeOptions(BaseModel):
                              "from 7860.")
     open: bool = Field(False, description="Single-user local mode: no login, one admin user "
                        "named 'local'. Loopback hosts only.")
+    allowed_host: list[str] = Field(default_factory=list, description="Host names labelers "
+                                    "use (the Host header is checked); loopback names are "
+                                    "always allowed. Needed to serve on a non-loopback "
+                                    "interface; '*' allows any (not with --open).")
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="Hours a login lasts.")
+    trusted_proxy: list[str] = Field(default_factory=lambda: ["127.0.0.1"], description=(
+        "Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed "
+        "(login rate limits per client address, Secure cookies behind HTTPS)."))
     min_seconds: float = Field(3.0, ge=0, description="Votes sooner than this after the item "
                                "is served are refused.")
     lease_ttl: float = Field(600.0, gt=0, description="Seconds a labeler holds an item before "
@@ -81,9 +96,8 @@ class LabelingApp:
     guidelines: Guidelines
     min_seconds: float = 3.0
     open_mode: bool = False
-    # Export files live here until the server ends (TemporaryDirectory removes it then).
-    exports: tempfile.TemporaryDirectory = field(
-        default_factory=lambda: tempfile.TemporaryDirectory(prefix="prefkit-exports-"))
+    # Export files, downloadable by admins for an hour; deleted when the server stops.
+    exports: ExportFiles = field(default_factory=ExportFiles)
 
     # -- who is asking -----------------------------------------------------------------
 
@@ -122,51 +136,63 @@ class LabelingApp:
 
     def _view(self, user: str, assignment: Assignment | None, message: str) -> tuple[Any, ...]:
         progress = self.store.progress(user)
-        counter = (f"**{user}** · **{progress.judged_by_user}** judged by you · items complete: "
-                   f"{progress.items_complete} / {progress.items_total}")
+        counter = (f"**{markdown_escape(user)}** · **{progress.judged_by_user}** judged by you "
+                   f"· items complete: {progress.items_complete} / {progress.items_total}")
         if assignment is None:
-            idle = ("### Nothing to judge right now\n\nAll items are judged, or held by other "
-                    "labelers: reload the page later.")
+            idle = ("<h3>Nothing to judge right now</h3><p>All items are judged, or held by "
+                    "other labelers: reload the page later.</p>")
             return (None, idle, "", "", counter, message, "",
                     *(gr.update(interactive=False) for _ in SHOWN))
-        return (assignment.lease_id, as_text(assignment.item.prompt), assignment.left_text,
-                assignment.right_text, counter, message, "",
-                *(gr.update(interactive=True) for _ in SHOWN))
+        item = assignment.item
+        return (assignment.lease_id, text_html(item.prompt),
+                *(text_html(getattr(item, pane)) for pane in assignment.panes),
+                counter, message, "", *(gr.update(interactive=True) for _ in SHOWN))
 
     # -- admin -------------------------------------------------------------------------
 
-    def on_admin_refresh(self, request: gr.Request) -> tuple[Any, ...]:
+    def on_admin_refresh(self, simulated: bool, request: gr.Request) -> tuple[Any, ...]:
         self.admin(request)
-        summary = metrics.summarize(store_frame(self.store))
+        frame, excluded = report.simulated_filter(store_frame(self.store), simulated)
+        summary = {**metrics.summarize(frame), "simulated": excluded}
         complete, total = self.store.item_counts()
         filled, needed = self.store.slot_counts()
-        head = (f"**Progress:** {complete:,} / {total:,} items complete · {filled:,} / "
+        head = (f"<p><b>Progress:</b> {complete:,} / {total:,} items complete · {filled:,} / "
                 f"{needed:,} judgments · {self.store.live_leases()} items being judged now · "
-                f"guidelines version `{self.guidelines.version}`\n\n")
-        return (head + report.overview_markdown(summary), report.labelers_table(summary),
+                f"guidelines version <code>{html.escape(self.guidelines.version)}</code></p>")
+        return (head + report.overview_html(summary), report.labelers_table(summary),
                 plots.length_curve_figure(summary["length_curve"]), report.models_table(summary),
                 report.kappa_table(summary))
 
     async def on_export(self, kind: str, min_agreement: float, drop_ties: bool, simulated: bool,
-                        request: gr.Request) -> tuple[Any, str]:
+                        request: gr.Request) -> tuple[str, str]:
         self.admin(request)
         options = exporting.ExportOptions(format=kind, min_agreement=min_agreement,
-                                          drop_ties=drop_ties, simulated=simulated)
+                                          drop_ties=drop_ties, include_simulated=simulated)
         return await anyio.to_thread.run_sync(self._export, options)
 
     def _export(self, options: exporting.ExportOptions) -> tuple[str, str]:
-        folder = Path(tempfile.mkdtemp(dir=self.exports.name))
+        """Write an export into the private export folder; a download link (admins only, for
+        an hour) and a note."""
         rows = self.store.judgment_rows()
+        name = "preferences.jsonl" if options.format == "dpo" else "judgments.csv"
+        token, path = self.exports.new_path(name)
         if options.format == "dpo":
             result = exporting.preference_pairs(self.store.items(), rows, options)
-            path = folder / "preferences.jsonl"
             write_records(path, result.kept)
-            return str(path), (f"{len(result.kept)} pairs, {len(result.removed)} items left out. "
-                               + exporting.length_line(result.extra["lengths"]))
-        path = folder / "judgments.csv"
-        records = exporting.judgment_records(rows, options)
-        exporting.write_judgments(path, records)
-        return str(path), f"{len(records)} judgments."
+            reasons = ", ".join(f"{count} {reason}" for reason, count in
+                                sorted(exporting.reason_counts(result.removed).items()))
+            note = (f"{len(result.kept)} pairs, {len(result.removed)} items left out"
+                    + (f" ({reasons})" if reasons else "") + ". "
+                    + exporting.length_line(result.extra["lengths"]))
+        else:
+            records = exporting.judgment_records(rows, options)
+            exporting.write_judgments(path, records)
+            note = f"{len(records)} judgments."
+        url = self.exports.publish(token, path)
+        simulated = "simulated votes included" if options.include_simulated \
+            else "simulated votes excluded"
+        return ((f'<a href="{html.escape(url)}" download="{name}" id="export-link">Download '
+                f"{name}</a> (for an hour; {simulated})"), note)
 
     # Gradio finds `gr.Request` through a handler's type hints, which a `functools.partial`
     # hides: these build real functions instead.
@@ -192,21 +218,21 @@ class LabelingApp:
                 with gr.Row(elem_id="topbar", equal_height=True):
                     counter = gr.Markdown(elem_id="progress")
                     if not self.open_mode:
-                        gr.Button("Log out", link="/logout", size="sm", scale=0, min_width=90)
+                        gr.Button("Log out", link="logout", size="sm", scale=0, min_width=90)
                 with gr.Accordion(f"Guidelines (version {self.guidelines.version})", open=False,
                                   elem_id="guidelines"):
                     gr.Markdown(self.guidelines.text)
                 gr.Markdown("Prompt", elem_classes="caption")
-                prompt = gr.Markdown("Loading...", elem_id="prompt", container=True,
-                                     padding=True)
+                prompt = gr.HTML("Loading...", elem_id="prompt", container=True, padding=True,
+                                 elem_classes="item-text")
                 with gr.Row(equal_height=True):
                     panes = []
                     for side in ("left", "right"):
                         with gr.Column(scale=1, min_width=240):
                             gr.Markdown(f"Response {'A' if side == 'left' else 'B'}",
                                         elem_classes="caption")
-                            panes.append(gr.Markdown(elem_id=f"pane-{side}", elem_classes="pane",
-                                                     container=True, padding=True))
+                            panes.append(gr.HTML(elem_id=f"pane-{side}", container=True,
+                                                 padding=True, elem_classes=["pane", "item-text"]))
                     left, right = panes
                 with gr.Row(elem_id="votes"):
                     buttons = [gr.Button(label, elem_id=f"vote-{shown}", interactive=False,
@@ -217,12 +243,15 @@ class LabelingApp:
                 message = gr.Markdown(elem_id="message")
                 rationale = gr.Textbox(label="Rationale (optional; required for Both bad and "
                                        "Skip)", elem_id="rationale", lines=2,
+                                       max_length=MAX_RATIONALE,
                                        placeholder="Why? Keys do not vote while you type here.")
             with gr.Tab("Admin", visible=False) as admin_tab:
                 with gr.Row(equal_height=True):
                     refresh = gr.Button("Refresh", elem_id="admin-refresh", size="sm", scale=0,
                                         min_width=100)
-                overview = gr.Markdown("Press Refresh.")
+                    simulated = gr.Checkbox(False, label="Include simulated votes (panels and "
+                                            "exports)", elem_id="include-simulated")
+                overview = gr.HTML("Press Refresh.", elem_id="overview")
                 with gr.Row():
                     curve = gr.Plot(show_label=False, scale=3)
                     models = gr.Dataframe(label="Win rate per source model (raw and "
@@ -238,11 +267,10 @@ class LabelingApp:
                         min_agreement = gr.Slider(0, 1, value=0.6, step=0.05,
                                                   label="Minimum agreement", scale=2)
                         drop_ties = gr.Checkbox(False, label="Drop tie votes")
-                        simulated = gr.Checkbox(True, label="Include simulated votes")
                     with gr.Row():
                         export_pairs = gr.Button("Export DPO pairs (jsonl)", size="sm")
                         export_votes = gr.Button("Export judgments (csv)", size="sm")
-                download = gr.File(label="Download", interactive=False, elem_id="export-file")
+                download = gr.HTML(elem_id="export-file")
                 export_note = gr.Markdown()
             view = [lease, prompt, left, right, counter, message, rationale, *buttons]
             # Page loads and votes are a few ms of SQLite work: they skip Gradio's queue (one
@@ -256,8 +284,10 @@ class LabelingApp:
                              api_name=f"vote_{shown}", queue=False
                              ).then(None, js=_IDLE, queue=False)
             admin_outputs = [overview, labelers, curve, models, kappa]
-            refresh.click(self.on_admin_refresh, None, admin_outputs, api_name="admin_refresh")
-            admin_tab.select(self.on_admin_refresh, None, admin_outputs, api_visibility="private")
+            refresh.click(self.on_admin_refresh, simulated, admin_outputs,
+                          api_name="admin_refresh")
+            admin_tab.select(self.on_admin_refresh, simulated, admin_outputs,
+                             api_visibility="private")
             export_inputs = [min_agreement, drop_ties, simulated]
             export_pairs.click(self._export_handler("dpo"), export_inputs,
                                [download, export_note], api_name="export_dpo")
@@ -267,30 +297,22 @@ class LabelingApp:
 
 
 def launch(labeling: LabelingApp, *, host: str = "127.0.0.1", port: int | None = None,
-           block: bool = True, quiet: bool = False) -> tuple[gr.Blocks, str]:
-    """Start the server; `block=False` returns at once (tests, benchmarks). Returns the app
-    and its local URL."""
-    store = labeling.store
-
-    async def check_login(username: str, password: str) -> bool:
-        # scrypt takes ~50 ms: hash in a worker thread, not on the event loop.
-        return await anyio.to_thread.run_sync(store.check_password, username, password)
-
+           access: Access | None = None) -> Running:
+    """Start the server in the background (see `labeling_app.server`); `.url` is its address,
+    `.wait()` blocks until Ctrl+C or SIGTERM, `.close()` stops it."""
+    access = access or Access(open_mode=labeling.open_mode)
     # The admin panels' model fit imports scikit-learn (~2 s): import it now, in the
     # background, rather than on the first admin refresh.
     threading.Thread(target=importlib.import_module, args=("sklearn.linear_model",),
                      daemon=True).start()
-    app = labeling.blocks()
-    app.queue(default_concurrency_limit=2)  # admin refreshes and exports at once
+    blocks = labeling.blocks()
+    blocks.queue(default_concurrency_limit=2)  # admin refreshes and exports at once
     # System fonts: nothing fetched from font services, the same look offline.
     theme = gr.themes.Default(primary_hue="indigo", neutral_hue="slate",
                               font=["ui-sans-serif", "system-ui", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])
-    _, url, _ = app.launch(
-        server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
-        auth=None if labeling.open_mode else check_login,
-        auth_message="prefkit label: log in with the name and password your admin gave you.",
-        css=(_ASSETS / "app.css").read_text(encoding="utf-8"),
-        head=f"<script>{(_ASSETS / 'shortcuts.js').read_text(encoding='utf-8')}</script>",
-        theme=theme, ssr_mode=False, show_error=True, footer_links=[])
-    return app, url
+    return serve(blocks, store=labeling.store, access=access, exports=labeling.exports,
+                 local_user=LOCAL_USER, host=host, port=port, theme=theme,
+                 css=(_ASSETS / "app.css").read_text(encoding="utf-8"),
+                 head=f"<script>{(_ASSETS / 'shortcuts.js').read_text(encoding='utf-8')}"
+                 "</script>")

@@ -1,31 +1,90 @@
-"""The `label` command: import, serve, users, simulate, export, report."""
+"""The `label` command: import, serve, users, simulate, export, report, backup."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import os
-import random
 import socket
+import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup, _click  # Typer ships its own click
 
-from curate.cli_support import Config, OnError, OnErrorChoice, Output, Split, cli_errors, fail
-from curate.io import Rejects, write_json
+from curate.cli_support import (
+    EXIT_BAD_INPUT,
+    Config,
+    OnError,
+    OnErrorChoice,
+    Output,
+    Split,
+    cli_errors,
+    fail,
+)
+from curate.io import Rejects, write_json, write_records
 from curate.options import build_options
 
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a missing option, a typo) as one `error:` line and exit 1, like every
+    other failure of `label`, instead of click's usage block and exit 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except _click.exceptions.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `label` alone: the help
+                exc.show()
+                sys.exit(0)
+            where = f"{exc.ctx.command_path}: " if getattr(exc, "ctx", None) else ""
+            typer.secho(f"error: {where}{exc.format_message()} (see --help)",
+                        fg=typer.colors.RED, err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except (_click.exceptions.Abort, typer.Abort):
+            typer.secho("interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(name="label", help="Label A/B preference pairs in the browser: import, serve, "
-                  "users, simulate, export, report.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
-users_app = typer.Typer(help="Add and list labelers and admins.", no_args_is_help=True)
+                  "users, simulate, export, report, backup.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False, cls=_OneLineErrors)
+users_app = typer.Typer(help="Add, list, disable and remove labelers and admins.",
+                        no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 Db = Annotated[Path, typer.Option("--db", "-d", help="The labeling database (SQLite).")]
+IncludeSimulated = Annotated[bool, typer.Option(
+    "--include-simulated", help="Count votes of simulated labelers (`label simulate`); left "
+    "out by default, and always flagged.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def label_errors(function: F) -> F:
+    """`cli_errors`, plus database and file-system errors as one line naming the file."""
+    checked = cli_errors(function)
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return checked(*args, **kwargs)
+        except sqlite3.Error as exc:
+            fail(f"{kwargs.get('db') or 'database'}: {exc}")
+        except OSError as exc:
+            if exc.filename and isinstance(exc, FileExistsError | NotADirectoryError) \
+                    and Path(exc.filename).is_file():
+                fail(f"{exc.filename}: is a file, so it cannot be a folder of the output")
+            fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+
+    return wrapper  # type: ignore[return-value]
 
 
 class Role(str, Enum):
@@ -46,13 +105,20 @@ class Format(str, Enum):
 
 
 @app.command("import")
-@cli_errors
+@label_errors
 def import_command(
     items: Annotated[str, typer.Argument(help="Items file (from `curate pairs`): jsonl, json, "
                                          "parquet or a saved dataset.")],
     db: Db,
     overlap: Annotated[int | None, typer.Option(
         help="Judgments each item needs, from different labelers (default: 3).")] = None,
+    max_chars: Annotated[int | None, typer.Option(
+        help="Characters one text (prompt, response or turn) may have; a longer one is bad "
+        "input (default: 100000).")] = None,
+    truncate: Annotated[bool | None, typer.Option(
+        "--truncate", help="Cut texts over --max-chars with a marker saying how much was cut "
+        "(counted in the stats and the item's meta.truncated) instead of rejecting them.")]
+    = None,
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
@@ -63,6 +129,8 @@ def import_command(
     with an optional gold answer (a, b or tie). Importing again is safe:
     identical items are unchanged, a new --overlap is applied, and an id with
     other content is bad input. In raise mode nothing is imported on error.
+    An empty file, a line that is not UTF-8 and a text over --max-chars are
+    bad input too.
 
     Writes DB.import.stats.json (and DB.import.rejects.jsonl with --on-error
     skip).
@@ -72,7 +140,8 @@ def import_command(
     from labeling_app.importing import ImportOptions, import_items, write_import_sidecars
     from labeling_app.store import Store
 
-    options = build_options(ImportOptions, config=config, overlap=overlap)
+    options = build_options(ImportOptions, config=config, overlap=overlap, max_chars=max_chars,
+                            truncate=truncate)
     rejects = Rejects(on_error.value)
     created = not db.exists()
     try:
@@ -85,12 +154,13 @@ def import_command(
         raise
     write_import_sidecars(db, stats, rejects)
     extra = stats.model_extra or {}
+    cut = f", {extra['truncated']} truncated" if extra["truncated"] else ""
     typer.echo(f"{stats.summary_line()} (added {extra['added']}, updated {extra['updated']}, "
-               f"unchanged {extra['unchanged']}; overlap {options.overlap})", err=True)
+               f"unchanged {extra['unchanged']}{cut}; overlap {options.overlap})", err=True)
 
 
 @users_app.command("add")
-@cli_errors
+@label_errors
 def users_add(
     name: Annotated[str, typer.Argument(help="User name (the login).")],
     db: Db,
@@ -100,10 +170,12 @@ def users_add(
         "--password-stdin", help="Read the password from the first line of stdin (also used "
         "when stdin is not a terminal).")] = False,
     replace: Annotated[bool, typer.Option(
-        help="Reset the role and password of an existing user.")] = False,
+        help="Reset the role and password of an existing user (and enable it); its "
+        "sessions end.")] = False,
 ) -> None:
     """Add a user; the password is prompted for (twice) or read from stdin.
-    Passwords are stored as salted scrypt hashes.
+    Passwords are stored as salted scrypt hashes. A password has at least
+    12 characters and is not the user name. Names: letters, digits, . _ @ + -
 
     Example: label users add alice -d labels.sqlite --role annotator
 
@@ -123,10 +195,73 @@ def users_add(
                err=True)
 
 
+@users_app.command("disable")
+@label_errors
+def users_disable(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    db: Db,
+) -> None:
+    """Stop a user from logging in: their sessions end at once (also on a
+    running server) and their held item returns to the pool. Their
+    judgments are kept. `label users enable` undoes it.
+
+    Example: label users disable alice -d labels.sqlite
+    """
+    _set_disabled(db, name, True)
+
+
+@users_app.command("enable")
+@label_errors
+def users_enable(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    db: Db,
+) -> None:
+    """Let a disabled user log in again.
+
+    Example: label users enable alice -d labels.sqlite
+    """
+    _set_disabled(db, name, False)
+
+
+def _set_disabled(db: Path, name: str, disabled: bool) -> None:
+    from labeling_app.store import Store
+
+    with Store(db) as store:
+        store.set_disabled(name, disabled)
+    typer.echo(f"label users: {name!r} {'disabled' if disabled else 'enabled'}", err=True)
+
+
+@users_app.command("remove")
+@label_errors
+def users_remove(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    db: Db,
+    delete_judgments: Annotated[bool, typer.Option(
+        "--delete-judgments", help="Also delete the user's judgments (their items reopen); "
+        "they are saved to DB.removed-NAME-TIME.jsonl first.")] = False,
+) -> None:
+    """Delete a user. A user with judgments is refused unless
+    --delete-judgments (to keep the judgments, disable the user instead).
+
+    Example: label users remove alice -d labels.sqlite
+
+    Example: label users remove spammer -d labels.sqlite --delete-judgments
+    """
+    from labeling_app.store import Store
+
+    saved = db.with_name(f"{db.stem}.removed-{name}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
+    with Store(db) as store:
+        deleted = store.remove_user(name, save=functools.partial(write_records, saved)
+                                    if delete_judgments else None)
+    note = f"; its {deleted} judgments deleted (saved to {saved})" if deleted else ""
+    typer.echo(f"label users: {name!r} removed{note}", err=True)
+
+
 @users_app.command("list")
-@cli_errors
+@label_errors
 def users_list(db: Db) -> None:
-    """List users as JSON lines: name, role, simulated, can_log_in, judgments.
+    """List users as JSON lines: name, role, simulated, disabled, can_log_in,
+    judgments, sessions (live logins).
 
     Example: label users list -d labels.sqlite
     """
@@ -138,18 +273,29 @@ def users_list(db: Db) -> None:
 
 
 @app.command("serve")
-@cli_errors
+@label_errors
 def serve_command(
     db: Db,
     host: Annotated[str | None, typer.Option(
-        help="Interface to listen on; 0.0.0.0 for the network (default: 127.0.0.1).")] = None,
+        help="Interface to listen on; 0.0.0.0 for the network (then name the host with "
+        "--allowed-host) (default: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(
         help="Port (default: the first free one from 7860).")] = None,
     open_mode: Annotated[bool | None, typer.Option(
         "--open/--login", help="--open: single-user local mode, no login, as the admin user "
         "'local' (loopback hosts only). Default: --login.")] = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        help="A host name labelers reach the app by (repeatable), e.g. labels.example.com "
+        "behind a reverse proxy: requests for other names are refused. Loopback names are "
+        "always allowed. '*' allows any name (login mode only).")] = None,
+    session_hours: Annotated[float | None, typer.Option(
+        help="Hours a login lasts (default: 12).")] = None,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        help="Address of a reverse proxy whose X-Forwarded-For/-Proto headers are believed "
+        "(repeatable; default: 127.0.0.1).")] = None,
     min_seconds: Annotated[float | None, typer.Option(
-        help="Refuse votes sooner than this after the item appears (default: 3).")] = None,
+        help="Refuse votes and skips sooner than this after the item appears (default: 3).")]
+    = None,
     lease_ttl: Annotated[float | None, typer.Option(
         help="Seconds a labeler holds an item before it returns to the pool "
         "(default: 600).")] = None,
@@ -162,36 +308,69 @@ def serve_command(
 ) -> None:
     """Serve the labeling app: login, then A/B judgments with keyboard
     shortcuts; admins also get progress, agreement, bias panels and exports.
+    For a team, run it behind a reverse proxy with TLS (see the README).
 
     Example: label serve -d labels.sqlite --port 7860
+
+    Example: label serve -d labels.sqlite --host 127.0.0.1 --allowed-host labels.example.com
 
     Example: label serve -d labels.sqlite --open
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from labeling_app.app import LOCAL_USER, LabelingApp, ServeOptions, launch, load_guidelines
+    from labeling_app.guard import Access
     from labeling_app.store import Store
 
     options = build_options(ServeOptions, config=config, host=host, port=port, open=open_mode,
-                            min_seconds=min_seconds, lease_ttl=lease_ttl, guidelines=guidelines,
+                            allowed_host=allowed_host, session_hours=session_hours,
+                            trusted_proxy=trusted_proxy, min_seconds=min_seconds,
+                            lease_ttl=lease_ttl, guidelines=guidelines,
                             guidelines_version=guidelines_version)
     if options.open and not _is_loopback(options.host):
         fail(f"--open serves without a login, so only on a loopback host, not {options.host!r}")
+    if options.open and "*" in options.allowed_host:
+        fail("--open serves without a login: --allowed-host '*' is refused; name the hosts")
+    if not _is_loopback(options.host) and not options.allowed_host:
+        fail(f"--host {options.host} serves the network: name the host name(s) labelers use "
+             "with --allowed-host (e.g. labels.example.com), or '*' for any")
+    _owner_only(db)
     store = Store(db, lease_ttl=options.lease_ttl)
     if options.open:
         if store.role(LOCAL_USER) is None:
-            store.add_user(LOCAL_USER, role="admin")
+            store.add_user(LOCAL_USER, role="admin", replace=True)
     elif not any(user["can_log_in"] for user in store.users()):
         fail(f"nobody can log in to {db}: add a user with `label users add NAME -d {db} --role "
              "admin`, or serve with --open")
     labeling = LabelingApp(store, load_guidelines(options.guidelines, options.guidelines_version),
                            min_seconds=options.min_seconds, open_mode=options.open)
-    blocks, url = launch(labeling, host=options.host, port=options.port, block=False, quiet=True)
-    mode = "single-user local mode, no login" if options.open else "login required"
-    typer.echo(f"label serve: {db} at {url} ({mode}); Ctrl+C to stop", err=True)
+    access = Access(open_mode=options.open, allowed_hosts=tuple(options.allowed_host),
+                    session_hours=options.session_hours,
+                    trusted_proxies=tuple(options.trusted_proxy))
     try:
-        blocks.block_thread()
-    finally:
+        running = launch(labeling, host=options.host, port=options.port, access=access)
+    except BaseException:
+        labeling.exports.close()
         store.close()
+        raise
+    mode = "single-user local mode, no login" if options.open else "login required"
+    typer.echo(f"label serve: {db} at {running.url} ({mode}); Ctrl+C to stop", err=True)
+    try:
+        running.wait()
+    finally:
+        running.close()  # also deletes the export files
+        store.close()
+    typer.echo("label serve: stopped", err=True)
+
+
+def _owner_only(db: Path) -> None:
+    """The database holds password hashes and judgments: make it readable by its owner only
+    (databases made before prefkit created them 0600 were world-readable)."""
+    if not db.exists():
+        raise FileNotFoundError(f"{db}: no such database (create it with `label import`)")
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+            typer.echo(f"label serve: {path} was readable by others; now 0600", err=True)
 
 
 def _is_loopback(host: str) -> bool:
@@ -203,7 +382,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @app.command("simulate")
-@cli_errors
+@label_errors
 def simulate_command(
     db: Db,
     labelers: Annotated[int | None, typer.Option(help="Simulated labelers (default: 5).")] = None,
@@ -218,38 +397,37 @@ def simulate_command(
 ) -> None:
     """Fill the database with seeded votes of simulated labelers, for demos
     and tests. They are users named sim-01, sim-02, ... without a password;
-    the users and each of their judgments are flagged simulated in the
-    database and in every export.
+    the users and each of their judgments are flagged simulated, and export,
+    report and the dashboard leave them out unless asked to include them.
 
     Writes DB.simulate.stats.json.
 
     Example: label simulate -d labels.sqlite --labelers 5 --seed 0 --policy length
     """
-    from rich.progress import Progress
-
-    from labeling_app.simulate import SimulateOptions, simulate
+    from curate.progress import progress
+    from labeling_app.simulate import SimulateOptions, simulate, streams
     from labeling_app.store import Store
 
     options = build_options(SimulateOptions, config=config, labelers=labelers, seed=seed,
                             policy=policy.value if policy else None, accuracy=accuracy)
     started = time.perf_counter()
-    with Store(db, rng=random.Random(options.seed)) as store:
+    positions, clicks = streams(options.seed)
+    with Store(db, rng=positions) as store:
         open_slots = sum(max(overlap - done, 0) for _, overlap, done in store.items())
-        with Progress(transient=True, console=_stderr()) as bars:
-            task = bars.add_task("simulating votes", total=open_slots)
+        with progress("label simulate", "simulated votes", open_slots, unit="votes") as advance:
             votes = simulate(store, labelers=options.labelers, policy=options.policy,
-                             seed=options.seed, accuracy=options.accuracy,
-                             on_vote=lambda: bars.advance(task))
+                             rng=clicks, accuracy=options.accuracy, on_vote=advance)
     seconds = time.perf_counter() - started
     write_json(db.with_suffix(".simulate.stats.json"),
                {"step": "label simulate", **options.model_dump(), "votes": sum(votes.values()),
                 "votes_by_user": votes, "seconds": round(seconds, 4)})
     typer.echo(f"label simulate: {sum(votes.values())} simulated votes by {len(votes)} labelers "
-               f"(policy {options.policy}, seed {options.seed}) {seconds:.2f}s", err=True)
+               f"(policy {options.policy}, seed {options.seed}) {seconds:.2f}s; export, report "
+               "and the dashboard count them only with --include-simulated", err=True)
 
 
 @app.command("export")
-@cli_errors
+@label_errors
 def export_command(
     db: Db,
     output: Output,
@@ -265,18 +443,18 @@ def export_command(
     min_votes: Annotated[int | None, typer.Option(
         help="dpo: votes an item needs (default: its overlap, so complete items only).")]
     = None,
-    simulated: Annotated[bool | None, typer.Option(
-        "--simulated/--no-simulated", help="Include simulated votes (default: include; they "
-        "are flagged in meta).")] = None,
+    include_simulated: IncludeSimulated = False,
     config: Config = None,
 ) -> None:
     """Export votes: majority-vote preference pairs (prompt, chosen,
     rejected; meta has strength, votes, agreement, item_id, source_chosen,
     source_rejected, simulated) or the raw judgments.
 
-    Writes OUT, OUT.removed.jsonl (items left out, with the reason) and
-    OUT.stats.json, with chosen-vs-rejected length statistics: the length
-    bias you are about to train in.
+    Writes OUT, OUT.removed.jsonl (items left out, with the reason, e.g.
+    no_majority, identical_responses, empty_response) and OUT.stats.json,
+    with chosen-vs-rejected length statistics: the length bias you are
+    about to train in. In a .csv, text cells that a spreadsheet would run
+    as a formula (= + - @) start with a ' (`label report` reads them back).
 
     Example: label export -d labels.sqlite -o prefs.jsonl --format dpo
     --min-agreement 0.6 --drop-ties
@@ -286,17 +464,19 @@ def export_command(
     options = build_options(ExportOptions, config=config,
                             format=output_format.value if output_format else None,
                             min_agreement=min_agreement, drop_ties=drop_ties,
-                            min_votes=min_votes, simulated=simulated)
+                            min_votes=min_votes, include_simulated=include_simulated or None)
     for line in export_database(db, Path(output), options):
         typer.echo(line, err=True)
 
 
 @app.command("report")
-@cli_errors
+@label_errors
 def report_command(
-    source: Annotated[str, typer.Argument(
-        help="A labeling database, or a judgment file: prefkit's raw export, AlpacaEval "
-        "annotations or Chatbot Arena battles.")],
+    source: Annotated[str | None, typer.Argument(
+        help="A judgment file: prefkit's raw export, AlpacaEval annotations or Chatbot Arena "
+        "battles (a database goes with -d).")] = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", "-d", help="The labeling database (SQLite).")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object (n_pairs, p_longer_wins, p_longer_wins_ci, "
         "length_coef, lc_win_rate, p_left_wins, agreement, ...).")] = False,
@@ -308,9 +488,7 @@ def report_command(
         "(default: 30).")] = None,
     seed: Annotated[int | None, typer.Option(
         help="Seed of the bootstrap intervals (default: 0).")] = None,
-    simulated: Annotated[bool | None, typer.Option(
-        "--simulated/--no-simulated", help="Include simulated votes (default: include).")]
-    = None,
+    include_simulated: IncludeSimulated = False,
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
 ) -> None:
@@ -325,37 +503,65 @@ def report_command(
     Position: P(left wins). Per labeler: speed, left and longer shares,
     agreement, gold accuracy, flags.
 
-    Example: label report labels.sqlite -o report.html
+    Example: label report -d labels.sqlite -o report.html
 
     Example: label report alpaca_eval_gpt4_annotations.json --json
     """
+    from labeling_app.judgments import is_database
     from labeling_app.report import ReportOptions, run_report
 
+    if (source is None) == (db is None):
+        fail("give a database with -d DB, or a judgment file, not both" if source
+             else "give a database with -d DB, or a judgment file")
+    if source is not None and is_database(Path(source)):
+        typer.echo(f"note: pass the database with -d ({source} as an argument is deprecated)",
+                   err=True)
+    if db is not None and not is_database(db):
+        fail(f"{db}: not a labeling database (SQLite); a judgment file goes without -d"
+             if db.exists() else f"{db}: no such database")
     options = build_options(ReportOptions, config=config, min_length_diff=min_length_diff,
-                            seed=seed, simulated=simulated)
-    summary, line = run_report(source, options, output=output,
+                            seed=seed, include_simulated=include_simulated or None)
+    summary, line = run_report(str(db or source), options, output=output,
                                rejects=Rejects(on_error.value))
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
     elif output is None:
+        from rich.console import Console
         from rich.markdown import Markdown
 
         from labeling_app.report import overview_markdown
 
-        _stdout().print(Markdown(overview_markdown(summary)))
+        Console().print(Markdown(overview_markdown(summary)))
     typer.echo(line, err=True)
 
 
-def _stderr():
-    from rich.console import Console
+@app.command("backup")
+@label_errors
+def backup_command(
+    db: Db,
+    target: Annotated[Path, typer.Argument(help="The copy to write (a new file).")],
+    overwrite: Annotated[bool, typer.Option(help="Replace TARGET if it exists.")] = False,
+) -> None:
+    """Copy a labeling database safely, also while `label serve` is writing
+    to it: SQLite's online backup API, which includes votes still in the
+    -wal file (a plain `cp` of a live database can lose the latest votes or
+    copy a torn file). The copy is checked, is one self-contained file and
+    is readable by its owner only.
 
-    return Console(stderr=True)
+    Example: label backup -d labels.sqlite backups/labels-2025-01-31.sqlite
+    """
+    from labeling_app.store import Store
 
-
-def _stdout():
-    from rich.console import Console
-
-    return Console()
+    if target.exists() and not overwrite:
+        fail(f"{target}: exists; pick a new name or pass --overwrite")
+    if target.resolve() == db.resolve():
+        fail(f"{target}: is the database itself")
+    started = time.perf_counter()
+    with Store(db) as store:
+        pages = store.backup(target)
+        complete, total = store.item_counts()
+    typer.echo(f"label backup: {db} -> {target} ({pages:,} pages, {total:,} items, "
+               f"{complete:,} complete) {time.perf_counter() - started:.2f}s", err=True)
 
 
 if __name__ == "__main__":

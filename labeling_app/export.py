@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from curate.io import atomic_path, sidecar, write_json, write_records
+from curate.progress import progress
 from curate.step import StepOutput, StepResult, removal
-from schemas import Message, PreferencePair, StepStats
+from schemas import Message, PreferencePair, StepStats, first_error
 from schemas.labeling import STRENGTH, VOTES, WINNER, Item, as_messages, as_text
 
 STEP = "label export"
@@ -36,7 +38,9 @@ class ExportOptions(BaseModel):
                             "its agreement (by default a tie counts against agreement).")
     min_votes: int | None = Field(None, ge=1, description="Votes an item needs; default: its "
                                   "overlap, so only complete items are exported.")
-    simulated: bool = Field(True, description="Include simulated votes.")
+    include_simulated: bool = Field(False, description="Count votes of simulated labelers "
+                                    "(`label simulate`); left out by default, so demo votes "
+                                    "never reach training data by accident.")
 
 
 @dataclass(frozen=True)
@@ -69,34 +73,75 @@ def verdict(choices: list[str], *, drop_ties: bool = False) -> Verdict:
 
 
 def preference_pairs(items: Iterable[tuple[Item, int, int]], judgments: list[dict[str, Any]],
-                     options: ExportOptions) -> StepResult:
+                     options: ExportOptions,
+                     advance: Callable[..., None] = lambda n=1: None) -> StepResult:
     """One `PreferencePair` per item with a clear majority; every other item is removed
-    with its reason (`unjudged`, `too_few_votes`, `only_ties`, `no_majority`,
-    `majority_tie`, `majority_both_bad`, `low_agreement`)."""
+    with its reason (`unjudged`, `only_simulated_votes`, `too_few_votes`, `only_ties`,
+    `no_majority`, `majority_tie`, `majority_both_bad`, `low_agreement`), and so is a pair
+    that would teach nothing or garbage (`identical_responses`: chosen equals rejected;
+    `empty_response`: a side with no text)."""
     votes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    simulated: Counter[str] = Counter()
     for row in judgments:
-        if row["choice"] != "skip" and (options.simulated or not row["simulated"]):
+        if row["choice"] == "skip":
+            continue
+        if row["simulated"] and not options.include_simulated:
+            simulated[row["item_id"]] += 1
+        else:
             votes[row["item_id"]].append(row)
     kept, removed = [], []
     for item, overlap, _ in items:
+        advance()
         rows = votes.get(item.id, [])
         choices = [row["choice"] for row in rows]
         counts = {choice: choices.count(choice) for choice in VOTES}
         needed = options.min_votes or overlap
+        left_out = {"simulated_votes_left_out": simulated[item.id]} if simulated[item.id] else {}
         if not rows:
-            removed.append(removal(item.model_dump(), "unjudged", STEP))
+            reason = "only_simulated_votes" if left_out else "unjudged"
+            removed.append(removal(item.model_dump(), reason, STEP, **left_out))
             continue
         if len(rows) < needed:
             removed.append(removal(item.model_dump(), "too_few_votes", STEP, votes=counts,
-                                   needed=needed))
+                                   needed=needed, **left_out))
             continue
         result = verdict(choices, drop_ties=options.drop_ties)
         if result.winner is None or result.agreement < options.min_agreement:
             removed.append(removal(item.model_dump(), result.reason or "low_agreement", STEP,
                                    votes=counts, agreement=result.agreement))
             continue
-        kept.append(_pair(item, result, counts, rows))
-    return StepResult(kept, removed, {"lengths": length_stats(kept)})
+        try:
+            pair = _pair(item, result, counts, rows)
+        except ValidationError as exc:  # an item stored before import checked turn order
+            field, message = first_error(exc)
+            removed.append(removal(item.model_dump(), "invalid_pair", STEP, votes=counts,
+                                   error=f"{field}: {message}"))
+            continue
+        degenerate = degenerate_reason(pair)
+        if degenerate:
+            removed.append(removal(item.model_dump(), degenerate, STEP, votes=counts))
+            continue
+        kept.append(pair)
+    return StepResult(kept, removed, {"lengths": length_stats(kept),
+                                      "simulated_votes_left_out": sum(simulated.values())})
+
+
+def degenerate_reason(pair: dict[str, Any]) -> str | None:
+    """Why a pair must not be trained on: a side whose assistant turns hold no text
+    (`empty_response`), or the same turns on both sides (`identical_responses`)."""
+    def text(turns: list[dict[str, Any]]) -> str:
+        return "\x1e".join(f"{turn['role']}\x1f{turn['content']}" for turn in turns)
+
+    if any(not any(turn["role"] == "assistant" and (turn["content"] or "").strip()
+                   for turn in pair[side]) for side in ("chosen", "rejected")):
+        return "empty_response"
+    if text(pair["chosen"]) == text(pair["rejected"]):
+        return "identical_responses"
+    return None
+
+
+def reason_counts(removed: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(line["reason"] for line in removed)
 
 
 def _pair(item: Item, result: Verdict, counts: dict[str, int],
@@ -148,13 +193,31 @@ def length_line(stats: dict[str, Any]) -> str:
             f"{stats['rejected_mean_chars']:,.0f} chars")
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): text
+# cells get a leading ' (OWASP's advice). A cell already starting with 's before one of them
+# gets one more, so `csv_unescape` restores every value exactly.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def csv_escape(value: str | None) -> str | None:
+    return "'" + value if value and _FORMULA.match(value) else value
+
+
+def csv_unescape(value: str | None) -> str | None:
+    return value[1:] if value and value[0] == "'" and _FORMULA.match(value[1:]) else value
+
+
 def write_judgments(path: str | Path, records: list[dict[str, Any]]) -> None:
-    """Raw judgments to .csv (via polars) or any record format, atomically."""
+    """Raw judgments to .csv (via polars; text cells escaped with `csv_escape`) or any record
+    format, atomically."""
     if str(path).lower().endswith(".csv"):
         import polars as pl
 
+        frame = pl.from_dicts(records, schema=_JUDGMENT_SCHEMA)
+        text = [name for name, kind in _JUDGMENT_SCHEMA.items() if kind is str]
+        frame = frame.with_columns(pl.col(text).map_elements(csv_escape, return_dtype=pl.String))
         with atomic_path(path) as temp:
-            pl.from_dicts(records, schema=_JUDGMENT_SCHEMA).write_csv(temp)
+            frame.write_csv(temp)
     else:
         write_records(path, records)
 
@@ -162,26 +225,35 @@ def write_judgments(path: str | Path, records: list[dict[str, Any]]) -> None:
 def judgment_records(rows: list[dict[str, Any]], options: ExportOptions) -> list[dict[str, Any]]:
     """Raw judgments (skips included) with `winner` and `strength` spelled out."""
     return [row | {"winner": WINNER.get(row["choice"]), "strength": STRENGTH.get(row["choice"])}
-            for row in rows if options.simulated or not row["simulated"]]
+            for row in rows if options.include_simulated or not row["simulated"]]
 
 
-def export_database(db: Path, output: Path, options: ExportOptions) -> list[str]:
+def export_database(db: Path, output: Path, options: ExportOptions, *,
+                    quiet: bool = False) -> list[str]:
     """Run `label export`: write OUT and its sidecars; return the summary lines."""
     from labeling_app.store import Store
 
+    if Path(output).resolve() == Path(db).resolve():
+        raise ValueError(f"{output}: is the database itself; write the export elsewhere")
     with Store(db) as store:
         rows = store.judgment_rows()
         items = list(store.items())
     if options.format == "dpo":
-        result = preference_pairs(items, rows, options)
+        with progress(STEP, "pairs", len(items), unit="items", quiet=quiet) as advance:
+            result = preference_pairs(items, rows, options, advance)
         with StepOutput(STEP, output, inputs=[str(db)], quiet=True) as step:
             step.n_in = len(items)
             step.add(result)
-        return [step.stats.summary_line(), length_line(result.extra["lengths"])]
+        lines = [step.stats.summary_line(), length_line(result.extra["lengths"])]
+        left_out = result.extra["simulated_votes_left_out"]
+        if left_out:
+            lines.append(f"simulated votes: {left_out:,} left out (--include-simulated counts "
+                         "them)")
+        return lines
     started = time.perf_counter()
     kept = judgment_records(rows, options)
     removed = [removal(row, "simulated", STEP) for row in rows
-               if row["simulated"] and not options.simulated]
+               if row["simulated"] and not options.include_simulated]
     write_judgments(output, kept)
     write_records(_sidecar(output, "removed.jsonl"), removed)
     seconds = time.perf_counter() - started
@@ -190,7 +262,8 @@ def export_database(db: Path, output: Path, options: ExportOptions) -> list[str]
                       seconds=round(seconds, 4), inputs=[str(db)], output=str(output),
                       docs_per_s=round(len(rows) / seconds, 1) if seconds else 0.0)
     write_json(_sidecar(output, "stats.json"), stats.model_dump(by_alias=True))
-    return [stats.summary_line()]
+    return [stats.summary_line()] + ([(f"simulated votes: {len(removed):,} left out "
+                                      "(--include-simulated keeps them)")] if removed else [])
 
 
 def _sidecar(output: Path, kind: str) -> Path:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from rich.console import Console
-from rich.progress import track
 
 from curate.io import BadRecord, Loc, Rejects, read_rows, write_json, write_records
+from curate.progress import progress
 from labeling_app.store import ItemConflict, Store
 from schemas import StepStats, first_error
-from schemas.labeling import Item
+from schemas.chat import check_turn_order
+from schemas.labeling import Item, as_messages
 
 STEP = "label import"
+TEXT_FIELDS = ("prompt", "response_a", "response_b")
 
 
 class ImportOptions(BaseModel):
@@ -24,28 +26,47 @@ class ImportOptions(BaseModel):
 
     overlap: int = Field(3, ge=1, description="Judgments each item needs, from different "
                          "labelers.")
+    max_chars: int = Field(100_000, ge=100, description="Characters one text may have (a "
+                           "prompt, a response, or one turn of either): labelers read every "
+                           "item in a browser, and a 1 MB one froze the page.")
+    truncate: bool = Field(False, description="Cut a longer text to max_chars with a marker "
+                           "saying how much was cut (counted in the stats and in the item's "
+                           "meta.truncated) instead of rejecting the item.")
 
 
 def import_items(source: str, store: Store, options: ImportOptions, *, rejects: Rejects,
-                 split: str = "train") -> StepStats:
+                 split: str = "train", quiet: bool = False) -> StepStats:
     """Add every valid item of `source`; all or nothing in `raise` mode.
 
     Re-importing an item is harmless (`unchanged`, or `updated` when only the overlap
-    differs); the same id with other content is bad input (`conflicting_item`).
+    differs); the same id with other content is bad input (`conflicting_item`). A file
+    with no record at all is an error, not an import of nothing.
     """
     started = time.perf_counter()
     locs: list[Loc] = []
     items: list[Item] = []
     rows = list(read_rows(source, rejects=rejects, split=split))
     n_in = len(rows) + len(rejects)  # bad lines are rejected while reading
-    for loc, record in track(rows, description="validating items", transient=True,
-                             console=Console(stderr=True)):
-        try:
-            items.append(Item.model_validate(record))
+    if n_in == 0:
+        raise ValueError(f"{source}: no items in the file (it is empty)")
+    truncated = 0
+    with progress(STEP, "validating items", len(rows), unit="items", quiet=quiet) as advance:
+        for loc, record in rows:
+            advance()
+            try:
+                item = Item.model_validate(record)
+                check_pairable(item, loc, record)
+                item, cuts = cap_texts(item, options, loc, record)
+            except ValidationError as exc:
+                field, message = first_error(exc)
+                rejects(BadRecord(loc, field, message, reason="invalid_item", record=record))
+                continue
+            except BadRecord as error:
+                rejects(error)
+                continue
+            truncated += bool(cuts)
+            items.append(item)
             locs.append(loc)
-        except ValidationError as exc:
-            field, message = first_error(exc)
-            rejects(BadRecord(loc, field, message, reason="invalid_item", record=record))
     try:
         statuses = store.add_items(items, overlap=options.overlap,
                                    all_or_nothing=rejects.mode == "raise")
@@ -59,7 +80,55 @@ def import_items(source: str, store: Store, options: ImportOptions, *, rejects: 
     return StepStats(step=STEP, n_in=n_in, n_out=sum(counts.values()), rejected=len(rejects),
                      rejected_by_reason=dict(rejects.by_reason), seconds=round(seconds, 4),
                      docs_per_s=round(n_in / seconds, 1) if seconds else 0.0, inputs=[source],
-                     output=str(store.path), overlap=options.overlap, **counts)
+                     output=str(store.path), overlap=options.overlap,
+                     max_chars=options.max_chars, truncated=truncated, **counts)
+
+
+def check_pairable(item: Item, loc: Loc, record: dict[str, Any]) -> None:
+    """Each response must continue the prompt as a conversation (`PreferencePair`'s rule), or
+    the item could be judged but never exported: e.g. two assistant turns in a row."""
+    prompt = as_messages(item.prompt, "user")
+    for side in ("response_a", "response_b"):
+        try:
+            check_turn_order(prompt + as_messages(getattr(item, side), "assistant"))
+        except ValueError as exc:
+            raise BadRecord(loc, side, f"does not continue the prompt: {exc}",
+                            reason="invalid_item", record=record) from None
+
+
+def cap_texts(item: Item, options: ImportOptions, loc: Loc,
+              record: dict[str, Any]) -> tuple[Item, dict[str, int]]:
+    """The item with every text within `max_chars`: a `BadRecord` (reason `too_long`)
+    naming the first text over it, or with `truncate` the texts cut with a marker, and
+    `{field: characters cut}` (also kept in `meta.truncated`)."""
+    limit, cuts, update = options.max_chars, {}, {}
+    for name in TEXT_FIELDS:
+        value = getattr(item, name)
+        texts = [(name, value)] if isinstance(value, str) else \
+            [(f"{name}[{i}].content", turn.content) for i, turn in enumerate(value)]
+        over = {path: len(text) - limit for path, text in texts if len(text) > limit}
+        if not over:
+            continue
+        if not options.truncate:
+            path, extra = next(iter(over.items()))
+            raise BadRecord(loc, path, f"has {limit + extra:,} characters, over --max-chars "
+                            f"{limit:,} (raise it, or pass --truncate to cut with a marker)",
+                            reason="too_long", record=record)
+        cuts.update(over)
+        if isinstance(value, str):
+            update[name] = _cut(value, limit)
+        else:
+            update[name] = [turn.model_copy(update={"content": _cut(turn.content, limit)})
+                            if len(turn.content) > limit else turn for turn in value]
+    if not cuts:
+        return item, cuts
+    meta = {**item.meta, "truncated": {"max_chars": limit, "cut_characters": cuts}}
+    return item.model_copy(update={**update, "meta": meta}), cuts
+
+
+def _cut(text: str, limit: int) -> str:
+    return (text[:limit] + f"\n\n[... {len(text) - limit:,} more characters cut by label "
+            f"import --max-chars {limit:,}]")
 
 
 def _conflict(loc: Loc, item: Item) -> BadRecord:

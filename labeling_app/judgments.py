@@ -22,6 +22,8 @@ from typing import Any
 import polars as pl
 
 from curate.io import BadRecord, Loc, Rejects, read_rows
+from curate.io.read import undecodable_line
+from labeling_app.export import csv_unescape
 from labeling_app.store import Store
 from schemas.labeling import CHOICES, ORDINAL, STRENGTH, WINNER
 
@@ -98,9 +100,14 @@ def _rows(path: Path, rejects: Rejects) -> Iterator[tuple[Loc, dict[str, Any]]]:
         return
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
-    with open(path, encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            yield Loc(str(path), number), {k: (v if v != "" else None) for k, v in row.items()}
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                yield Loc(str(path), reader.line_num), {
+                    k: (csv_unescape(v) if v != "" else None) for k, v in row.items()}
+    except UnicodeDecodeError:
+        raise undecodable_line(path) from None
 
 
 def normalize(loc: Loc, row: dict[str, Any]) -> dict[str, Any]:

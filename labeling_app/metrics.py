@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+SMALL_CURVE = 200
+"""Below this many votes the length curve says that it is too few to read a trend."""
 _CLASS3 = {"a": 0, "tie": 1, "both_bad": 1, "b": 2}  # nominal classes for agreement
 _A_SCORE = {"a": 1.0, "tie": 0.5, "both_bad": 0.5, "b": 0.0}  # A's share of a vote
 
@@ -174,11 +176,14 @@ def length_bias(frame: pl.DataFrame, *, min_diff: int = 30, seed: int = 0) -> di
     return _share(int(longer_won), counted.height, seed) | {"min_diff": min_diff}
 
 
-def length_curve(frame: pl.DataFrame, *, bins: int = 10, seed: int = 0) -> list[dict[str, Any]]:
-    """A's win rate (ties count half) in quantile bins of len(A) - len(B)."""
+def length_curve(frame: pl.DataFrame, *, bins: int | None = None,
+                 seed: int = 0) -> list[dict[str, Any]]:
+    """A's win rate (ties count half) in quantile bins of len(A) - len(B). By default about
+    30 votes a bin, 3 to 10 bins: a bin of a handful of votes only draws noise."""
     rows = frame.filter(pl.col("winner").is_in(list(_A_SCORE)))
     if rows.is_empty():
         return []
+    bins = bins or min(10, max(3, rows.height // 30))
     diff = (rows["len_a"] - rows["len_b"]).to_numpy().astype(float)
     score = rows["winner"].replace_strict(_A_SCORE).to_numpy()
     edges = np.unique(np.quantile(diff, np.linspace(0, 1, bins + 1)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.io import Rejects, atomic_path, write_json, write_records
+from curate.progress import Phases
+from labeling_app.metrics import SMALL_CURVE
+from labeling_app.render import markdown_escape
 
 
 class ReportOptions(BaseModel):
@@ -22,7 +26,8 @@ class ReportOptions(BaseModel):
     min_length_diff: int = Field(30, ge=0, description="Length bias counts pairs whose "
                                  "lengths differ by more than this many characters.")
     seed: int = Field(0, description="Seed of the bootstrap intervals.")
-    simulated: bool = Field(True, description="Include simulated votes.")
+    include_simulated: bool = Field(False, description="Count votes of simulated labelers "
+                                    "(left out by default; the report says how many).")
 
 
 _LABELER_COLUMNS = ("user", "votes", "flags", "median_seconds", "p_left_wins",
@@ -38,10 +43,25 @@ def _ci(ci: list[float] | None) -> str:
     return "" if not ci else f" (95% CI {ci[0]:.1%} to {ci[1]:.1%})"
 
 
+def simulated_filter(frame: pl.DataFrame, include: bool) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The frame without simulated votes unless `include`, and what was done (for the
+    `simulated` line of every report)."""
+    count = int(frame["simulated"].sum()) if frame.height else 0
+    kept = frame if include else frame.filter(~pl.col("simulated"))
+    return kept, {"votes": count, "included": bool(include and count)}
+
+
 def overview_markdown(summary: dict[str, Any]) -> str:
-    """The headline numbers, one bullet each."""
+    """The headline numbers, one bullet each. Names from the data (models, labelers) are
+    escaped: they are untrusted text."""
     lines = [(f"- **Judgments:** {summary['n_pairs']:,} on {summary['n_items']:,} items by "
               f"{summary['n_labelers']:,} labelers")]
+    simulated = summary.get("simulated") or {}
+    if simulated.get("votes"):
+        lines.append(f"- **Simulated votes:** {simulated['votes']:,} "
+                     + ("included: these numbers are partly machine-made" if simulated["included"]
+                        else "left out (include them with --include-simulated, or the admin "
+                        "tab's checkbox)"))
     agreement = summary["agreement"]
     if agreement:
         alpha = agreement["krippendorff_alpha_nominal"]
@@ -63,10 +83,10 @@ def overview_markdown(summary: dict[str, Any]) -> str:
         f"the left response wins {_pct(summary['p_left_wins'])}{_ci(summary['p_left_wins_ci'])}"
         if summary["p_left_wins"] is not None else "n/a (positions unknown)"))
     for model, lc in summary["lc_win_rate"].items():
-        lines.append(f"- **{model}:** win rate {_pct(summary['win_rate'][model])}, "
-                     f"length-controlled {_pct(lc)}")
-    flagged = [f"{row['user']} ({', '.join(row['flags'])})" for row in summary["labelers"]
-               if row["flags"]]
+        lines.append(f"- **{markdown_escape(model)}:** win rate "
+                     f"{_pct(summary['win_rate'][model])}, length-controlled {_pct(lc)}")
+    flagged = [f"{markdown_escape(row['user'])} ({', '.join(row['flags'])})"
+               for row in summary["labelers"] if row["flags"]]
     if flagged:
         lines.append(f"- **Flagged labelers:** {'; '.join(flagged)}")
     return "\n".join(lines)
@@ -115,18 +135,28 @@ def _cell(value: Any) -> str:
 
 
 def render_html(summary: dict[str, Any], *, source: str, curve_png: bytes) -> str:
-    """A self-contained HTML report (the curve is embedded as a data URL)."""
+    """A self-contained HTML report (the curve is embedded as a data URL), laid out to be
+    read in a 1366 px window: wide tables scroll inside their box, never the page."""
     image = base64.b64encode(curve_png).decode()
-    bullets = "".join(f"<li>{_inline(line[2:])}</li>" for line in
-                      overview_markdown(summary).splitlines())
+    simulated = summary.get("simulated") or {}
+    banner = ('<p class="banner">Includes simulated votes (label simulate): not human '
+              "judgments.</p>" if simulated.get("included") else "")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Judgment report: {html.escape(source)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.25rem .5rem;
-text-align:left}}th{{background:#f4f4f4}}</style></head><body>
-<h1>Judgment report</h1><p>Source: <code>{html.escape(source)}</code></p>
-<ul>{bullets}</ul>
-<h2>Length bias</h2><img alt="win rate by length difference" src="data:image/png;base64,{image}">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Judgment report: {html.escape(source)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:78rem;margin:1.5rem auto;padding:0 1.25rem;
+line-height:1.45;color:#1e293b}}h1{{margin-bottom:.25rem}}h2{{margin-top:2rem;font-size:1.2rem}}
+li{{margin:.3rem 0}}.wrap{{overflow-x:auto;max-width:100%}}table{{border-collapse:collapse;
+margin:.5rem 0;font-size:.9rem}}td,th{{border:1px solid #cbd5e1;padding:.25rem .5rem;
+text-align:left;white-space:nowrap}}th{{background:#f1f5f9}}td.num{{text-align:right;
+font-variant-numeric:tabular-nums}}img{{max-width:100%;height:auto}}
+.note{{color:#475569;font-size:.9rem}}.banner{{background:#fef3c7;border:1px solid #f59e0b;
+padding:.5rem .75rem;border-radius:.3rem}}</style></head><body>
+<h1>Judgment report</h1><p class="note">Source: <code>{html.escape(source)}</code></p>{banner}
+{overview_html(summary)}
+<h2>Length bias</h2><p class="note">{html.escape(curve_note(summary["length_curve"]))}</p>
+<img alt="A's win rate by length difference, with 95% intervals"
+ src="data:image/png;base64,{image}">
 <h2>Source models</h2>{_table(models_table(summary).to_dicts())}
 <h2>Labelers</h2>{_table(labelers_table(summary).to_dicts())}
 <h2>Cohen's kappa per labeler pair</h2>{_table(kappa_table(summary).to_dicts())}
@@ -134,9 +164,33 @@ text-align:left}}th{{background:#f4f4f4}}</style></head><body>
 """
 
 
+def overview_html(summary: dict[str, Any]) -> str:
+    """`overview_markdown` as an HTML list (the admin tab and the HTML report): every name
+    is plain text there, never a tag or a link."""
+    return "<ul>" + "".join(f"<li>{_inline(line[2:])}</li>"
+                            for line in overview_markdown(summary).splitlines()) + "</ul>"
+
+
+def curve_note(curve: list[dict[str, Any]]) -> str:
+    """What the length curve can and cannot say, from how many votes it rests on."""
+    n = sum(point["n"] for point in curve)
+    if not n:
+        return "No decided votes yet."
+    text = (f"Each point is A's win rate (ties count half) among {n:,} votes, in "
+            f"{len(curve)} groups by how much longer A is than B, with its 95% interval.")
+    if n < SMALL_CURVE:
+        text += (f" Only {n:,} votes: the intervals are wide and the shape is mostly noise; "
+                 f"read it after {SMALL_CURVE:,} or more.")
+    return text
+
+
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>&~$])")
+
+
 def _inline(markdown: str) -> str:
-    """Bold spans of one bullet line to HTML (the only markdown the overview uses)."""
-    parts = html.escape(markdown).split("**")
+    """Bold spans of one bullet line to HTML (the only markdown the overview uses; names in
+    it are backslash-escaped)."""
+    parts = [html.escape(_ESCAPED.sub(r"\1", part)) for part in markdown.split("**")]
     return "".join(f"<b>{part}</b>" if i % 2 else part for i, part in enumerate(parts))
 
 
@@ -144,25 +198,37 @@ def _table(rows: list[dict[str, str]]) -> str:
     if not rows:
         return "<p>none</p>"
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(v or '')}</td>" for v in row.values())
-                   + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    body = "".join("<tr>" + "".join(_cell_html(v) for v in row.values()) + "</tr>"
+                   for row in rows)
+    return f'<div class="wrap"><table><tr>{head}</tr>{body}</table></div>'
+
+
+def _cell_html(value: str | None) -> str:
+    value = value or ""
+    numeric = bool(re.fullmatch(r"[\d.,% to-]+", value)) and any(c.isdigit() for c in value)
+    return f'<td class="num">{html.escape(value)}</td>' if numeric \
+        else f"<td>{html.escape(value)}</td>"
 
 
 def run_report(source: str, options: ReportOptions, *, output: Path | None,
-               rejects: Rejects) -> tuple[dict[str, Any], str]:
+               rejects: Rejects, quiet: bool = False) -> tuple[dict[str, Any], str]:
     """Run `label report`: the summary dict, files under `output` if given, and the
     one-line summary."""
     from labeling_app import metrics, plots
     from labeling_app.judgments import load_judgments
 
     started = time.perf_counter()
-    frame = load_judgments(source, rejects=rejects)
-    if not options.simulated:
-        frame = frame.filter(~pl.col("simulated"))
-    summary = {"source": str(source), **metrics.summarize(frame, min_diff=options.min_length_diff,
-                                                          seed=options.seed),
-               "rejected": len(rejects)}
+    if output is not None and Path(output).resolve() == Path(source).resolve():
+        raise ValueError(f"{output}: is the input itself; write the report elsewhere")
+    phases = Phases("label report", quiet=quiet)
+    with phases.phase("reading judgments"):
+        frame = load_judgments(source, rejects=rejects)
+    frame, simulated = simulated_filter(frame, options.include_simulated)
+    with phases.phase("computing metrics"):
+        summary = {"source": str(source),
+                   **metrics.summarize(frame, min_diff=options.min_length_diff,
+                                       seed=options.seed),
+                   "simulated": simulated, "rejected": len(rejects)}
     if output is not None:
         png = plots.png_bytes(plots.length_curve_figure(summary["length_curve"]))
         with atomic_path(output) as temp:
@@ -178,5 +244,7 @@ def run_report(source: str, options: ReportOptions, *, output: Path | None,
     alpha = (summary["agreement"] or {}).get("krippendorff_alpha_nominal")
     line = (f"label report: {summary['n_pairs']:,} judgments, P(longer wins)="
             f"{_pct(summary['p_longer_wins'])}, P(left wins)={left}, alpha={_num(alpha)}"
-            + (f", rejected={len(rejects)}" if len(rejects) else "") + f" {seconds:.2f}s")
+            + (f", rejected={len(rejects)}" if len(rejects) else "")
+            + (f", simulated votes {'included' if simulated['included'] else 'left out'}="
+               f"{simulated['votes']}" if simulated["votes"] else "") + f" {seconds:.2f}s")
     return summary, line

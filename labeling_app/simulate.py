@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from labeling_app.store import Assignment, Store
@@ -81,6 +82,16 @@ def decide(policy: str, screen: Screen, rng: random.Random, *, accuracy: float =
     raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, not {policy!r}")
 
 
+def streams(seed: int) -> tuple[random.Random, random.Random]:
+    """Two independent random streams from one seed: which side is shown on the left (the
+    store's), and what the simulated labelers click. Two `random.Random(seed)` would run in
+    lockstep: the coin of a labeler who cannot tell the sides apart then always matched the
+    position draw, and every such vote went to A."""
+    positions, votes = (random.Random(int(child.generate_state(1, dtype=np.uint64)[0]))
+                        for child in np.random.SeedSequence(seed).spawn(2))
+    return positions, votes
+
+
 def simulated_users(store: Store, count: int) -> list[str]:
     """`sim-01` ... created as simulated annotators without a password (they cannot log in)."""
     width = max(2, len(str(count)))
@@ -94,17 +105,17 @@ def simulated_users(store: Store, count: int) -> list[str]:
     return names
 
 
-def simulate(store: Store, *, labelers: int, policy: str, seed: int, accuracy: float = 0.85,
-             guideline_version: str = "simulated",
+def simulate(store: Store, *, labelers: int, policy: str, rng: random.Random,
+             accuracy: float = 0.85, guideline_version: str = "simulated",
              on_vote: Callable[[], None] | None = None) -> dict[str, int]:
     """Let `labelers` simulated users judge until no item is left for any of them.
 
     Labelers take turns, so overlap fills as it would with people. Returns the number
-    of votes per user. Deterministic for a seed when the store's rng is seeded too.
+    of votes per user. Deterministic for a seed when `rng` and the store's rng are the two
+    `streams(seed)`.
     """
     if policy not in POLICIES:
         raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, not {policy!r}")
-    rng = random.Random(seed)
     names = simulated_users(store, labelers)
     votes = dict.fromkeys(names, 0)
     active = list(names)

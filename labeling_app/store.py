@@ -7,6 +7,10 @@ Invariants the schema itself enforces:
 * lease ids are `AUTOINCREMENT`, never reused, so a vote from a stale page can
   never land on a newer item.
 
+Logins are sessions in the database (`sessions`, keyed by a hash of the cookie's token), so
+a password reset, `label users disable` or `remove` from another process ends them at once.
+The file is created readable by its owner only (0600): it holds password hashes.
+
 Every write is one `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so
 concurrent writers queue on `busy_timeout` instead of failing on a lock upgrade).
 An item is offered while `done + live leases < overlap`, so two labelers never hold
@@ -15,8 +19,11 @@ the same last slot; an expired lease is deleted and its slot returns to the pool
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
+import secrets
 import sqlite3
 import threading
 import time
@@ -26,11 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from labeling_app.passwords import hash_password, verify_password
+from labeling_app.passwords import (
+    check_new_password,
+    check_user_name,
+    hash_password,
+    verify_password,
+)
 from labeling_app.positions import panes, to_canonical
 from schemas.labeling import CHOICES, NEEDS_RATIONALE, SHOWN, Item, Judgment, as_text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _CHOICE_LIST = ", ".join(f"'{c}'" for c in CHOICES)
 _SHOWN_LIST = ", ".join(f"'{c}'" for c in SHOWN)
@@ -90,10 +102,20 @@ CREATE INDEX judgments_user ON judgments(user);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO counters VALUES ('items_total', (SELECT count(*) FROM items)),
     ('items_complete', (SELECT count(*) FROM items WHERE done >= overlap));
+""", """
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name),
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user);
 """]
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 # Version 2: item counts kept in `counters` by the writes that change them, so the progress
 # counter shown after every vote is O(1) (counting 100k items took ~5 ms a vote).
+# Version 3: users can be disabled; login sessions live in the database.
 _RECOUNT = ("UPDATE counters SET value = CASE name WHEN 'items_total' THEN "
             "(SELECT count(*) FROM items) ELSE (SELECT count(*) FROM items "
             "WHERE done >= overlap) END")
@@ -103,6 +125,8 @@ _RECOUNT = ("UPDATE counters SET value = CASE name WHEN 'items_total' THEN "
 _FACTS = "INDEXED BY items_facts"
 
 ROLES = ("annotator", "admin")
+MAX_RATIONALE = 4000
+"""Characters a rationale may have (a paragraph or two; a 50 MB one was once saved)."""
 _ITEM_FIELDS = ("prompt", "response_a", "response_b", "source_a", "source_b", "gold", "meta")
 
 
@@ -133,6 +157,11 @@ class Assignment:
     expires_at: float
 
     @property
+    def panes(self) -> tuple[str, str]:
+        """The item fields shown on the left and on the right."""
+        return panes(self.left)
+
+    @property
     def left_text(self) -> str:
         return as_text(getattr(self.item, panes(self.left)[0]))
 
@@ -155,8 +184,11 @@ class Store:
                  busy_timeout: float = 30.0, clock: Callable[[], float] = time.time,
                  rng: random.Random | None = None) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no such database (create it with `label import`)")
+        if not self.path.exists():
+            if not create:
+                raise FileNotFoundError(f"{self.path}: no such database (create it with "
+                                        "`label import`)")
+            _create_private(self.path)
         if lease_ttl <= 0:
             raise ValueError("lease_ttl: must be positive")
         self.lease_ttl, self.busy_timeout, self.clock = lease_ttl, busy_timeout, clock
@@ -271,40 +303,113 @@ class Store:
 
     def add_user(self, name: str, *, role: str = "annotator", password: str | None = None,
                  simulated: bool = False, replace: bool = False) -> None:
-        """Create a user (or, with `replace`, reset its role and password)."""
-        name = name.strip()
-        if not name:
-            raise ValueError("user name: must not be empty")
+        """Create a user (or, with `replace`, reset its role and password, enable it again and
+        end its sessions). A password must pass `check_new_password`."""
+        name = check_user_name(name.strip())
         if role not in ROLES:
             raise ValueError(f"role: must be one of {', '.join(ROLES)}, not {role!r}")
+        if password is not None:
+            check_new_password(password, name)
         hashed = hash_password(password) if password is not None else None
-        verb = "INSERT OR REPLACE" if replace else "INSERT"
-        try:
-            with self._write() as conn:
-                conn.execute(f"{verb} INTO users (name, role, password_hash, simulated, created_at)"
-                             " VALUES (?, ?, ?, ?, ?)", (name, role, hashed, int(simulated),
-                                                         self.clock()))
-        except sqlite3.IntegrityError:
-            raise StoreError(f"user {name!r} already exists") from None
+        with self._write() as conn:
+            exists = conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone()
+            if exists and not replace:
+                raise StoreError(f"user {name!r} already exists (reset it with --replace)")
+            if exists:
+                conn.execute("UPDATE users SET role = ?, password_hash = ?, disabled = 0 "
+                             "WHERE name = ?", (role, hashed, name))
+                conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+            else:
+                conn.execute("INSERT INTO users (name, role, password_hash, simulated, "
+                             "created_at) VALUES (?, ?, ?, ?, ?)",
+                             (name, role, hashed, int(simulated), self.clock()))
+
+    def set_disabled(self, name: str, disabled: bool) -> None:
+        """Disable a user (no login, every session ended, judgments kept) or enable it."""
+        with self._write() as conn:
+            if conn.execute("UPDATE users SET disabled = ? WHERE name = ?",
+                            (int(disabled), name)).rowcount == 0:
+                raise StoreError(f"no user {name!r}")
+            conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+            if disabled:
+                conn.execute("DELETE FROM leases WHERE user = ?", (name,))
+
+    def remove_user(self, name: str, *,
+                    save: Callable[[list[dict[str, Any]]], None] | None = None) -> int:
+        """Delete a user; returns how many judgments went with it. One with judgments is
+        refused unless `save` is given: it gets them first (inside the transaction, so a
+        failure to save deletes nothing), then they are deleted and their items reopen."""
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
+                raise StoreError(f"no user {name!r}")
+            rows = [dict(row) for row in conn.execute(
+                "SELECT * FROM judgments WHERE user = ? ORDER BY id", (name,)).fetchall()]
+            if rows and save is None:
+                raise StoreError(f"user {name!r} has {len(rows)} judgments: disable the user "
+                                 "instead (keeps them), or pass --delete-judgments")
+            if rows:
+                save(rows)
+            for row in rows:
+                if row["choice"] != "skip":
+                    conn.execute("UPDATE items SET done = done - 1 WHERE id = ?",
+                                 (row["item_id"],))
+            conn.execute("DELETE FROM judgments WHERE user = ?", (name,))
+            for table in ("sessions", "leases"):
+                conn.execute(f"DELETE FROM {table} WHERE user = ?", (name,))
+            conn.execute("DELETE FROM users WHERE name = ?", (name,))
+            conn.execute(_RECOUNT)
+        return len(rows)
 
     def check_password(self, name: str, password: str) -> bool:
-        row = self._conn().execute("SELECT password_hash FROM users WHERE name = ?",
-                                   (name,)).fetchone()
-        return row is not None and verify_password(password, row["password_hash"])
+        """True for the right password of an enabled user. One scrypt hash in every case
+        (see `verify_password`), so the answer's timing does not tell whether `name` exists."""
+        row = self._conn().execute("SELECT password_hash FROM users WHERE name = ? "
+                                   "AND disabled = 0", (name,)).fetchone()
+        return verify_password(password, row["password_hash"] if row else None)
 
     def role(self, name: str | None) -> str | None:
-        """The user's role, or None for an unknown user."""
-        row = self._conn().execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
+        """The user's role, or None for an unknown or disabled user."""
+        row = self._conn().execute("SELECT role FROM users WHERE name = ? AND disabled = 0",
+                                   (name,)).fetchone()
         return row["role"] if row else None
 
     def users(self) -> list[dict[str, Any]]:
-        """Every user with its role, simulated flag and number of judgments."""
+        """Every user with its role, flags, number of judgments and live sessions."""
         rows = self._conn().execute(
-            "SELECT u.name, u.role, u.simulated, u.password_hash IS NOT NULL AS can_log_in, "
+            "SELECT u.name, u.role, u.simulated, u.disabled, "
+            "u.password_hash IS NOT NULL AND NOT u.disabled AS can_log_in, "
             "(SELECT count(*) FROM judgments j WHERE j.user = u.name AND j.choice != 'skip') "
-            "AS judgments FROM users u ORDER BY u.name").fetchall()
-        return [dict(row) | {"simulated": bool(row["simulated"]),
-                             "can_log_in": bool(row["can_log_in"])} for row in rows]
+            "AS judgments, (SELECT count(*) FROM sessions s WHERE s.user = u.name "
+            "AND s.expires_at > ?) AS sessions FROM users u ORDER BY u.name",
+            (self.clock(),)).fetchall()
+        return [dict(row) | {key: bool(row[key]) for key in ("simulated", "disabled",
+                                                              "can_log_in")} for row in rows]
+
+    # -- sessions --------------------------------------------------------------------
+
+    def create_session(self, name: str, *, lifetime: float) -> str:
+        """A new login session of `name` for `lifetime` seconds; returns its secret token
+        (only its hash is stored). Expired sessions are cleared on the way."""
+        token, now = secrets.token_urlsafe(32), self.clock()
+        with self._write() as conn:
+            conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+            conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                         (_token_hash(token), name, now, now + lifetime))
+        return token
+
+    def session_user(self, token: str | None) -> str | None:
+        """The enabled user of a live session, or None."""
+        if not token:
+            return None
+        row = self._conn().execute(
+            "SELECT s.user FROM sessions s JOIN users u ON u.name = s.user "
+            "WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+            (_token_hash(token), self.clock())).fetchone()
+        return row["user"] if row else None
+
+    def end_session(self, token: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
 
     # -- assignment and votes --------------------------------------------------------
 
@@ -340,12 +445,17 @@ class Store:
         """Record a click on `shown` for the user's live lease `lease_id`.
 
         Refused (`VoteRejected`, nothing written) without a live lease of this user,
-        under `min_seconds` since the item was served, or without a rationale for a
-        skip or both-bad. The shown choice is converted to canonical A/B here.
+        under `min_seconds` since the item was served (skips too: skipping through items
+        is no faster than voting), without a rationale for a skip or both-bad, or with a
+        rationale over `MAX_RATIONALE` characters. The shown choice is converted to
+        canonical A/B here.
         """
         if shown not in SHOWN:
             raise VoteRejected(f"unknown choice {shown!r}; expected one of {', '.join(SHOWN)}")
         rationale = rationale.strip()
+        if len(rationale) > MAX_RATIONALE:
+            raise VoteRejected(f"the rationale has {len(rationale):,} characters; at most "
+                               f"{MAX_RATIONALE:,}")
         if shown in NEEDS_RATIONALE and not rationale:
             label = "Skip" if shown == "skip" else "Both bad"
             raise VoteRejected(f"{label} needs a rationale: say why in the rationale box")
@@ -357,7 +467,7 @@ class Store:
                 raise VoteRejected("no live lease for this item (it expired or was already "
                                    "judged); the next item is loaded")
             seconds = now - lease["issued_at"]
-            if shown != "skip" and seconds < min_seconds:
+            if seconds < min_seconds:
                 raise VoteRejected(f"too fast: read both responses first (at least "
                                    f"{min_seconds:g} s; this took {seconds:.1f} s)")
             simulated = conn.execute("SELECT simulated FROM users WHERE name = ?",
@@ -403,6 +513,29 @@ class Store:
         return self._conn().execute("SELECT count(*) FROM leases WHERE expires_at > ?",
                                     (self.clock(),)).fetchone()[0]
 
+    # -- operations ------------------------------------------------------------------
+
+    def backup(self, target: str | Path) -> int:
+        """A consistent copy of the live database at `target` (0600), through SQLite's online
+        backup API: unlike copying the file, it includes what is still in the -wal file
+        and never catches a write half done. Writers go on meanwhile (WAL readers do not
+        block them). Checked with `PRAGMA quick_check`; returns the number of pages."""
+        from curate.io import atomic_path
+
+        with atomic_path(target) as temp:
+            temp.chmod(0o600)
+            copy = sqlite3.connect(temp)
+            try:
+                self._conn().backup(copy)  # one step: one snapshot, even under writes
+                check = copy.execute("PRAGMA quick_check").fetchone()[0]
+                pages = copy.execute("PRAGMA page_count").fetchone()[0]
+                copy.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+            finally:
+                copy.close()
+            if check != "ok":
+                raise StoreError(f"{target}: the copy failed its integrity check ({check})")
+        return pages
+
     # -- reading judgments -----------------------------------------------------------
 
     VOTE_COLUMNS = ("item_id", "user", "choice", "left", "seconds", "simulated")
@@ -438,6 +571,16 @@ class Store:
                  "len_b": len_b, "source_a": source_a, "source_b": source_b, "gold": gold}
                 for (item_id, user, choice, shown, left, seconds, version, rationale, simulated,
                      created, len_a, len_b, source_a, source_b, gold) in rows]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _create_private(path: Path) -> None:
+    """An empty file only its owner can read and write; SQLite gives its -wal and -shm files
+    the same mode."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _item_row(item: Item) -> tuple[Any, ...]:

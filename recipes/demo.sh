@@ -17,8 +17,10 @@ echo "== 2. label: seeded SIMULATED votes (not people) on the A/B items, prefere
 rm -f "$out/labels.sqlite"*
 label import "$out/curate/items.jsonl" -d "$out/labels.sqlite" --overlap 3
 label simulate -d "$out/labels.sqlite" --labelers 5 --seed 0 --policy quality --accuracy 0.85
-label export -d "$out/labels.sqlite" -o "$out/prefs.jsonl" --format dpo --min-agreement 0.6
-label report "$out/labels.sqlite" -o "$out/label_report.html"
+# Simulated votes are left out of exports and reports unless asked for: here they are the point.
+label export -d "$out/labels.sqlite" -o "$out/prefs.jsonl" --format dpo --min-agreement 0.6 \
+  --include-simulated
+label report -d "$out/labels.sqlite" -o "$out/label_report.html" --include-simulated
 
 echo "== 3. train: SFT on the curated conversations, then DPO on the exported pairs"
 train sft --data "$out/curate/sft.jsonl" --model tiny -o "$out/sft" --max-steps 40 --batch-size 16 \

@@ -21,8 +21,6 @@ from curate.cli_support import (
     engine_options,
     sharding,
 )
-from curate.convert import ConvertOptions, convert_inputs
-from curate.options import build_options
 
 
 @cli_errors
@@ -67,6 +65,9 @@ def command(
 
     Example: curate convert oasst_trees.jsonl -o pairs.jsonl --to preference --pairs all
     """
+    from curate.convert import ConvertOptions, convert_inputs
+    from curate.options import build_options
+
     options = build_options(
         ConvertOptions, config=config, source_format=source_format, to=to, oasst_mode=oasst_mode,
         pairs=pairs, lang=lang or None, drop_synthetic=drop_synthetic, prompt_field=prompt_field,

@@ -22,10 +22,6 @@ from curate.cli_support import (
     engine_options,
     sharding,
 )
-from curate.dataflow import run_record_step
-from curate.decontam import DecontamOptions, eval_index
-from curate.io import sidecar
-from curate.options import build_options
 
 SHOWN_HITS = 10  # eval items listed on stderr; the stats file has them all
 
@@ -70,6 +66,11 @@ def command(
 
     Example: curate decontam train.jsonl -o clean.jsonl --against math500_test.jsonl --against aime24_test.jsonl
     """
+    from curate.dataflow import run_record_step
+    from curate.decontam import DecontamOptions, eval_index
+    from curate.io import sidecar
+    from curate.options import build_options
+
     options = build_options(DecontamOptions, config=config, against=against or None, ngram=ngram,
                             char_ngram=char_ngram, shingle=shingle,
                             field=field, eval_field=eval_field, min_eval_words=min_eval_words,

@@ -22,7 +22,6 @@ from curate.cli_support import (
     engine_options,
     sharding,
 )
-from curate.options import build_options
 
 
 class Method(str, Enum):
@@ -100,6 +99,8 @@ def command(
 
     Example: curate dedup answers.jsonl -o unique.jsonl --field response --keep longest
     """
+    from curate.options import build_options
+
     from curate.dedup import DedupOptions  # numpy and polars load only when deduplicating
 
     options = build_options(

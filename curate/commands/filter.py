@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,13 +24,8 @@ from curate.cli_support import (
     sharding,
 )
 from curate.commands.score import Field, PromptField, ResponseField, Tokenizer, ToxicityModel
-from curate.dataflow import Sharding, run_record_step
-from curate.engine import EngineOptions
-from curate.filtering import FilterOptions
-from curate.io.outputs import OutputSet
-from curate.options import OptionsError, build_options
+from curate.options import OptionsError
 from curate.presets import preset_names, preset_path
-from schemas import StepStats
 
 
 def _show_preset(name: str | None) -> None:
@@ -94,6 +89,9 @@ def command(
 
     Example: curate filter chats.jsonl -o clean.jsonl --preset sft-default --max-words 2000 --lang en
     """
+    from curate.filtering import FilterOptions
+    from curate.options import build_options
+
     options = build_options(
         FilterOptions, config=config, preset=preset or None, min_words=min_words,
         max_words=max_words, min_tokens=min_tokens, max_tokens=max_tokens, tokenizer=tokenizer,
@@ -107,14 +105,15 @@ def command(
                   engine=engine_options(workers, engine), sharding=sharding(shards, shard_size))
 
 
-def filter_inputs(inputs: list[str], out: str | Path, options: FilterOptions, *,
-                  on_error: str = "raise", split: str = "train",
-                  engine: EngineOptions = EngineOptions(),
-                  sharding: Sharding = Sharding()) -> StepStats:
+def filter_inputs(inputs: list[str], out: str | Path, options: Any, *, on_error: str = "raise",
+                  split: str = "train", engine: Any = None, sharding: Any = None) -> Any:
     """Filter `inputs` into `out` with its sidecars and (unless disabled) the report, which
     is committed with them."""
+    from curate.dataflow import Sharding, run_record_step
+    from curate.engine import EngineOptions
 
-    def add_report(outset: OutputSet, stats: StepStats) -> None:
+
+    def add_report(outset: Any, stats: Any) -> None:
         from curate.report import write_step_report
 
         final = outset.sidecar_path("report.html", data=False)
@@ -126,6 +125,6 @@ def filter_inputs(inputs: list[str], out: str | Path, options: FilterOptions, *,
         print(f"report: {final}", file=sys.stderr)
 
     return run_record_step("filter", options, inputs, out, on_error=on_error, split=split,
-                           engine=engine, sharding=sharding,
+                           engine=engine or EngineOptions(), sharding=sharding or Sharding(),
                            extra_inputs=[*options.against],
                            before_commit=add_report if options.report else None)

@@ -17,9 +17,6 @@ from curate.cli_support import (
     cli_errors,
     engine_options,
 )
-from curate.options import build_options
-from curate.pairs import PairsOptions
-from curate.pairs_run import blind_pairs_inputs, pair_outputs_inputs
 
 
 @cli_errors
@@ -66,6 +63,10 @@ def command(
     Example: curate pairs --from-preference pairs.jsonl -o items.jsonl
     --seed 0 --gold-fraction 0.1
     """
+    from curate.options import build_options
+    from curate.pairs import PairsOptions
+    from curate.pairs_run import blind_pairs_inputs, pair_outputs_inputs
+
     inputs = inputs or []
     if bool(from_preference) == bool(inputs) or (inputs and len(inputs) != 2):
         raise ValueError("give two output files (A then B), or --from-preference FILE")

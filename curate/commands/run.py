@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from curate.cli_support import EngineChoice, Workers, cli_errors
-from curate.recipes import load_recipe, run_recipe
 
 
 @cli_errors
@@ -35,6 +34,8 @@ def command(
 
     Example: curate run recipes/sft_from_alpaca.yaml -o runs/alpaca --resume --set filter.max_words=800
     """
+    from curate.recipes import load_recipe, run_recipe
+
     if engine not in ("local", "ray"):
         raise ValueError(f"--engine must be local or ray, not {engine!r}")
     recipe = load_recipe(recipe_path, overrides)

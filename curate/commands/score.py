@@ -22,9 +22,6 @@ from curate.cli_support import (
     engine_options,
     sharding,
 )
-from curate.dataflow import run_record_step
-from curate.options import build_options
-from curate.scoring import ScoreOptions
 
 
 class View(str, Enum):
@@ -101,6 +98,10 @@ def command(
 
     Example: curate score chats.jsonl -o scored.jsonl --view both --against math500_test.jsonl
     """
+    from curate.dataflow import run_record_step
+    from curate.options import build_options
+    from curate.scoring import ScoreOptions
+
     options = build_options(ScoreOptions, config=config, view=view.value if view else None,
                             field=field,
                             prompt_field=prompt_field, response_field=response_field,

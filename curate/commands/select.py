@@ -17,8 +17,6 @@ from curate.cli_support import (
     cli_errors,
     engine_options,
 )
-from curate.options import build_options
-from curate.select import SelectOptions
 
 _Flag = typer.Option
 
@@ -108,6 +106,9 @@ def command(
     --prompt-field problem --answer-field solution --domain-field subject \\
     -d column:level -d length --seed 0
     """
+    from curate.options import build_options
+    from curate.select import SelectOptions
+
     options = build_options(
         SelectOptions, config=config, k=k, seed=seed, prompt_field=prompt_field,
         answer_field=answer_field, reference_field=reference_field, quality=quality,

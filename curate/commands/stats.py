@@ -20,10 +20,6 @@ from curate.cli_support import (
     cli_errors,
     engine_options,
 )
-from curate.convert import ConvertOptions, resolve_format
-from curate.engine import ChainStep, StepRun, chain_tasks, run_tasks
-from curate.io.sources import plan_splits
-from curate.stats import finish_stats
 
 
 @cli_errors
@@ -41,6 +37,11 @@ def command(
 
     Example: curate stats data/sft.jsonl --json
     """
+    from curate.convert import ConvertOptions, resolve_format
+    from curate.engine import ChainStep, StepRun, chain_tasks, run_tasks
+    from curate.io.sources import plan_splits
+    from curate.stats import finish_stats
+
     engine_settings = engine_options(workers, engine)
     splits = plan_splits(sources, split=split)
     options = resolve_format(splits, ConvertOptions())

@@ -5,10 +5,10 @@ Public API: ``dedup_inputs(inputs, out, DedupOptions(...))`` (the command),
 `minhash_signatures` and `band_keys` are the pure per-batch functions the stages use.
 """
 
-from curate.dedup.banding import band_keys, derive_bands
-from curate.dedup.normalise import normalise
+from curate.dedup.lsh import band_keys, derive_bands
 from curate.dedup.options import DedupOptions
 from curate.dedup.pipeline import DedupRun, dedup_inputs, dedup_records, run_dedup
+from curate.dedup.shingling import normalise
 from curate.dedup.sketch import minhash_signatures
 
 __all__ = [

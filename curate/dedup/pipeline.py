@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.dataflow import Sharding, finish_output, formats_of, open_output
-from curate.dedup.banding import derive_bands
+from curate.dedup.lsh import derive_bands
 from curate.dedup.options import DedupOptions
 from curate.dedup.sketch import SketchSpec
 from curate.dedup.stages import (

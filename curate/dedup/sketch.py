@@ -1,8 +1,5 @@
-"""One pass over a batch of texts: exact keys, word counts and MinHash signatures.
-
-`sketch` is a pure function of a list of texts, so it runs unchanged in a local process
-pool (`curate.dedup.workers`) or as a Ray Data ``map_batches`` function.
-"""
+"""MinHash signatures of shingle sets, and the per-batch sketch of documents (one segment, or
+the three of a preference pair)."""
 
 from __future__ import annotations
 
@@ -11,14 +8,65 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from curate.dedup.exact import text_keys
-from curate.dedup.hashing import mix64
-from curate.dedup.minhash import signatures
-from curate.dedup.normalise import units_and_scripts
-from curate.dedup.shingles import shingle_hashes, shingle_lengths, word_hashes
+from curate.dedup.arrays import mix64, splitmix64
+from curate.dedup.shingling import (
+    shingle_hashes,
+    shingle_lengths,
+    text_keys,
+    units_and_scripts,
+    word_hashes,
+)
 from curate.text.units import CHAR_NGRAM, Mode
 
+# --- from minhash.py -----------------------------------------------------------
+EMPTY = np.uint32(0xFFFFFFFF)
+_CHUNK = 8192  # shingles per chunk: 128 x 8192 x 4 bytes = 4 MB
 
+
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(a, b)`` parameters, uint32 column vectors of length ``num_perm``."""
+    values = splitmix64(seed, 2 * num_perm)
+    a = (values[:num_perm] & np.uint64(0xFFFFFFFF)).astype(np.uint32) | np.uint32(1)
+    b = (values[num_perm:] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return a[:, None], b[:, None]
+
+
+def signatures(shingles: np.ndarray, counts: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signatures ``(documents, num_perm)`` uint32 of flat uint64 shingle hashes.
+
+    ``counts`` gives each document's number of shingles; a document without shingles gets
+    the all-``EMPTY`` signature.
+    """
+    a, b = permutations(num_perm, seed)
+    hashed = (shingles >> np.uint64(32)).astype(np.uint32)
+    out = np.full((len(counts), num_perm), EMPTY, dtype=np.uint32)
+    docs = np.flatnonzero(counts)
+    offsets = np.concatenate([[0], np.cumsum(counts[docs])])
+    start = 0
+    while start < len(docs):
+        stop = max(start + 1, int(np.searchsorted(offsets, offsets[start] + _CHUNK, "right")) - 1)
+        stop = min(stop, len(docs))
+        chunk = hashed[offsets[start]:offsets[stop]]
+        permuted = a * chunk  # (num_perm, shingles), wraps mod 2**32
+        permuted += b
+        out[docs[start:stop]] = np.minimum.reduceat(
+            permuted, offsets[start:stop] - offsets[start], axis=1).T
+        start = stop
+    return out
+
+
+def estimate_jaccard(left: np.ndarray, a: np.ndarray, right: np.ndarray,
+                     b: np.ndarray) -> np.ndarray:
+    """MinHash estimate of the Jaccard similarity of ``left[a[i]]`` and ``right[b[i]]``: the
+    share of equal signature rows (computed a chunk of pairs at a time, to bound memory)."""
+    out = np.empty(len(a), np.float64)
+    for start in range(0, len(a), 1 << 15):
+        stop = start + (1 << 15)
+        out[start:stop] = (left[a[start:stop]] == right[b[start:stop]]).mean(axis=1)
+    return out
+
+
+# --- from sketch.py ------------------------------------------------------------
 @dataclass(frozen=True)
 class SketchSpec:
     """What to compute; `num_perm=0` skips signatures (exact dedup only).

@@ -33,14 +33,11 @@ import numpy as np
 import orjson
 
 from curate.dedup.arrays import run_starts
-from curate.dedup.banding import Buckets, band_keys
-from curate.dedup.clustering import connect
 from curate.dedup.keep import KEEP_POLICIES, BadKeepValue, keep_value, priority, survivors
+from curate.dedup.lsh import Buckets, UnionFind, band_keys, connect
 from curate.dedup.options import DedupOptions
 from curate.dedup.sketch import SketchSpec, segment_shingles, signatures_of
-from curate.dedup.store import SetStore, SetWriter, pair_similarity
-from curate.dedup.unionfind import UnionFind
-from curate.dedup.verify import sorted_sets
+from curate.dedup.verify import SetStore, SetWriter, pair_similarity, sorted_sets
 from curate.engine import Parts, records_done
 from curate.io import BadRecord, Loc, Rejects
 from curate.io.read import read_split
@@ -188,7 +185,7 @@ def sketch_task(task: SketchTask) -> dict[str, Any]:
         for handle in (*bands, ids):
             handle.close()
     key_matrix = np.concatenate(keys) if keys else np.zeros((0, 2), np.uint64)
-    del keys
+    keys.clear()
     _write_keys(plan, task.index, key_matrix)
     for name, column in (("length", lengths), ("value", values), ("rejected", rejected),
                          ("rowlocal", rows_local)):

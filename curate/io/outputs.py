@@ -292,6 +292,10 @@ def check_collisions(outputs: list[Path], inputs: list[Path]) -> None:
 
 
 def _check_kind(out: Path, sharded: bool) -> None:
+    for folder in out.parents:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder}: is a file, not a directory (it is in the output's "
+                              f"path {out})")
     if sharded and out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is a file, but the output ends in '/' (a directory "
                           "of shards); remove the slash or choose another path")

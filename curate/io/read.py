@@ -223,3 +223,18 @@ def _read_hub(split: Split, rejects: Rejects) -> Iterator[Row]:
         raise InputError(f"{split.path}: no such file or directory, and not readable as a "
                          f"Hugging Face hub dataset{hint}: {str(exc).splitlines()[0][:200]}") \
             from None
+
+
+def undecodable_line(path: str | os.PathLike) -> BadRecord:
+    """The first line of a text file (a CSV, say) that is not UTF-8, as a `BadRecord`."""
+    number = 0
+    with open_binary(path) as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return BadRecord(Loc(str(path), number), "<line>", f"invalid UTF-8 byte "
+                                 f"0x{raw[exc.start:exc.start + 1].hex()} at byte {exc.start + 1} "
+                                 "of the line (the file is not UTF-8?)", reason="bad_encoding")
+    return BadRecord(Loc(str(path), max(number, 1)), "<file>", "not valid UTF-8",
+                     reason="bad_encoding")

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from curate.dataflow import Sharding, finish_output, formats_of, warn_duplicate_ids
+from curate.dataflow import Sharding, finish_output, formats_of
 from curate.engine import (
     ChainStep,
     EngineOptions,

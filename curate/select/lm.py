@@ -21,17 +21,31 @@ def load_causal_lm(name: str, *, padding_side: str) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    check_model_name(name)
     where = device()
     dtype = torch.bfloat16 if where == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, padding_side=padding_side)
         model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype).to(where).eval()
     except OSError as exc:
-        raise ValueError(f"model {name!r} could not be loaded (a local path, or a hub id when "
-                         f"online): {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{name}: not a loadable model (a local model directory, or a hub id "
+                         f"when online): {first[:200]}") from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
+
+
+def check_model_name(name: str) -> None:
+    """A name that can only be a local path (it starts with . / ~ or has more than one
+    slash) must exist: say so in one line, without asking the hub."""
+    import os
+    from pathlib import Path
+
+    local = name.startswith((".", "/", "~")) or name.count("/") > 1 or os.sep in name and \
+        Path(name).parent.exists()
+    if local and not Path(name).expanduser().exists():
+        raise ValueError(f"{name}: no such model directory")
 
 
 def prompt_text(tokenizer: Any, user: str) -> str:

@@ -5,11 +5,11 @@
    signals (columns, lengths, model loss or solve rate), the seed-set rules and a sampling
    priority. Each task writes these columns, and the questions for clustering, to files;
    quality removals go straight to the removed parts.
-2. **Domains** without a domain column: TF-IDF + SVD + k-means are fitted on a seeded sample
-   of the pool (`domains.FIT_SAMPLE` questions; all of them when the pool is smaller), then
-   every question is assigned a cluster, task by task.
-3. **Sample** (the driver): difficulty ranks, `--drop-solved`, the seeded s1 loop, and a
-   random baseline of the same size for the report, over columns of numbers and codes.
+2. **Sample** (one task, on a worker): the columns of the pool; domains without a domain
+   column (TF-IDF + SVD + k-means fitted on a seeded sample of `domains.FIT_SAMPLE`
+   questions, all of them when the pool is smaller, then every question assigned a
+   cluster); difficulty ranks, `--drop-solved`, the seeded s1 loop, and a random baseline
+   of the same size for the report; a plan per split. The driver gets counts only.
 4. **Write** (a task per split, second pass over the data): the selected records, ranked,
    and the removal line of every other pool record; the ranked runs are merged in order.
 
@@ -18,6 +18,7 @@ Memory is O(pool) numbers (and the selected records), never O(texts).
 
 from __future__ import annotations
 
+import pickle
 import sys
 import time
 from collections import Counter
@@ -239,16 +240,8 @@ def select_inputs(inputs: list[str], out: str | Path, options: SelectOptions, *,
         measured = executor.map(measure_task, [
             MeasureTask(n, split_, options, work, on_error, chain, known_rejects)
             for n, split_ in enumerate(splits)], label="measure", prefix="curate select")
-        pool = _load_pool(work, len(splits), options)
-        if options.diversity and not options.domain_field and pool.size:
-            sample = _fit_sample(pool, options)
-            executor.map(cluster_task, [ClusterTask(work, len(splits), sample, options,
-                                                    pool.size)],
-                         label="clusters", prefix="curate select")
-            pool.domains = [name for number in range(len(splits))
-                            for name in _domains_of(work, number)]
-        choice = _sample(pool, options)
-        _write_plans(work, pool, choice, options, len(splits))
+        [planned] = executor.map(plan_task, [PlanTask(work, len(splits), options)],
+                                 label="sample", prefix="curate select")
         written = executor.map(write_task, [WriteTask(n, split_, work, chain, known_rejects)
                                             for n, split_ in enumerate(splits)],
                                label="write", prefix="curate select")
@@ -257,10 +250,12 @@ def select_inputs(inputs: list[str], out: str | Path, options: SelectOptions, *,
                                 prefix="curate select")
         counts = _counts(measured, written, merged)
         counts.seconds = time.perf_counter() - started
-        extra = _stats(options, counts, choice, pool)
-        report = _report(options, pool, choice, work, len(splits), extra["funnel"]) \
-            if options.report else None
-        if report is not None:
+        extra = _stats(options, counts, planned)
+        report = None
+        if options.report:
+            [report] = executor.map(report_task, [ReportTask(work, len(splits), options,
+                                                             extra["funnel"])],
+                                    label="report", prefix="curate select")
             extra["report"] = report
         run = StepRun(STEP, options, outset, list(inputs), counts)
         stats = step_stats(run, extra)
@@ -283,6 +278,46 @@ def select_inputs(inputs: list[str], out: str | Path, options: SelectOptions, *,
     if not quiet:
         print(stats.summary_line(), file=sys.stderr)
     return stats
+
+
+@dataclass(frozen=True)
+class PlanTask:
+    work: Path
+    tasks: int
+    options: SelectOptions
+
+
+def plan_task(task: PlanTask) -> dict[str, int]:
+    """The middle of the selection, on a worker: load the pool's columns, give them domains,
+    run the s1 loop, and write each split's plan. The driver gets a few counts back."""
+    options, work = task.options, task.work
+    pool = _load_pool(work, task.tasks, options)
+    if options.diversity and not options.domain_field and pool.size:
+        sample = _fit_sample(pool, options)
+        cluster_task(ClusterTask(work, task.tasks, sample, options, pool.size))
+        pool.domains = [name for number in range(task.tasks)
+                        for name in _domains_of(work, number)]
+    choice = _sample(pool, options)
+    _write_plans(work, pool, choice, options, task.tasks)
+    with open(work / "pool.pickle", "wb") as handle:
+        pickle.dump((pool, choice), handle)
+    return {"pool": pool.size, "seeds": int(pool.seeds.sum()),
+            "dropped": int(choice.dropped.sum()), "candidates": len(choice.candidates),
+            "selected": len(choice.order), "domains": len(choice.weights)}
+
+
+@dataclass(frozen=True)
+class ReportTask:
+    work: Path
+    tasks: int
+    options: SelectOptions
+    funnel: dict[str, int]
+
+
+def report_task(task: ReportTask) -> dict[str, Any]:
+    with open(task.work / "pool.pickle", "rb") as handle:
+        pool, choice = pickle.load(handle)
+    return _report(task.options, pool, choice, task.work, task.tasks, task.funnel)
 
 
 @dataclass
@@ -438,16 +473,15 @@ def _counts(measured: list[dict[str, Any]], written: list[dict[str, Any]],
     return counts
 
 
-def _stats(options: SelectOptions, counts: StepCounts, choice: Choice,
-           pool: PoolColumns) -> dict[str, Any]:
-    quality = counts.n_in - sum(counts.rejected.values()) - pool.size
+def _stats(options: SelectOptions, counts: StepCounts, planned: dict[str, int]) -> dict[str, Any]:
+    quality = counts.n_in - sum(counts.rejected.values()) - planned["pool"]
     funnel = {"in": counts.n_in, "rejected": sum(counts.rejected.values()),
-              "removed_quality": quality, "removed_difficulty": int(choice.dropped.sum()),
-              "removed_diversity": len(choice.candidates) - (len(choice.order) -
-                                                              int(pool.seeds.sum())),
-              "selected": len(choice.order)}
-    return {"k": options.k, "short_by": options.k - len(choice.order),
-            "seed_set": int(pool.seeds.sum()), "domains": len(choice.weights),
+              "removed_quality": quality, "removed_difficulty": planned["dropped"],
+              "removed_diversity": planned["candidates"] - (planned["selected"] -
+                                                            planned["seeds"]),
+              "selected": planned["selected"]}
+    return {"k": options.k, "short_by": options.k - planned["selected"],
+            "seed_set": planned["seeds"], "domains": planned["domains"],
             "signals": options.difficulty, "funnel": funnel}
 
 

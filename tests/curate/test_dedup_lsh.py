@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import random
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest

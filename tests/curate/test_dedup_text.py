@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from curate.dedup import band_keys, derive_bands, minhash_signatures, normalise
-from curate.dedup.banding import buckets, candidate_probability
-from curate.dedup.normalise import word_lists
-from curate.dedup.shingles import shingle_hashes, word_hashes
-from curate.dedup.unionfind import UnionFind
+from curate.dedup.lsh import buckets, candidate_probability
+from curate.dedup.shingling import word_lists
+from curate.dedup.shingling import shingle_hashes, word_hashes
+from curate.dedup.lsh import UnionFind
 from curate.dedup.verify import ShingleSets, jaccard, sorted_sets
 
 

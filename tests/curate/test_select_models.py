@@ -148,13 +148,31 @@ def _template_config(tmp_path: Path) -> Path:
 
 
 def test_model_solve_grades_against_extracted_gsm8k_answers(gsm8k, tiny_model):
-    rows = gsm8k[:2]
-    options = SelectOptions(k=2, quality=False, diversity=False, prompt_field="question",
-                            answer_field="answer", difficulty=["model-solve"], model=tiny_model,
-                            attempts=1, temperature=0, max_new_tokens=8, report=False)
-    result = select_records(rows, options)
-    assert [r["meta"]["select"]["signals"]["model-solve"] for r in result.kept] == [0, 0]
-    assert all(len(r["meta"]["select"]["model_answers"]) == 1 for r in result.kept)
+    """A question whose `#### N` is one of the model's own answers must count as solved, and
+    one whose `#### N` the model never wrote must not: grading cannot pass by accident."""
+    settings = {"model": tiny_model, "attempts": 4, "temperature": 1.0, "max_new_tokens": 48,
+                "batch_size": 8, "seed": 0}
+    rows = gsm8k[:QUESTIONS]
+    first = solve([r["question"] for r in rows], ["-1"] * QUESTIONS, template="{prompt}",
+                  **settings)  # seeded sampling: the selection below draws the same answers
+    answered = [i for i, answers in enumerate(first.answers) if any(answers)]
+    assert len(answered) >= 2, "the tiny model wrote too few numbers; raise max_new_tokens"
+    planted, expect_solved = [], set()
+    for i, row in enumerate(rows):
+        head = row["answer"].rsplit("####", 1)[0]
+        if i in answered[::2]:  # its reference is one of the model's answers
+            answer = next(a for a in first.answers[i] if a)
+            expect_solved.add(row["question"])
+        else:  # a reference the model never wrote
+            answer = "987654321"
+        planted.append(dict(row, answer=f"{head}#### {answer}"))
+    options = SelectOptions(k=QUESTIONS, quality=False, diversity=False, prompt_field="question",
+                            answer_field="answer", difficulty=["model-solve"],
+                            solve_template="{prompt}", report=False, **settings)
+    result = select_records(planted, options)
+    rate = {r["question"]: r["meta"]["select"]["signals"]["model-solve"] for r in result.kept}
+    assert len(rate) == QUESTIONS
+    assert {q for q, value in rate.items() if value > 0} == expect_solved
 
 
 def test_length_counts_tokens_of_the_given_tokenizer(gsm8k, tiny_model):

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.io import BadRecord, Rejects
+from curate.io import BadRecord
 from curate.select import SelectOptions, select_records
 
 
@@ -273,7 +273,7 @@ def test_config_file_is_validated_and_flags_override_it(math500, tmp_path):
     (["--domain-draw", "sometimes"], "domain_draw"),
     (["--domain-weights", "weights.yaml"], "expected uniform, proportional or a YAML/JSON file"),
     (["--no-diversity", "--domain-weights", "proportional"], "while the diversity stage is off"),
-    (["-d", "model-loss", "--model", "/no/such/model"], "model '/no/such/model' could not be"),
+    (["-d", "model-loss", "--model", "/no/such/model"], "/no/such/model: no such model directory"),
     (["--embed-model", "/no/such/model"], "embedding model '/no/such/model' could not be"),
 ])
 def test_bad_options_exit_1_with_a_clear_message(math500, tmp_path, args, message):

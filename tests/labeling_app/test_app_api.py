@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,8 +28,8 @@ HTTP = {"timeout": 120}
 
 def _start(store: Store, **kwargs) -> tuple[object, str, LabelingApp]:
     labeling = LabelingApp(store, load_guidelines(), min_seconds=0, **kwargs)
-    blocks, url = launch(labeling, block=False, quiet=True)
-    return blocks, url, labeling
+    running = launch(labeling)
+    return running, running.url, labeling
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,7 @@ def test_wrong_password_and_anonymous_requests_are_refused(server):
     with pytest.raises(ValueError, match="Could not login"):
         Client(url, auth=("mallory", PASSWORD), verbose=False, httpx_kwargs=HTTP)
     assert httpx.get(f"{url}config").status_code == 401
+    assert httpx.get(url).headers["location"] == "login"  # the page sends you to log in
 
 
 def test_vote_buttons_are_disabled_until_an_item_is_loaded(server):
@@ -116,9 +117,9 @@ def test_admin_sees_metrics_and_exports_train_ready_pairs(server, tmp_path):
         client.close()
     admin = _client(url, "boss")
     overview = admin.predict(api_name="/admin_refresh")[0]
-    assert "**Judgments:** 12 on 6 items by 2 labelers" in overview
-    path, note = admin.predict(0.0, False, True, api_name="/export_dpo")
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    assert "<b>Judgments:</b> 12 on 6 items by 2 labelers" in overview
+    link, note = admin.predict(0.0, False, True, api_name="/export_dpo")
+    lines = _download(url, link, "boss").splitlines()
     pairs = [PreferencePair.model_validate(json.loads(line)) for line in lines]
     # Clicks on "A much better" land on whichever side was on the left: an item is exported
     # only where both votes name the same canonical side (two votes that split are dropped).
@@ -131,9 +132,20 @@ def test_admin_sees_metrics_and_exports_train_ready_pairs(server, tmp_path):
         side = pair.meta["chosen_side"]
         assert all(WINNER[r["choice"]] == side for r in rows if r["item_id"] == pair.id)
     assert note.startswith(f"{len(pairs)} pairs")
-    csv_path, _ = admin.predict(0.0, False, True, api_name="/export_judgments")
-    assert len(Path(csv_path).read_text(encoding="utf-8").splitlines()) == 1 + len(rows)
+    link, _ = admin.predict(0.0, False, True, api_name="/export_judgments")
+    assert len(_download(url, link, "boss").splitlines()) == 1 + len(rows)
     admin.close()
+
+
+def _download(url: str, link: str, user: str) -> str:
+    """The file behind an export's download link, fetched with `user`'s session."""
+    href = re.search(r'href="([^"]+)"', link)[1]
+    with httpx.Client(timeout=120) as http:
+        http.post(f"{url}login", data={"username": user, "password": PASSWORD}
+                  ).raise_for_status()
+        response = http.get(f"{url}{href}")
+        response.raise_for_status()
+        return response.text
 
 
 def test_twenty_concurrent_labelers_fill_exactly_k_slots(tmp_path, make_items):
@@ -186,9 +198,9 @@ def test_open_mode_needs_no_login(tmp_path, make_items):
     try:
         client = Client(url, verbose=False, httpx_kwargs=HTTP)
         out = client.predict(api_name="/load")
-        assert out[PROMPT] == "Question 0?"
+        assert out[PROMPT] == "<p>Question 0?</p>\n"
         assert client.predict("", api_name="/vote_tie")[MESSAGE] == "Saved."
-        assert "**Judgments:** 1" in client.predict(api_name="/admin_refresh")[0]
+        assert "<b>Judgments:</b> 1" in client.predict(api_name="/admin_refresh")[0]
         client.close()
     finally:
         blocks.close()

@@ -29,8 +29,9 @@ def _items_file(tmp_path, make_items, count=6, **kwargs):
 
 
 def test_every_command_has_help_with_an_example():
-    for command in (["import"], ["serve"], ["users", "add"], ["users", "list"], ["simulate"],
-                    ["export"], ["report"]):
+    for command in (["import"], ["serve"], ["users", "add"], ["users", "list"],
+                    ["users", "disable"], ["users", "enable"], ["users", "remove"],
+                    ["simulate"], ["export"], ["report"], ["backup"]):
         result = _ok(runner.invoke(app, [*command, "--help"]))
         assert f"Example: label {' '.join(command)}" in result.output
 
@@ -50,7 +51,8 @@ def test_alpaca_eval_outputs_labelled_by_length_simulators(shared_data, tmp_path
                             "--policy", "length"]))
     prefs = tmp_path / "prefs.jsonl"
     exported = _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(prefs),
-                                       "--format", "dpo", "--min-agreement", "0.6"]))
+                                       "--format", "dpo", "--min-agreement", "0.6",
+                                       "--include-simulated"]))
     assert "chosen is longer in 100% of pairs" in exported.output
     pairs = [PreferencePair.model_validate_json(line) for line in prefs.read_text().splitlines()]
     stats = json.loads((tmp_path / "prefs.stats.json").read_text())
@@ -60,14 +62,15 @@ def test_alpaca_eval_outputs_labelled_by_length_simulators(shared_data, tmp_path
     assert meta["simulated"] is True and meta["n_votes"] == 3
     assert {"strength", "votes", "agreement", "item_id", "source_chosen",
             "source_rejected"} <= set(meta)
-    report = json.loads(_ok(runner.invoke(app, ["report", str(db), "--json"])).stdout)
+    report = json.loads(_ok(runner.invoke(app, ["report", "-d", str(db), "--json",
+                                                "--include-simulated"])).stdout)
     assert all(key in report for key in REPORT_KEYS)
     assert report["n_pairs"] == 3 * n_items
     assert report["p_longer_wins"] == 1.0
     assert report["p_left_wins"] == pytest.approx(0.5, abs=0.05)
     assert report["agreement"]["percent"] == 1.0
     html = tmp_path / "report.html"
-    _ok(runner.invoke(app, ["report", str(db), "-o", str(html)]))
+    _ok(runner.invoke(app, ["report", "-d", str(db), "-o", str(html), "--include-simulated"]))
     assert "Judgment report" in html.read_text()
     assert html.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
     assert json.loads(html.with_suffix(".json").read_text())["n_pairs"] == 3 * n_items
@@ -97,7 +100,7 @@ def test_blind_relabel_recovers_the_original_preferences(shared_data, tmp_path):
     _ok(runner.invoke(app, ["simulate", "-d", str(db), "--labelers", "2", "--policy",
                             "quality", "--accuracy", "1.0"]))
     prefs = tmp_path / "prefs.jsonl"
-    _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(prefs)]))
+    _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(prefs), "--include-simulated"]))
     original = {json.loads(line)["id"]: json.loads(line) for line in source.read_text().splitlines()}
     exported = [json.loads(line) for line in prefs.read_text().splitlines()]
     assert len(exported) == len(original)
@@ -105,7 +108,8 @@ def test_blind_relabel_recovers_the_original_preferences(shared_data, tmp_path):
         assert pair["chosen"] == original[pair["id"]]["chosen"]
         assert pair["rejected"] == original[pair["id"]]["rejected"]
         assert pair["meta"]["source_chosen"] == "chosen"
-    report = json.loads(_ok(runner.invoke(app, ["report", str(db), "--json"])).stdout)
+    report = json.loads(_ok(runner.invoke(app, ["report", "-d", str(db), "--json",
+                                                "--include-simulated"])).stdout)
     assert report["gold"]["accuracy"] == 1.0
     assert report["lc_win_rate"]["chosen"] > 0.9
 
@@ -139,15 +143,16 @@ def test_users_and_serve_preconditions(tmp_path, make_items):
     exposed = runner.invoke(app, ["serve", "-d", str(db), "--open", "--host", "0.0.0.0"])
     assert exposed.exit_code == 1 and "loopback" in exposed.output
     _ok(runner.invoke(app, ["users", "add", "alice", "-d", str(db), "--role", "admin",
-                            "--password-stdin"], input="pa55word\n"))
-    again = runner.invoke(app, ["users", "add", "alice", "-d", str(db)], input="x\n")
+                            "--password-stdin"], input="pa55word-long-enough\n"))
+    again = runner.invoke(app, ["users", "add", "alice", "-d", str(db)],
+                          input="another-long-password\n")
     assert again.exit_code == 1 and "already exists" in again.output
     empty = runner.invoke(app, ["users", "add", "bob", "-d", str(db)], input="\n")
     assert empty.exit_code == 1 and "must not be empty" in empty.output
     listed = [json.loads(line) for line in
               _ok(runner.invoke(app, ["users", "list", "-d", str(db)])).stdout.splitlines()]
-    assert listed == [{"name": "alice", "role": "admin", "simulated": False,
-                       "can_log_in": True, "judgments": 0}]
+    assert listed == [{"name": "alice", "role": "admin", "simulated": False, "disabled": False,
+                       "can_log_in": True, "judgments": 0, "sessions": 0}]
 
 
 def test_export_judgments_csv_config_file_and_simulated_filter(tmp_path, make_items):
@@ -157,16 +162,17 @@ def test_export_judgments_csv_config_file_and_simulated_filter(tmp_path, make_it
     _ok(runner.invoke(app, ["simulate", "-d", str(db), "--labelers", "2", "--policy", "left"]))
     out = tmp_path / "votes.csv"
     config = tmp_path / "export.yaml"
-    config.write_text(yaml.safe_dump({"format": "judgments", "simulated": True}))
-    _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(out), "--config", str(config),
-                            "--no-simulated"]))  # the flag overrides the file
+    config.write_text(yaml.safe_dump({"format": "judgments", "include_simulated": False}))
+    _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(out), "--config", str(config)]))
     stats = json.loads((tmp_path / "votes.stats.json").read_text())
     assert (stats["in"], stats["out"], stats["removed"]) == (24, 0, 24)
     assert out.read_text().startswith("item_id,user,choice,winner")
-    _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(out), "--config", str(config)]))
+    _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(out), "--config", str(config),
+                            "--include-simulated"]))  # the flag overrides the file
     rows = out.read_text().splitlines()
     assert len(rows) == 25 and all(",true," in row for row in rows[1:])
-    report = json.loads(_ok(runner.invoke(app, ["report", str(out), "--json"])).stdout)
+    report = json.loads(_ok(runner.invoke(app, ["report", str(out), "--json",
+                                                "--include-simulated"])).stdout)
     assert report["n_pairs"] == 24 and report["p_left_wins"] == 1.0
     flagged = {row["user"]: row["flags"] for row in report["labelers"]}
     assert flagged == {"sim-01": ["picks_left"], "sim-02": ["picks_left"]}
@@ -184,9 +190,58 @@ def test_simulate_is_deterministic_for_a_seed(tmp_path, make_items):
         _ok(runner.invoke(app, ["simulate", "-d", str(db), "--seed", "5", "--policy", "random"]))
         out = tmp_path / f"{name}.jsonl"
         _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(out), "--format",
-                                "judgments"]))
+                                "judgments", "--include-simulated"]))
         results.append([{k: v for k, v in json.loads(line).items()
                          if k not in ("seconds", "created_at")}
                         for line in out.read_text().splitlines()])
     assert results[0] == results[1] and len(results[0]) == 60
     assert {row["user"] for row in results[0]} == {f"sim-0{i}" for i in range(1, 6)}
+
+
+def _share_of_a(tmp_path, name, items, seed):
+    db = tmp_path / f"{name}.sqlite"
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text("".join(item.model_dump_json() + "\n" for item in items))
+    _ok(runner.invoke(app, ["import", str(path), "-d", str(db), "--overlap", "1"]))
+    _ok(runner.invoke(app, ["simulate", "-d", str(db), "--labelers", "1", "--seed", str(seed),
+                            "--policy", "quality"]))
+    out = tmp_path / f"{name}.votes.jsonl"
+    _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(out), "--format", "judgments",
+                            "--include-simulated"]))
+    winners = [json.loads(line)["winner"] for line in out.read_text().splitlines()]
+    assert len(winners) == len(items)
+    return winners.count("a") / len(winners)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_simulated_coin_flips_are_independent_of_the_side_shown(tmp_path, make_items, seed):
+    """Without gold the quality policy flips a coin. Its coin and the left/right draw once
+    came from two `random.Random(seed)` in lockstep, so every vote went to A. The same items
+    with A and B swapped must both come out near half and half."""
+    items = make_items(200)  # no gold, no meta.truth
+    swapped = [item.model_copy(update={"response_a": item.response_b,
+                                       "response_b": item.response_a}) for item in items]
+    for name, batch in (("straight", items), ("swapped", swapped)):
+        share = _share_of_a(tmp_path, name, batch, seed)
+        assert 0.35 < share < 0.65, (name, share)
+
+
+def test_report_and_export_leave_simulated_votes_out_and_say_so(tmp_path, make_items):
+    db = tmp_path / "labels.sqlite"
+    _ok(runner.invoke(app, ["import", str(_items_file(tmp_path, make_items, 10)), "-d", str(db),
+                            "--overlap", "2"]))
+    _ok(runner.invoke(app, ["simulate", "-d", str(db), "--labelers", "2", "--policy", "left"]))
+    report = runner.invoke(app, ["report", "-d", str(db), "--json"])
+    summary = json.loads(_ok(report).stdout)
+    assert summary["n_pairs"] == 0 and summary["simulated"] == {"votes": 20, "included": False}
+    assert "simulated votes left out=20" in report.stderr
+    shown = _ok(runner.invoke(app, ["report", "-d", str(db)])).stdout
+    assert "Simulated votes: 20 left out" in shown
+    html = tmp_path / "report.html"
+    _ok(runner.invoke(app, ["report", "-d", str(db), "-o", str(html), "--include-simulated"]))
+    assert "Includes simulated votes" in html.read_text()
+    prefs = tmp_path / "prefs.jsonl"
+    exported = _ok(runner.invoke(app, ["export", "-d", str(db), "-o", str(prefs)]))
+    assert "simulated votes: 20 left out" in exported.stderr
+    stats = json.loads((tmp_path / "prefs.stats.json").read_text())
+    assert stats["out"] == 0 and stats["removed_by_reason"] == {"only_simulated_votes": 10}

@@ -6,6 +6,7 @@ import pytest
 
 from labeling_app.export import ExportOptions, preference_pairs, verdict
 from schemas import PreferencePair
+from schemas.labeling import Item
 
 
 @pytest.mark.parametrize(("choices", "drop_ties", "winner", "reason", "agreement", "strength"), [
@@ -44,7 +45,7 @@ def test_pairs_round_trip_to_train_format_with_meta(make_store):
                    "user-02": ["b", "b", "a"]})
     _judge(store, {"sim-01": ["a"]})  # the 4th item's third vote is simulated
     items, rows = list(store.items()), store.judgment_rows()
-    result = preference_pairs(items, rows, ExportOptions())
+    result = preference_pairs(items, rows, ExportOptions(include_simulated=True))
     assert len(result.kept) + len(result.removed) == len(items)  # nothing disappears
     pairs = {p["id"]: PreferencePair.model_validate(p) for p in result.kept}
     assert set(pairs) == {"item-000", "item-001", "item-003"}
@@ -78,13 +79,14 @@ def test_export_filters(make_store):
         return [p["id"] for p in result.kept], sorted(r["reason"] for r in result.removed)
 
     # item-000: a, a; item-001: a, tie; item-002: one simulated b (of 2 needed).
-    assert outcome() == (["item-000"], ["no_majority", "too_few_votes"])
-    assert outcome(drop_ties=True) == (["item-000", "item-001"], ["too_few_votes"])
-    assert outcome(min_votes=1) == (["item-000", "item-002"], ["no_majority"])
-    assert outcome(min_votes=1, simulated=False) == (["item-000"], ["no_majority", "unjudged"])
-    assert outcome(min_votes=1, min_agreement=0.6) == (["item-000", "item-002"],
-                                                        ["no_majority"])
-    assert outcome(min_votes=3) == ([], ["too_few_votes"] * 3)
+    sim = {"include_simulated": True}
+    assert outcome(**sim) == (["item-000"], ["no_majority", "too_few_votes"])
+    assert outcome(drop_ties=True, **sim) == (["item-000", "item-001"], ["too_few_votes"])
+    assert outcome(min_votes=1, **sim) == (["item-000", "item-002"], ["no_majority"])
+    assert outcome(min_votes=1) == (["item-000"], ["no_majority", "only_simulated_votes"])
+    assert outcome(min_votes=1, min_agreement=0.6, **sim) == (["item-000", "item-002"],
+                                                               ["no_majority"])
+    assert outcome(min_votes=3, **sim) == ([], ["too_few_votes"] * 3)
 
 
 def test_length_statistics_of_the_export(make_store):
@@ -129,3 +131,80 @@ def test_export_file_loads_in_train_as_preference_pairs(make_store, tmp_path):
         assert example.row["rejected"] == [{"role": "assistant",
                                             "content": getattr(item, f"response_{other}")}]
     assert [example.row["margin"] for example in data.examples] == [1.0, 0.75, 0.5]
+
+
+def test_degenerate_pairs_are_removed_with_a_reason(make_store):
+    """chosen == rejected, or a side with no text, never reaches training data."""
+
+    store = make_store(users=1)
+    # Turns whose assistant contents are all blank pass the item check (the pane shows the
+    # role names) but would train on an empty answer.
+    blank = [{"role": "assistant", "content": ""}, {"role": "user", "content": "and?"},
+             {"role": "assistant", "content": " "}]
+    store.add_items([Item(id="same", prompt="q", response_a="The same words.",
+                          response_b="The same words."),
+                     Item(id="fine", prompt="q", response_a="one", response_b="two"),
+                     Item(id="empty", prompt="q", response_a=blank, response_b="text")],
+                    overlap=1)
+    _judge(store, {"user-00": ["a", "a", "a"]})
+    result = preference_pairs(store.items(), store.judgment_rows(), ExportOptions())
+    assert [pair["id"] for pair in result.kept] == ["fine"]
+    reasons = {line["record"]["id"]: line["reason"] for line in result.removed}
+    assert reasons == {"same": "identical_responses", "empty": "empty_response"}
+
+
+def test_export_stats_count_degenerate_pairs(make_store, tmp_path):
+    import json
+
+    from labeling_app.export import export_database
+
+    store = make_store(users=1)
+    store.add_items([Item(id="same", prompt="q", response_a="x y", response_b="x y")], overlap=1)
+    _judge(store, {"user-00": ["a_much"]})
+    out = tmp_path / "prefs.jsonl"
+    export_database(store.path, out, ExportOptions(), quiet=True)
+    stats = json.loads((tmp_path / "prefs.stats.json").read_text())
+    assert (stats["in"], stats["out"], stats["removed"]) == (1, 0, 1)
+    assert stats["removed_by_reason"] == {"identical_responses": 1}
+    assert out.read_text() == ""
+
+
+def test_simulated_votes_are_left_out_unless_included_and_say_so(make_store):
+    store = make_store(items=2, overlap=1, users=1)
+    store.add_user("sim-01", simulated=True)
+    _judge(store, {"user-00": ["a"], "sim-01": ["b"]})
+    default = preference_pairs(store.items(), store.judgment_rows(), ExportOptions())
+    assert [p["id"] for p in default.kept] == ["item-000"]
+    assert default.removed[0]["reason"] == "only_simulated_votes"
+    assert default.removed[0]["simulated_votes_left_out"] == 1
+    assert default.extra["simulated_votes_left_out"] == 1
+    included = preference_pairs(store.items(), store.judgment_rows(),
+                                ExportOptions(include_simulated=True))
+    flagged = {p["id"]: p["meta"]["simulated"] for p in included.kept}
+    assert flagged == {"item-000": False, "item-001": True}
+
+
+def test_an_item_that_cannot_form_a_pair_is_refused_at_import_and_removed_at_export(
+        make_store, tmp_path):
+    """Two assistant turns in a row pass the item check but not `PreferencePair`'s: import
+    refuses such an item, and an older database holding one exports without crashing."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from labeling_app.cli import app
+
+    doubled = [{"role": "assistant", "content": "one"}, {"role": "assistant", "content": "two"}]
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"id": "x", "prompt": "q", "response_a": doubled,
+                                 "response_b": "b"}) + "\n")
+    result = CliRunner().invoke(app, ["import", str(items), "-d", str(tmp_path / "l.sqlite")])
+    assert result.exit_code == 1
+    assert "items.jsonl:1: field 'response_a': does not continue the prompt: messages[2]" \
+        in result.output
+    store = make_store(users=1)
+    store.add_items([Item.model_validate({"id": "x", "prompt": "q", "response_a": doubled,
+                                          "response_b": "b"})], overlap=1)  # as before
+    _judge(store, {"user-00": ["a"]})
+    result = preference_pairs(store.items(), store.judgment_rows(), ExportOptions())
+    assert result.kept == [] and result.removed[0]["reason"] == "invalid_pair"

@@ -1,23 +1,37 @@
-"""Unit n-gram shingles as 64-bit hashes, computed for a whole batch at once.
-
-Units are words, or characters in scripts without spaces (`curate.dedup.normalise`). A
-document of ``L >= n`` normalised units has the ``L - n + 1`` shingles ``units[i:i + n]``; a
-document shorter than ``n`` units is one shingle (all its units); an empty document has none.
-``n`` is one number for the batch, or one per document (`curate.text.units.ngram_sizes`:
-longer shingles for texts written without spaces). Shingle ``(w0 .. wk)`` hashes to ``mix64(sum(h(wi) * Mi))`` with
-fixed odd multipliers ``Mi``, so word order matters and 64 bits keep collisions negligible.
-Everything after the per-word hash is numpy over the flattened batch: there is no Python
-loop per document or per shingle.
-"""
+"""From text to what dedup compares: normalisation (what "the same text" means), script-aware
+units and their n-gram shingles as 64-bit hashes, and exact keys."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import xxhash
 
-from curate.dedup.hashing import mix64, splitmix64
-from curate.text.units import Mode, ngram_sizes
+from curate.dedup.arrays import group_heads, mix64, splitmix64
+from curate.text.units import Mode, ngram_sizes, unit_lists
 
+
+# --- from normalise.py ---------------------------------------------------------
+def word_lists(texts: list[str], *, fold_digits: bool = False, shingle: Mode = "auto",
+               fold_case: bool = True) -> pl.Series:
+    """The normalised units of each text, as a polars ``list[str]`` series."""
+    return unit_lists(texts, shingle, fold_digits=fold_digits, fold_case=fold_case)[0]
+
+
+def units_and_scripts(texts: list[str], *, fold_digits: bool = False, shingle: Mode = "auto",
+                      fold_case: bool = True) -> tuple[pl.Series, np.ndarray]:
+    """`word_lists`, and per text how many units are characters of a script without spaces."""
+    return unit_lists(texts, shingle, fold_digits=fold_digits, fold_case=fold_case)
+
+
+def normalise(text: str, *, fold_digits: bool = False, shingle: Mode = "auto",
+              fold_case: bool = True) -> str:
+    """One text normalised by the rule above."""
+    return " ".join(word_lists([text], fold_digits=fold_digits, shingle=shingle,
+                               fold_case=fold_case)[0])
+
+
+# --- from shingles.py ----------------------------------------------------------
 # Polars' string hash is fast and stable within a polars version (all that matters here:
 # hashes never leave the run).
 _WORD_SEED = 0x5EED
@@ -69,3 +83,17 @@ def shingle_lengths(counts: np.ndarray, unspaced: np.ndarray, *, shingle: Mode, 
     if shingle == "char":
         return char_ngram
     return ngram_sizes(counts, unspaced, ngram, char_ngram)
+
+
+# --- from exact.py -------------------------------------------------------------
+def text_keys(words: pl.Series) -> np.ndarray:
+    """``(documents, 2)`` uint64: xxh3-128 of each normalised text (words joined by a space)."""
+    digests = b"".join(xxhash.xxh3_128_digest(text.encode("utf-8"))
+                       for text in words.list.join(" ").to_list())
+    return np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
+
+
+def first_of_group(keys: np.ndarray) -> np.ndarray:
+    """For each row, the index of the first row with the same key (itself if unique)."""
+    order = np.lexsort((keys[:, 1], keys[:, 0]))  # stable: ties keep input order
+    return group_heads(order, keys[order])
