@@ -59,12 +59,6 @@ EXCLUDED = {  # command as written -> why it does not run here
 REFUSED = {
     "label users remove ann -d labels.sqlite": "ann",  # "refused while ann has judgments"
 }
-PENDING = {
-    # wt-label makes `label report` take the database with -d like every other label command;
-    # until that branch is merged this checkout takes it positionally. Remove when merged.
-    "label report -d labels.sqlite -o label_report.html":
-        "label report labels.sqlite -o label_report.html",
-}
 PORT = re.compile(r"--port \d+")
 
 
@@ -163,12 +157,6 @@ def labelers_vote(folder: Path) -> None:
                 store.submit(name, assignment.lease_id, shown, guideline_version="readme")
 
 
-def _label_report_takes_db_option() -> bool:
-    result = subprocess.run(["label", "report", "--help"], env=_environment(),
-                            capture_output=True, text=True, check=False)
-    return "--db" in result.stdout
-
-
 def run_command(command: str, folder: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-c", command], cwd=folder, env=_environment(),
                           input=f"{PASSWORD}\n{PASSWORD}\n", capture_output=True, text=True,
@@ -179,7 +167,6 @@ def test_every_readme_command_runs_as_written(tmp_path, shared_data):
     commands = readme_commands(README.read_text(encoding="utf-8"))
     assert any(c.startswith("train ppo") for c in commands)
     _make_inputs(tmp_path, shared_data)
-    pending_applies = not _label_report_takes_db_option()
     ran, timings = [], []
     for command in commands:
         if command in EXCLUDED:
@@ -189,8 +176,7 @@ def test_every_readme_command_runs_as_written(tmp_path, shared_data):
             serve_briefly(command, tmp_path)
             labelers_vote(tmp_path)
         else:
-            written = PENDING.get(command, command) if pending_applies else command
-            result = run_command(written, tmp_path)
+            result = run_command(command, tmp_path)
             if command in REFUSED:
                 assert result.returncode == 1 and REFUSED[command] in result.stderr, command
             else:
