@@ -74,8 +74,21 @@ def cli_errors(function: F) -> F:
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception's message on one line (pydantic and others write several)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    """An exception's message on one line (pydantic and others write several). A pydantic
+    `ValidationError` (options built in code, not through `curate.options`) becomes
+    `Model: field 'x': message`, never its multi-line dump with input values and URLs."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        from schemas import first_error
+
+        field, message = first_error(exc)
+        where = f"field '{field}': " if field != "<record>" else ""
+        more = exc.error_count() - 1
+        text = f"{exc.title}: {where}{message}" + (f" (and {more} more errors)" if more else "")
+    else:
+        text = str(exc)
+    text = " ".join(text.split()) or type(exc).__name__
     return text if len(text) <= 2000 else text[:2000] + " ..."
 
 

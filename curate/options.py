@@ -49,4 +49,5 @@ def validate_options(model: type[Options], values: dict[str, Any], *, where: str
         return model.model_validate(values)
     except ValidationError as exc:
         field, message = first_error(exc)
-        raise OptionsError(f"{where}: field '{field}': {message}") from None
+        named = f"field '{field}': " if field != "<record>" else ""  # a whole-model check
+        raise OptionsError(f"{where}: {named}{message}") from None

@@ -2,8 +2,9 @@
 
 A view is one of:
 
-* `prompt`   - user turns (conversations, preference pairs, prompt/completion;
-               `instruction` + `input` or `question`/`problem` for raw columns);
+* `prompt`   - user turns (conversations, preference pairs, prompt/completion, raw
+               ShareGPT `conversations`; `instruction` + `input` or `question`/`problem`
+               for raw columns);
 * `response` - assistant turns (for a preference pair: the chosen side);
 * `chosen`, `rejected` - a preference pair's chosen or rejected answer;
 * `all`      - every turn, system included, in order;
@@ -26,6 +27,8 @@ _JOIN = "\n\n"
 
 def text_view(record: dict[str, Any], view: str) -> str:
     """The text of `record` under `view` (see module docstring)."""
+    if isinstance(record.get("conversations"), list) and "messages" not in record:
+        record = _from_sharegpt(record)
     if view == "prompt":
         return _prompt_text(record)
     if view == "response":
@@ -40,6 +43,34 @@ def text_view(record: dict[str, Any], view: str) -> str:
 def is_pair(record: dict[str, Any]) -> bool:
     """A preference pair: it has both a chosen and a rejected side."""
     return "chosen" in record and "rejected" in record
+
+
+def _from_sharegpt(record: dict[str, Any]) -> dict[str, Any]:
+    """A raw ShareGPT record (`conversations` of `from`/`value` turns, LLaMA-Factory's
+    `chosen`/`rejected` turns) with its turns as messages, so every view reads it as it reads
+    the converted record: no need to convert before dedup, filter or decontam."""
+    from curate.formats.sharegpt import ROLE_OF
+
+    def messages(turns: Any) -> Any:
+        if isinstance(turns, dict):
+            turns = [turns]
+        if not isinstance(turns, list):
+            return turns
+        return [{"role": ROLE_OF.get(turn.get("from"), turn.get("from")),
+                 "content": turn.get("value")} if isinstance(turn, dict) else turn
+                for turn in turns]
+
+    converted = {key: value for key, value in record.items() if key != "conversations"}
+    converted["messages"] = messages(record["conversations"])
+    if isinstance(record.get("system"), str):
+        converted["messages"] = [{"role": "system", "content": record["system"]},
+                                 *converted["messages"]]
+    for side in ("chosen", "rejected"):
+        if side in record:
+            converted[side] = messages(record[side])
+    if "chosen" in converted:  # a preference record: the conversation is its prompt
+        converted["prompt"] = converted.pop("messages")
+    return converted
 
 
 def _turns(messages: Any, roles: tuple[str, ...]) -> list[str]:

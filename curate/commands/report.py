@@ -17,8 +17,10 @@ def command(
         help="A run directory (every *.stats.json in it), a step's OUT.stats.json, or its OUT file.")],
     output: Output,
 ) -> None:
-    """Write a report: removals by step and reason, length histograms before and after, score
-    distributions with thresholds, and three removed examples per reason.
+    """Write a report: counts and a funnel of records through the steps, removals by step,
+    reason and language, and for each step that removed or rejected records the lengths of
+    what it kept and removed, its score distributions with thresholds, and its first three
+    removed records of each reason, as text.
 
     .html gives one self-contained file; .md writes PNGs into NAME_files/ beside it.
 
