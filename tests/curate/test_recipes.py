@@ -306,9 +306,9 @@ def test_report_of_a_recipe_run_has_a_funnel_and_every_step(tmp_path: Path) -> N
     result = runner.invoke(app, ["report", str(tmp_path / "run"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     html = out.read_text()
-    assert "alt='records in and out of each step'" in html
-    positions = [html.index(f"Lengths before and after: {step}") for step in
-                 ("01_read", "02_convert", "03_dedup", "04_decontam", "05_filter")]
+    assert "alt='records out of each step, with those it removed and rejected'" in html
+    positions = [html.index(f"{step}: what was removed") for step in
+                 ("03_dedup", "04_decontam", "05_filter")]
     assert positions == sorted(positions)
     for reason in ("exact_duplicate", "near_duplicate", "eval_overlap", "placeholder"):
         assert reason in html
