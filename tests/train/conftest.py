@@ -44,6 +44,23 @@ def sum_pairs(n: int = 240, seed: int = 0) -> list[dict]:
     return rows
 
 
+def statement_pairs(n: int = 240, seed: int = 0) -> list[dict]:
+    """Sums of two numbers in 0..9 (100 distinct prompts): the chosen answer states the sum
+    ("It is 7."), the rejected one asks back a wrong one ("Is it 8?"). The preference is a
+    form the tiny model learns from scratch in a few dozen steps, and it carries over to
+    prompts held out of training (a memorised sum would not); the two answers are about as
+    long, so "the longer answer wins" is near chance."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(n):
+        a, b = rng.randint(0, 9), rng.randint(0, 9)
+        wrong = a + b + rng.choice((-1, 1, 2))
+        rows.append({"id": f"pair-{index}", "prompt": [user(f"What is {a} plus {b}?")],
+                     "chosen": [assistant(f"It is {a + b}.")],
+                     "rejected": [assistant(f"Is it {wrong}?")], "meta": {}})
+    return rows
+
+
 def sum_conversations(n: int = 240, seed: int = 1, filler: bool = True) -> list[dict]:
     """Sums of numbers in 0..2; with `filler`, answers start with 0-6 filler words, so the
     conversations vary in length."""
@@ -68,7 +85,7 @@ def yes_no_conversations(n: int = 160, seed: int = 2) -> list[dict]:
 @pytest.fixture(scope="session")
 def toy_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("toys")
-    write_jsonl(root / "pairs.jsonl", sum_pairs())
+    write_jsonl(root / "pairs.jsonl", statement_pairs())
     write_jsonl(root / "sft.jsonl", sum_conversations())
     write_jsonl(root / "sums.jsonl", sum_conversations(filler=False))
     write_jsonl(root / "yes_no.jsonl", yes_no_conversations())

@@ -60,8 +60,7 @@ def test_a_missing_policy_for_ppo(tmp_path):
 def test_max_length_shorter_than_the_prompt(tmp_path):
     data = write_jsonl(tmp_path / "sft.jsonl", sum_conversations(4))
     assert_fails(run("sft", "--data", data, "-o", tmp_path / "sft", "--max-length", "5"),
-                 "max_length 5 is shorter than the prompt of every training record",
-                 "raise --max-length")
+                 "max_length 5 is too short: the shortest prompt has", "raise --max-length")
     # the half-made run directory (it held the tiny model) is gone: rerunning needs no flag
     assert not (tmp_path / "sft").exists()
     fixed = run("sft", "--data", data, "-o", tmp_path / "sft", "--max-length", "64",
@@ -69,14 +68,15 @@ def test_max_length_shorter_than_the_prompt(tmp_path):
     assert fixed.exit_code == 0, fixed.output
     pairs = write_jsonl(tmp_path / "pairs.jsonl", sum_pairs(4))
     assert_fails(run("dpo", "--data", pairs, "-o", tmp_path / "dpo", "--max-length", "5"),
-                 "max_length 5 is shorter than the prompt of every training pair")
+                 "max_length 5 is too short: the shortest prompt has")
     assert_fails(run("rm", "--data", pairs, "-o", tmp_path / "rm", "--max-length", "5"),
-                 "max_length 5 is shorter than every training pair")
+                 "max_length 5 is too short: the shortest prompt has")
     prompts = write_jsonl(tmp_path / "prompts.jsonl", [{"prompt": "What is 1 plus 2?"}] * 2)
     assert_fails(run("ppo", "--prompts", prompts, "--policy", tmp_path / "sft", "--reward-fn",
                      f"{REWARDS}:says_yes", "-o", tmp_path / "ppo", "--max-length", "12",
                      "--response-length", "4", "--eval-split", "0"),
-                 "max_length 12 minus response_length 4 is shorter than every prompt")
+                 "max_length 12 is too short: the shortest prompt has",
+                 "the response needs 4 more")
     assert not any((tmp_path / name).exists() for name in ("dpo", "rm", "ppo"))
 
 

@@ -4,6 +4,7 @@ resume."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -61,11 +62,18 @@ def test_training_lowers_the_loss_and_the_model_saves_reloads_and_generates(toy_
         assert (run / artifact).stat().st_size > 0
     tokenizer = AutoTokenizer.from_pretrained(run)
     model = AutoModelForCausalLM.from_pretrained(run)
-    prompt = tokenizer.apply_chat_template([user("What is 1 plus 2?")], add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True)
-    output = model.generate(**prompt, max_new_tokens=12, do_sample=False)
-    answer = tokenizer.decode(output[0, prompt["input_ids"].shape[1]:])
-    assert "It is 3." in answer and answer.endswith("<|im_end|>")
+    answers = {}
+    for a in range(3):
+        for b in range(3):
+            prompt = tokenizer.apply_chat_template([user(f"What is {a} plus {b}?")],
+                                                   add_generation_prompt=True,
+                                                   return_tensors="pt", return_dict=True)
+            output = model.generate(**prompt, max_new_tokens=12, do_sample=False)
+            answers[a, b] = tokenizer.decode(output[0, prompt["input_ids"].shape[1]:])
+    # every answer has the trained form and stops; most sums are right (chance: 1 in 5 each)
+    assert all(re.fullmatch(r"It is \d\.<\|im_end\|>", answer) for answer in answers.values())
+    right = [key for key, answer in answers.items() if answer == f"It is {sum(key)}.<|im_end|>"]
+    assert len(right) >= 5, answers
 
 
 def test_gradient_accumulation_gives_the_same_loss_curve(toy_dir, tmp_path):
