@@ -61,3 +61,28 @@ def _chunk(head: Any, hidden: torch.Tensor, targets: torch.Tensor, temperature: 
         return logprobs, logprobs.new_zeros(())
     probabilities = torch.softmax(logits, dim=-1)
     return logprobs, normaliser - (probabilities * logits).sum(dim=-1)
+
+
+def sequence_logprobs(model: Any, sequences: list[list[int]], starts: list[int], *,
+                      pad_id: int, batch_size: int = 8, chunk_tokens: int = 1024
+                      ) -> list[tuple[float, int]]:
+    """`(sum of log-probs, count)` of each sequence's tokens from `starts[i]` on (its answer),
+    under `model`; right-padded batches, no gradients."""
+    device = next(model.parameters()).device
+    results = []
+    with torch.inference_mode():
+        for first in range(0, len(sequences), batch_size):
+            batch = sequences[first:first + batch_size]
+            width = max(map(len, batch))
+            ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in batch], device=device)
+            mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in batch],
+                                device=device)
+            positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+            logprobs, _ = response_logprobs(model, ids, mask, positions, context=1,
+                                            temperature=1.0, chunk_tokens=chunk_tokens)
+            for row, (sequence, start) in enumerate(zip(batch, starts[first:first + batch_size],
+                                                        strict=True)):
+                # logprobs[:, j] is the log-prob of token j + 1
+                answer = logprobs[row, start - 1:len(sequence) - 1]
+                results.append((float(answer.float().sum()), answer.numel()))
+    return results

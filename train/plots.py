@@ -1,4 +1,5 @@
-"""Curves from metrics.jsonl: `loss.png` for every run, `rewards.png` for preference methods."""
+"""Curves from metrics.jsonl: `loss.png` for every run, `rewards.png` for preference and RL
+methods."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ REWARD_PANELS: dict[str, list[tuple[str, list[str]]]] = {
             ("completion length (tokens)", ["lengths/chosen", "lengths/rejected"])],
     "rm": [("pairwise accuracy", ["accuracy"]), ("margin", ["margin"]),
            ("reward", ["min_reward", "mean_reward", "max_reward"])],
-    "ppo": [("mean reward", ["mean_reward"]), ("KL to reference", ["kl"]),
+    "grpo": [("mean reward", ["reward"]),
+             ("rewards", ["rewards/accuracy/mean", "rewards/format/mean", "rewards/length/mean",
+                          "rewards/reward_model/mean", "rewards/reward_fn/mean"]),
+             ("completion length (tokens)", ["completions/mean_length"]),
+             ("KL to reference", ["kl"]), ("entropy", ["entropy"]),
+             ("clipped ratio", ["clip_ratio/region_mean"])],
+    "ppo": [("mean reward", ["mean_reward", "mean_score"]), ("KL to reference", ["kl"]),
             ("entropy", ["entropy"]), ("clip fraction", ["clip_fraction"]),
             ("value loss", ["value_loss"]), ("approx. KL (old -> new)", ["approx_kl"])],
 }

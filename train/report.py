@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from train.runner import Prepared
 
 # Shown in the one-line summary when present, in this order.
-_HEADLINE = ("loss", "reward_accuracy", "accuracy_reward", "mean_reward", "kl")
+_HEADLINE = ("loss", "reward_accuracy", "mean_reward", "kl")
 _EVAL_TIMING = ("runtime", "samples_per_second", "steps_per_second", "epoch")
 
 
@@ -45,15 +45,26 @@ def build_summary(prepared: Prepared, trainer: Any, train_metrics: dict[str, flo
     for name in ("accuracy", "rewards/accuracies"):  # one name across rm and the dpo family
         if name in held_out:
             held_out["reward_accuracy"] = held_out[name]
+    for key in list(held_out):  # GRPO: rewards/accuracy/mean -> accuracy
+        if key.startswith("rewards/") and key.endswith("/mean"):
+            held_out[key.removeprefix("rewards/").removesuffix("/mean")] = held_out.pop(key)
     baseline = length_baseline(prepared.eval)
     if held_out and baseline is not None:
         held_out["length_baseline_accuracy"] = baseline
     held_out.update(evaluation_extra or {})
+    rewarded = {}
+    if any("reward" in row for row in rows):  # GRPO
+        first, last = edge_means([row["reward"] for row in rows if "reward" in row])
+        rewarded = {"first_mean_reward": first, "last_mean_reward": last, "reward_curves": {
+            key.split("/")[1]: edge_means([row[key] for row in rows if key in row])
+            for key in sorted({k for row in rows for k in row})
+            if key.startswith("rewards/") and key.endswith("/mean")}}
     return {
         "command": f"train {prepared.command}",
         "first_loss": first_loss,
         "last_loss": last_loss,
         "loss_window": max(1, round(len([r for r in rows if "loss" in r]) * 0.1)),
+        **rewarded,
         "eval": held_out,
         "tokens_per_s": round(tokens / train_s, 1) if train_s else 0.0,
         "wall_s": round(time.perf_counter() - prepared.started, 2),
@@ -134,7 +145,8 @@ def summary_line(prepared: Prepared, summary: dict[str, Any]) -> str:
             loss += f", mean KL {summary['mean_kl']:.4g}"
     elif summary["first_loss"] is not None:
         loss = f", loss {summary['first_loss']:.4g} -> {summary['last_loss']:.4g}"
-    shown = [f"{key}={summary['eval'][key]:.4g}" for key in _HEADLINE if key in summary["eval"]]
+    headline = ("reward", *summary["rewards"]) if "rewards" in summary else _HEADLINE
+    shown = [f"{key}={summary['eval'][key]:.4g}" for key in headline if key in summary["eval"]]
     if "length_baseline_accuracy" in summary["eval"]:
         shown.append(f"(longer answer wins: {summary['eval']['length_baseline_accuracy']:.4g})")
     evaluation = f", eval {' '.join(shown)}" if shown else ""

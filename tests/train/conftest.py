@@ -102,3 +102,30 @@ def tiny_sft(toy_dir, tmp_path_factory) -> Path:
     train_sft(SFTOptions(data=toy_dir / "yes_no.jsonl", output=run, max_steps=40, batch_size=16,
                          eval_split=0))
     return run
+
+
+def number_prompts() -> list[dict]:
+    """80 distinct prompts, "Round k: say the number n." (n in 0..3), answer n."""
+    return [{"id": f"r{k}-{n}", "prompt": f"Round {k}: say the number {n}.", "answer": str(n)}
+            for k in range(20) for n in range(4)]
+
+
+@pytest.fixture(scope="session")
+def number_task(tmp_path_factory) -> tuple[Path, Path]:
+    """Prompts with reference answers, and a policy SFT-trained just long enough to answer
+    "It is N." and to get N right about half the time: room for RL to improve."""
+    from train.options import SFTOptions
+    from train.sft import train_sft
+
+    root = tmp_path_factory.mktemp("numbers")
+    rng = random.Random(0)
+    conversations = []
+    for index in range(320):
+        n, k = rng.randint(0, 3), rng.randint(0, 19)
+        conversations.append({"id": str(index), "messages": [
+            user(f"Round {k}: say the number {n}."), assistant(f"It is {n}.")]})
+    write_jsonl(root / "sft.jsonl", conversations)
+    prompts = write_jsonl(root / "prompts.jsonl", number_prompts())
+    train_sft(SFTOptions(data=root / "sft.jsonl", output=root / "sft", max_steps=45,
+                         batch_size=16, lr=3e-3, eval_split=0))
+    return prompts, root / "sft"
