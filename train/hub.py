@@ -85,6 +85,8 @@ def model_card(run_dir: Path, config: dict[str, Any], summary: dict[str, Any]) -
     resolved = config.get("resolved", {})
     for name in shown:
         value = resolved.get("learning_rate") if name == "lr" else options.get(name)
+        if value is None:
+            value = summary.get(name)  # a default resolved at run time (e.g. beta by loss)
         if value is not None:
             lines.append(f"| {name} | `{value}` |")
     lines += [f"| steps | {summary['steps']} |", f"| precision | {summary['precision']} |",

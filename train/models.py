@@ -139,18 +139,32 @@ def lora_config(options: LoraOptions, task_type: str) -> Any:
                       target_modules=options.targets, task_type=task_type)
 
 
-def full_state_dict(accelerator: Any, model: Any) -> tuple[bool, dict[str, Any] | None]:
-    """`(sharded, state)`: whether the weights are sharded across processes (ZeRO-3, FSDP),
-    and then their full state dict, gathered. Call it on every process: the gather is a
-    collective (accelerate's `get_state_dict`); the main process gets the whole dict."""
+def weight_sharding(accelerator: Any) -> str | None:
+    """`fsdp` or `zero3` when each process holds only a shard of the weights, else None."""
     from accelerate.utils import DistributedType
 
-    deepspeed = accelerator.distributed_type == DistributedType.DEEPSPEED
-    sharded = accelerator.distributed_type == DistributedType.FSDP or (
-        deepspeed and accelerator.deepspeed_config["zero_optimization"]["stage"] == 3)
-    if not sharded:
-        return False, None
-    return True, accelerator.get_state_dict(model)
+    if accelerator.distributed_type == DistributedType.FSDP:
+        return "fsdp"
+    if accelerator.distributed_type == DistributedType.DEEPSPEED and \
+            accelerator.deepspeed_config["zero_optimization"]["stage"] == 3:
+        return "zero3"
+    return None
+
+
+def full_state_dict(model: Any, sharding: str | None, accelerator: Any = None
+                    ) -> dict[str, Any] | None:
+    """The full state dict of a model whose weights are sharded (`sharding`), gathered on the
+    main process. A collective: every process must call it. FSDP (1 or 2): torch's
+    `get_model_state_dict` with a full, CPU-offloaded dict (what accelerate calls); ZeRO-3:
+    accelerate's `get_state_dict` of the DeepSpeed engine. None when not sharded."""
+    if sharding == "fsdp":
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True,
+                                                                    cpu_offload=True))
+    if sharding == "zero3":
+        return accelerator.get_state_dict(model)
+    return None
 
 
 def merged(model: Any, state: dict[str, Any] | None = None, source: str | None = None) -> Any:

@@ -23,10 +23,10 @@ the EOS penalty, what PPO optimises; `mean_score`, the reward model's or functio
 score), KL, entropy, clip fraction, value loss, approximate KL (old -> new policy), response
 length and EOS fraction; with `eval_steps`, the same on held-out prompts (`eval_*`).
 
-Memory: log-probs are computed a chunk of positions at a time (`train.logprobs`); frozen
-models (reference, reward) are loaded in the training precision (bf16 on most GPUs); with
-LoRA the reference is the policy with its adapter disabled, and the critic is a LoRA model
-too. The learning-rate scheduler is not passed through `accelerator.prepare` (as in TRL's
+Memory: log-probs are computed a chunk of positions at a time (`train.logprobs`); in bf16
+every model is bf16 (the trained ones with fp32 master weights in the optimizer,
+`train.precision`), so the untrained policy's KL to the reference is exactly 0; with LoRA
+the reference is the policy with its adapter disabled, and the critic is a LoRA model too. The learning-rate scheduler is not passed through `accelerator.prepare` (as in TRL's
 PPO): a prepared scheduler steps once per process, so on 8 GPUs the rate would reach its
 end after 1/8 of the run.
 """
@@ -45,6 +45,7 @@ from torch import nn
 
 from train.logprobs import causal_lm, response_logprobs
 from train.options import PPOOptions
+from train.precision import adamw
 from train.ppo_math import (
     gae,
     kl_penalty,
@@ -121,8 +122,8 @@ class PPOTrainer:
         for model in (policy, ref_policy, critic, reward_model):
             if model is not None:
                 _disable_dropout(model)
-        optimizer = torch.optim.AdamW([p for p in (*policy.parameters(), *critic.parameters())
-                                       if p.requires_grad], lr=learning_rate, eps=1e-5)
+        optimizer = adamw([p for p in (*policy.parameters(), *critic.parameters())
+                           if p.requires_grad], lr=learning_rate, eps=1e-5)
         self.updates = num_iterations * options.num_ppo_epochs * options.num_mini_batches
         # Not prepared: accelerate would step a prepared scheduler once per process.
         self.scheduler = _scheduler(optimizer, options, self.updates)

@@ -85,10 +85,10 @@ def _value_source(options: PPOOptions) -> str:
 def build_ppo_trainer(prepared: Prepared, reward_fn: Any) -> PPOTrainer:
     """Load the models in the precision they run in and build the trainer.
 
-    Trained weights (policy, critic) stay fp32 under mixed precision, unless LoRA trains them:
-    then their frozen base is loaded in the training precision (bf16 on most GPUs) and only
-    the adapters (and the critic's head) are fp32. Frozen models (reference, reward) are
-    always loaded in the training precision. With LoRA there is no reference copy."""
+    bf16: every model in bf16; the optimizer keeps fp32 master weights of the trained ones
+    (`train.precision`), and LoRA adapters are fp32. fp16 (GPUs without bf16): trained
+    models fp32 under autocast with loss scaling, frozen ones fp16. fp32: all fp32. With
+    LoRA there is no reference copy: the policy with its adapter disabled is the reference."""
     import torch
     from accelerate import Accelerator
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
@@ -105,7 +105,7 @@ def build_ppo_trainer(prepared: Prepared, reward_fn: Any) -> PPOTrainer:
     check_data_parallel(accelerator)
     torch.manual_seed(options.seed)
     frozen = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(device.precision, torch.float32)
-    trained = frozen if options.lora else torch.float32
+    trained = frozen if options.lora or device.precision == "bf16" else torch.float32
     attention = {"attn_implementation": options.attn_implementation} \
         if options.attn_implementation else {}
     policy = AutoModelForCausalLM.from_pretrained(options.policy, dtype=trained, **attention)

@@ -256,10 +256,10 @@ def finish(prepared: Prepared, trainer: Any, *, method: str, extra: dict[str, An
                            else None)
     train_cpu_s = time.process_time() - cpu_started
     evaluation = trainer.evaluate() if prepared.eval else {}
-    save_final_model(prepared, trainer)
+    saved = save_final_model(prepared, trainer)
     rows = run_dir.read_metrics()
     summary = build_summary(prepared, trainer, output.metrics, evaluation, rows,
-                            {"train_cpu_s": round(train_cpu_s, 2), **(extra or {})},
+                            {"train_cpu_s": round(train_cpu_s, 2), **saved, **(extra or {})},
                             evaluation_extra or {})
     publish(prepared, summary, rows, method)
     return summary
@@ -285,24 +285,28 @@ def publish(prepared: Prepared, summary: dict[str, Any], rows: list[dict[str, An
             print(f"train {prepared.command}: uploaded to {url}", file=sys.stderr)
 
 
-def save_final_model(prepared: Prepared, trainer: Any) -> None:
+def save_final_model(prepared: Prepared, trainer: Any) -> dict[str, str]:
     """The final model (LoRA merged in, adapter kept in RUN_DIR/adapter) and tokenizer.
 
     Under ZeRO-3 or FSDP each process holds a shard of the weights: the adapter is saved
     by the trainer (which gathers it), and the full state dict is gathered on every process
     (accelerate's collective) before the main process merges it into the base model."""
-    from train.models import full_state_dict, merged
+    from train.models import full_state_dict, merged, weight_sharding
 
     run_dir = prepared.run_dir
     if prepared.options.lora is None:
         run_dir.save_model(trainer.model, prepared.tokenizer, save=trainer.save_model)
-        return
+        return {}
     trainer.save_model(str(run_dir.path / "adapter"))
-    sharded, state = full_state_dict(trainer.accelerator, trainer.model_wrapped)
+    sharding = weight_sharding(trainer.accelerator)
+    state = full_state_dict(trainer.model_wrapped if sharding == "zero3" else trainer.model,
+                            sharding, trainer.accelerator)
     if run_dir.is_main:
-        model = merged(trainer.accelerator.unwrap_model(trainer.model),
-                       state if sharded else None, prepared.model_source)
+        model = merged(trainer.accelerator.unwrap_model(trainer.model), state,
+                       prepared.model_source)
         run_dir.save_model(model, prepared.tokenizer)
+    return {"lora_merged": f"from the full state dict gathered across {sharding} shards"
+            if sharding else "in the trained model"}
 
 
 def check_report_to(report_to: str, run_dir: RunDir) -> None:
