@@ -163,3 +163,31 @@ def test_learning_rate_warms_up_then_follows_the_schedule(toy_dir, tmp_path):
     # cosine decay towards 0
     assert rates[:4] == pytest.approx([0.0, 1e-3 / 3, 2e-3 / 3, 1e-3])
     assert rates[3] > rates[4] > rates[5] > 0
+
+
+def test_tokenising_once_trains_what_trl_tokenising_itself_trains(toy_dir, tmp_path):
+    """`train sft` hands TRL tokenised rows (its length check already tokenised them); the
+    loss curve is the one TRL gives when it tokenises the conversations itself."""
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import SFTTrainer
+
+    prepared, trainer = build_sft_trainer(SFTOptions(
+        data=toy_dir / "sft.jsonl", output=tmp_path / "ours", max_steps=5, batch_size=4,
+        eval_split=0))
+    ours = trainer.train()
+    rows = [json.loads(line) for line in (toy_dir / "sft.jsonl").read_text().splitlines()]
+    config = trainer.args
+    config.output_dir = str(tmp_path / "trl")
+    config.assistant_only_loss = True
+    peer = SFTTrainer(model=prepared.model_source, args=config,
+                      train_dataset=Dataset.from_list([{"messages": r["messages"]} for r in rows]),
+                      processing_class=prepared.tokenizer)
+    peer.remove_callback(PrinterCallback)
+    theirs = peer.train()
+
+    def losses(t):
+        return [round(row["loss"], 5) for row in t.state.log_history if "loss" in row]
+
+    assert losses(trainer) == losses(peer) and len(losses(peer)) == 5
+    assert ours.metrics["train_loss"] == pytest.approx(theirs.metrics["train_loss"])
