@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from curate.io import BadRecord, Loc, Rejects, read_rows
 from curate.progress import progress
-from curate.select.answers import extract_answer
 from schemas import Conversation, Message, PreferencePair, check_turn_order, first_error
 
 Kind = Literal["messages", "prompt_completion", "preference", "prompt"]
@@ -345,6 +344,8 @@ def _reference(loc: Loc, record: dict[str, Any], answer_field: str | None, need:
                             f"reward needs one of {', '.join(ANSWER_FIELDS)} (or --answer-field)",
                             reason="missing_column", record=record)
         return None
+    from curate.select.answers import extract_answer  # curate.select is heavy to import
+
     value = record[name]
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise BadRecord(loc, name, f"expected a string or number, got {type(value).__name__}",

@@ -31,7 +31,7 @@ from typing import Any
 from curate.io import Rejects, atomic_path, write_json, write_records
 from curate.progress import progress
 from curate.select.answers import answers_match, extract_answer
-from train.data import load_pairs, load_prompts, length_baseline
+from train.data import length_baseline, load_pairs, load_prompts
 from train.models import check_model_exists
 from train.options import EvalOptions
 from train.rundir import MARKER
@@ -325,26 +325,26 @@ def bars(result: dict[str, Any]) -> list[tuple[str, float, str]]:
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     shown = bars(result)
-    figure, axis = plt.subplots(figsize=(1.6 + 1.4 * len(shown), 3.4))
+    figure = Figure(figsize=(1.6 + 1.4 * len(shown), 3.4))
+    FigureCanvasAgg(figure)
+    axis = figure.subplots()
     colours = {"model": "#3b6ea5", "baseline": "#b0b0b0"}
     axis.bar([label for label, _, _ in shown], [value for _, value, _ in shown],
              color=[colours[group] for _, _, group in shown])
     for index, (_, value, _) in enumerate(shown):
         axis.text(index, value + 0.02, f"{value:.2f}", ha="center")
     axis.set_ylim(0, 1.1)
-    axis.axhline(0.5, color="#888888", linewidth=0.8, linestyle=":")
+    if "pairs" in result or "against" in result:  # chance for pairs and win rates
+        axis.axhline(0.5, color="#888888", linewidth=0.8, linestyle=":")
     axis.set_title(f"train eval: {source_name(result['model'])}")
     axis.tick_params(axis="x", labelsize=8, rotation=15)
     figure.tight_layout()
     with atomic_path(path) as temp:
         figure.savefig(temp, format="png", dpi=100)
-    plt.close(figure)
 
 
 def write_html(result: dict[str, Any], out: Path) -> None:

@@ -69,13 +69,13 @@ def model_card(run_dir: Path, config: dict[str, Any], summary: dict[str, Any]) -
     data = summary["data"]
     lines = ["---", yaml.safe_dump(header, sort_keys=False).strip(), "---", "",
              f"# {run_dir.name}", "",
-             f"Trained with prefkit `{command}` "
-             f"({config.get('trainer', '')}), starting from `{base}`.", "",
+             (f"Trained with prefkit `{command}` ({config.get('trainer', '')}), "
+              f"starting from `{base}`."), "",
              "## Data", "",
              f"- source: `{data['source']}` ({data['format']} records)",
-             f"- {data['in']} records in: {data['train']} train, {data['eval']} held out "
-             f"({data.get('eval_from', 'split by prompt')}), {data['removed']} removed, "
-             f"{data['rejected']} rejected"]
+             (f"- {data['in']} records in: {data['train']} train, {data['eval']} held out "
+              f"({data.get('eval_from', 'split by prompt')}), {data['removed']} removed, "
+              f"{data['rejected']} rejected")]
     for reason, count in sorted(data.get("removed_by_reason", {}).items()):
         lines.append(f"  - removed `{reason}`: {count}")
     lines += ["", "## Training", "", "| setting | value |", "|---|---|"]

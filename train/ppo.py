@@ -45,7 +45,6 @@ from torch import nn
 
 from train.logprobs import causal_lm, response_logprobs
 from train.options import PPOOptions
-from train.precision import adamw
 from train.ppo_math import (
     gae,
     kl_penalty,
@@ -55,6 +54,7 @@ from train.ppo_math import (
     token_rewards,
     value_loss,
 )
+from train.precision import adamw
 
 RewardFn = Callable[[list[list[dict[str, str]]], list[str]], list[float]]
 

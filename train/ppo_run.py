@@ -16,7 +16,14 @@ from train.options import PPOOptions
 from train.ppo import PPOTrainer, load_reward_fn
 from train.report import data_accounting, edge_means
 from train.rundir import RunDir, removed_if_setup_fails
-from train.runner import Prepared, checkpointing, prepare, publish
+from train.runner import (
+    Prepared,
+    checkpointing,
+    plots_drawn,
+    prepare,
+    publish,
+    warm_up_plots,
+)
 from train.template import end_of_turn_id, resolve_template
 
 TINY_LR, LR = 1e-4, 3e-6
@@ -191,6 +198,7 @@ def run_ppo(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
         if bar is not None:
             bar.update(iteration, f"reward={stats['mean_reward']:.3g} kl={stats['kl']:.3g}")
 
+    warm_up_plots(run_dir)
     loop_started = time.perf_counter()
     try:
         trainer.train(log, save, progress,
@@ -200,11 +208,12 @@ def run_ppo(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
             bar.stop()
     loop_s = time.perf_counter() - loop_started
     evaluation = evaluate(trainer, held_out)
-    save_final(trainer, prepared)
-    accelerator.end_training()
     rows = run_dir.read_metrics()
+    with plots_drawn(prepared, rows, "ppo"):
+        save_final(trainer, prepared)
+    accelerator.end_training()
     summary = _summary(prepared, trainer, rows, evaluation, loop_s)
-    publish(prepared, summary, rows, "ppo")
+    publish(prepared, summary)
     return summary
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,29 +253,62 @@ def finish(prepared: Prepared, trainer: Any, *, method: str, extra: dict[str, An
     run_dir.write_config(resolved_config(prepared, trainer))
     run_dir.write_removed(prepared.removed, prepared.data.rejects.records
                           if options.on_error == "skip" else None)
+    warm_up_plots(run_dir)
     cpu_started = time.process_time()
     output = trainer.train(resume_from_checkpoint=run_dir.last_checkpoint() if options.resume
                            else None)
     train_cpu_s = time.process_time() - cpu_started
     evaluation = trainer.evaluate() if prepared.eval else {}
-    saved = save_final_model(prepared, trainer)
     rows = run_dir.read_metrics()
+    with plots_drawn(prepared, rows, method):  # drawn while the model is saved
+        saved = save_final_model(prepared, trainer)
     summary = build_summary(prepared, trainer, output.metrics, evaluation, rows,
                             {"train_cpu_s": round(train_cpu_s, 2), **saved, **(extra or {})},
                             evaluation_extra or {})
-    publish(prepared, summary, rows, method)
+    publish(prepared, summary)
     return summary
 
 
-def publish(prepared: Prepared, summary: dict[str, Any], rows: list[dict[str, Any]],
-            method: str) -> None:
-    """Plots, the model card, summary.json (last: it marks a finished run), the one-line
-    summary, and the upload to the hub when asked."""
+def warm_up_plots(run_dir: RunDir) -> None:
+    """Import matplotlib in a thread while training runs (the main process draws)."""
+    if run_dir.is_main:
+        from train.plots import warm_up
+
+        threading.Thread(target=warm_up, name="import matplotlib", daemon=True).start()
+
+
+@contextmanager
+def plots_drawn(prepared: Prepared, rows: list[dict[str, Any]], method: str) -> Iterator[None]:
+    """Draw the curves in a thread during the block (the main process only); an error in
+    drawing is raised after the block."""
+    if not prepared.run_dir.is_main:
+        yield
+        return
+    failure: list[BaseException] = []
+
+    def draw() -> None:
+        try:
+            plot_curves(prepared, rows, method)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=draw, name="plots")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
+def publish(prepared: Prepared, summary: dict[str, Any]) -> None:
+    """The model card, summary.json (last: it marks a finished run), the one-line summary,
+    and the upload to the hub when asked. The plots are drawn by then."""
     run_dir = prepared.run_dir
     if run_dir.is_main:
         from train.hub import write_model_card
 
-        plot_curves(prepared, rows, method)
         write_model_card(run_dir.path, summary)
         run_dir.write_summary(summary)
         print(summary_line(prepared, summary), file=sys.stderr)

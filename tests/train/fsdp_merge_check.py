@@ -33,9 +33,10 @@ state = full_state_dict(model, "fsdp")
 if dist.get_rank() == 0:
     result = merged(model, state, source).state_dict()
     base = AutoModelForCausalLM.from_pretrained(source).state_dict()
-    json.dump({"sharded": kind, "keys_match": result.keys() == expected.keys(),
+    outcome = {"sharded": kind, "keys_match": result.keys() == expected.keys(),
                "max_difference": max((result[k] - expected[k]).abs().max().item()
                                      for k in expected),
-               "changed_by_the_adapter": sum(not torch.equal(result[k], base[k]) for k in base)},
-              open(out, "w"))
+               "changed_by_the_adapter": sum(not torch.equal(result[k], base[k]) for k in base)}
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(outcome, handle)
 dist.destroy_process_group()

@@ -52,7 +52,7 @@ def greedy_answers(model_dir: Path, prompts: list[str], max_new_tokens: int = 8)
 
 
 def test_generate_writes_k_candidates_per_prompt_in_the_agreed_shape(number_task, tmp_path):
-    prompts, policy = number_task
+    _, policy = number_task
     rows = number_prompts()[:12]
     rows[0]["meta"] = {"source": "toy", "generation": {"model": "earlier"}}
     data = write_jsonl(tmp_path / "prompts.jsonl", rows)

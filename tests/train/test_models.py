@@ -48,8 +48,8 @@ def test_a_gpu_trains_in_bf16_when_it_can(monkeypatch, bf16_supported, precision
 @pytest.mark.parametrize(("model", "message"), [
     ("./runs/nothing", "model ./runs/nothing: no such directory"),
     ("bad name!", "model bad name!: no such directory"),  # not "Repo id must use ..."
-    ("runs/sft", "model runs/sft: no such directory, and no hub model of that name in the local "
-                 "cache (HF_HUB_OFFLINE is set"),
+    ("runs/sft", ("model runs/sft: no such directory, and no hub model of that name in the "
+                  "local cache (HF_HUB_OFFLINE is set")),
     ("prefkit-tests/no-such-model", "no hub model of that name in the local cache"),
 ])
 def test_a_missing_model_fails_in_one_line_naming_it(model, message):
