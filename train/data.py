@@ -206,12 +206,14 @@ def _remove_degenerate_pairs(data: TrainData) -> None:
     kept = []
     for example in data.examples:
         row = example.row
-        if words(row["chosen"]) == words(row["rejected"]):
-            data.removed.append((example, "chosen_equals_rejected"))
-        elif not any(m["content"].strip() for m in row["chosen"] if m["role"] == "assistant"):
-            data.removed.append((example, "empty_chosen"))
-        else:
+        reason = "chosen_equals_rejected" if words(row["chosen"]) == words(row["rejected"]) \
+            else None if any(m["content"].strip() for m in row["chosen"]
+                             if m["role"] == "assistant") else "empty_chosen"
+        if reason is None:
             kept.append(example)
+        else:
+            row.pop("_strength", None)  # internal: not part of the removed record
+            data.removed.append((example, reason))
     data.examples = kept
 
 

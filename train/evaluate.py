@@ -52,12 +52,16 @@ def run_eval(options: EvalOptions) -> dict[str, Any]:
     result: dict[str, Any] = {"model": options.source,
                               "sampling": {key: getattr(options, key) for key in (
                                   "k", "temperature", "top_p", "max_new_tokens", "seed")}}
-    if options.math:
-        result["math"] = eval_math(source, options, out)
-    if options.pairs:
-        result["pairs"] = eval_pairs(source, options, out)
-    if options.against:
-        result["against"] = eval_against(source, options, out)
+    details: dict[str, list[dict[str, Any]]] = {}
+    for name, evaluate in (("math", eval_math), ("pairs", eval_pairs),
+                           ("against", eval_against)):
+        if getattr(options, name):
+            result[name], details[name] = evaluate(source, options)
+    # written only once every measure succeeded: a failure leaves nothing half done
+    out.mkdir(parents=True, exist_ok=True)
+    (out / EVAL_MARKER).touch()
+    for name, rows in details.items():
+        write_records(out / f"{name}.jsonl", rows)
     write_json(out / "eval.json", result)
     plot(result, out / "eval.png")
     write_html(result, out)
@@ -79,14 +83,12 @@ def output_dir(options: EvalOptions, source: str) -> Path:
     if out.exists() and any(out.iterdir()) and not (out / EVAL_MARKER).exists():
         raise ValueError(f"{out}: exists and was not written by `train eval`; choose another "
                          "--output")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / EVAL_MARKER).touch()
     return out
 
 
 # -- math -----------------------------------------------------------------------------------
 
-def eval_math(source: str, options: EvalOptions, out: Path) -> dict[str, Any]:
+def eval_math(source: str, options: EvalOptions) -> tuple[dict[str, Any], list[dict]]:
     data = load_prompts(options.math, Rejects(options.on_error), dedup=False,
                         prompt_field=options.prompt_field, template=options.prompt_template,
                         answer_field=options.answer_field, need_answers=True)
@@ -100,19 +102,18 @@ def eval_math(source: str, options: EvalOptions, out: Path) -> dict[str, Any]:
             rows.append({"id": example.id, "reference": example.row["answer"],
                          "answers": answers, "correct": correct, "responses": sample.texts,
                          "truncated": sample.truncated})
-    write_records(out / "math.jsonl", rows)
     k = options.k
     return {"file": str(options.math), "n": len(rows), "k": k,
             "accuracy": sum(sum(r["correct"]) / k for r in rows) / len(rows),
             f"pass@{k}": sum(any(r["correct"]) for r in rows) / len(rows),
             "no_answer": sum(a is None for r in rows for a in r["answers"]) / (len(rows) * k),
             "truncated": sum(r["truncated"] for r in rows) / (len(rows) * k),
-            "removed": len(data.removed), "rejected": len(data.rejects)}
+            "removed": len(data.removed), "rejected": len(data.rejects)}, rows
 
 
 # -- pairs ----------------------------------------------------------------------------------
 
-def eval_pairs(source: str, options: EvalOptions, out: Path) -> dict[str, Any]:
+def eval_pairs(source: str, options: EvalOptions) -> tuple[dict[str, Any], list[dict]]:
     data = load_pairs(options.pairs, Rejects(options.on_error))
     examples = data.examples
     if is_reward_model(source):
@@ -124,12 +125,11 @@ def eval_pairs(source: str, options: EvalOptions, out: Path) -> dict[str, Any]:
              "correct": 1.0 if c > r else 0.5 if c == r else 0.0,
              "chosen_chars": e.answer_chars[0], "rejected_chars": e.answer_chars[1]}
             for e, c, r in zip(examples, chosen, rejected, strict=True)]
-    write_records(out / "pairs.jsonl", rows)
     return {"file": str(options.pairs), "n": len(rows), "scorer": scorer,
             "accuracy": sum(r["correct"] for r in rows) / len(rows),
             "length_baseline_accuracy": length_baseline(examples),
             "removed": len(data.removed),
-            "removed_by_reason": _count(reason for _, reason in data.removed)}
+            "removed_by_reason": _count(reason for _, reason in data.removed)}, rows
 
 
 def is_reward_model(source: str) -> bool:
@@ -240,7 +240,7 @@ def _reference_of(source: str) -> str:
 
 # -- against ----------------------------------------------------------------------------------
 
-def eval_against(source: str, options: EvalOptions, out: Path) -> dict[str, Any]:
+def eval_against(source: str, options: EvalOptions) -> tuple[dict[str, Any], list[dict]]:
     import polars as pl
 
     from labeling_app.metrics import length_model
@@ -262,7 +262,6 @@ def eval_against(source: str, options: EvalOptions, out: Path) -> dict[str, Any]
         rows.append({"id": example.id, "winner": winner, "score_a": sa, "score_b": sb,
                      "len_a": len(a), "len_b": len(b), "source_a": names[0],
                      "source_b": names[1], "response_a": a, "response_b": b})
-    write_records(out / "against.jsonl", rows)
     frame = pl.DataFrame([{k: row[k] for k in ("winner", "len_a", "len_b", "source_a",
                                                 "source_b")} for row in rows])
     controlled = length_model(frame)
@@ -273,7 +272,7 @@ def eval_against(source: str, options: EvalOptions, out: Path) -> dict[str, Any]
             "length_coef": controlled["length_coef"],
             "ties": sum(r["winner"] == "tie" for r in rows),
             "mean_chars": {names[0]: sum(r["len_a"] for r in rows) / len(rows),
-                           names[1]: sum(r["len_b"] for r in rows) / len(rows)}}
+                           names[1]: sum(r["len_b"] for r in rows) / len(rows)}}, rows
 
 
 def _answers(model: str, options: EvalOptions, examples: list[Any]) -> list[str]:

@@ -30,7 +30,7 @@ COMMON = ("max_steps", "epochs", "lr", "lr_scheduler", "warmup_ratio", "batch_si
           "grad_accum", "max_length", "seed", "eval_split", "eval_data", "eval_steps",
           "logging_steps", "save_steps", "bf16", "gradient_checkpointing",
           "attn_implementation", "lora", "resume", "force", "overwrite", "report_to",
-          "on_error", "chat_template", "push_to_hub")
+          "on_error", "chat_template", "push_to_hub", "hub_private")
 
 _SHORT = {"output": "-o", "k": "-k"}
 _SWITCHES = ("resume", "force", "overwrite")  # flags without a --no- form

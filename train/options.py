@@ -202,10 +202,6 @@ class OfflineOptions(TrainOptions):
     data: Path | str = Field(description="Input file (jsonl, json, parquet, HF dataset dir) or "
                              "hub id.")
 
-    @property
-    def is_tiny(self) -> bool:
-        return self.model == TINY
-
 
 class SFTOptions(OfflineOptions):
     """`train sft`: supervised fine-tuning on assistant tokens only."""

@@ -29,7 +29,7 @@ from train.models import (
     process_state,
     resolve_model,
 )
-from train.options import TrainOptions
+from train.options import TINY, TrainOptions
 from train.report import build_summary, plot_curves, resolved_config, summary_line, warn
 from train.rundir import RunDir, fingerprint
 from train.template import resolve_template
@@ -92,8 +92,7 @@ def prepare(command: str, options: TrainOptions, loader: Loader, *, model: str,
     template must mark them (else the model's own template is kept)."""
     configure_libraries()
     started = time.perf_counter()
-    tiny = model == "tiny"
-    if not tiny:
+    if model != TINY:
         check_model_exists(model)
     check_attention(options.attn_implementation)
     device = pick_device(options.precision)
@@ -121,8 +120,7 @@ def prepare(command: str, options: TrainOptions, loader: Loader, *, model: str,
     run_dir.create(resume=options.resume, overwrite=options.overwrite, command=f"train {command}",
                    data=fingerprints)
     source = resolve_model(model, run_dir=run_dir.path, state=state, texts=loaded.texts(),
-                           tiny=getattr(options, "tiny", None), seed=options.seed,
-                           reuse=options.resume)
+                           tiny=options.tiny, seed=options.seed, reuse=options.resume)
     tokenizer = load_tokenizer(source)
     if needs_markers or options.chat_template is not None or not tokenizer.chat_template:
         origin = resolve_template(tokenizer, options.chat_template, model_name=model)

@@ -30,35 +30,29 @@ def assistant(text: str) -> dict:
     return {"role": "assistant", "content": text}
 
 
-def sum_pairs(n: int = 240, seed: int = 0) -> list[dict]:
-    """The chosen answer states the correct sum of two numbers in 0..2, the rejected one a
-    wrong sum: learnable from scratch by the tiny model in well under a minute."""
+def sum_pairs(n: int = 240, seed: int = 0, *, largest: int = 2, ask_back: bool = False
+              ) -> list[dict]:
+    """Sums of two numbers in 0..`largest`: the chosen answer states the correct sum ("It is
+    3."), the rejected one a wrong sum, stated ("It is 4.") or, with `ask_back`, asked back
+    ("Is it 4?")."""
     rng = random.Random(seed)
     rows = []
     for index in range(n):
-        a, b = rng.randint(0, 2), rng.randint(0, 2)
+        a, b = rng.randint(0, largest), rng.randint(0, largest)
         wrong = a + b + rng.choice((-1, 1, 2))
+        rejected = f"Is it {wrong}?" if ask_back else f"It is {wrong}."
         rows.append({"id": f"pair-{index}", "prompt": [user(f"What is {a} plus {b}?")],
                      "chosen": [assistant(f"It is {a + b}.")],
-                     "rejected": [assistant(f"It is {wrong}.")], "meta": {}})
+                     "rejected": [assistant(rejected)], "meta": {}})
     return rows
 
 
 def statement_pairs(n: int = 240, seed: int = 0) -> list[dict]:
-    """Sums of two numbers in 0..9 (100 distinct prompts): the chosen answer states the sum
-    ("It is 7."), the rejected one asks back a wrong one ("Is it 8?"). The preference is a
-    form the tiny model learns from scratch in a few dozen steps, and it carries over to
-    prompts held out of training (a memorised sum would not); the two answers are about as
-    long, so "the longer answer wins" is near chance."""
-    rng = random.Random(seed)
-    rows = []
-    for index in range(n):
-        a, b = rng.randint(0, 9), rng.randint(0, 9)
-        wrong = a + b + rng.choice((-1, 1, 2))
-        rows.append({"id": f"pair-{index}", "prompt": [user(f"What is {a} plus {b}?")],
-                     "chosen": [assistant(f"It is {a + b}.")],
-                     "rejected": [assistant(f"Is it {wrong}?")], "meta": {}})
-    return rows
+    """Sums of two numbers in 0..9 (100 distinct prompts), stated versus asked back. The
+    preference is a form the tiny model learns from scratch in a few dozen steps, and it
+    carries over to prompts held out of training (a memorised sum would not); the two answers
+    are about as long, so "the longer answer wins" is near chance."""
+    return sum_pairs(n, seed, largest=9, ask_back=True)
 
 
 def sum_conversations(n: int = 240, seed: int = 1, filler: bool = True) -> list[dict]:

@@ -232,4 +232,8 @@ def test_eval_writes_only_where_it_may(number_task, tmp_path):
                                                       tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
     assert "nothing to evaluate" in fails("eval", policy)
+    # a measure that fails (math problems are not pairs) leaves nothing behind
+    assert "field 'chosen': missing column" in fails("eval", policy, "--math", data, "--pairs",
+                                                     data, "-o", tmp_path / "none")
+    assert not (tmp_path / "none").exists()
     assert "--against needs --judge" in fails("eval", policy, "--against", policy)
