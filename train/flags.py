@@ -110,8 +110,8 @@ def _help(field: FieldInfo) -> str:
 def _cli_type(annotation: Any) -> type:
     """The type typer parses; pydantic validates the value afterwards. Unions of a path and a
     string, lists and nested models are given as strings (`--lora r=16,alpha=32`)."""
-    options = [a for a in typing.get_args(annotation) if a is not type(None)] \
-        if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union \
+    union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+    options = [a for a in typing.get_args(annotation) if a is not type(None)] if union \
         else [annotation]
     if len(options) == 1:
         (only,) = options

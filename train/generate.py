@@ -9,7 +9,8 @@ One JSONL line per prompt, in input order (what `curate pairs --from-candidates`
 
 Written through `curate.step.StepOutput`: OUT appears only when complete, beside it
 OUT.stats.json (counts, completions cut at the token limit, tokens/s) and OUT.removed.jsonl
-(prompts that leave no room for `max_new_tokens` in the model's context).
+(repeats of a prompt, as pair files have, and prompts that leave no room for
+`max_new_tokens` in the model's context).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ def run_generate(options: GenerateOptions) -> dict[str, Any]:
     if options.output.exists() and options.output.resolve() == _resolved(options.prompts):
         raise ValueError(f"{options.output}: is the --prompts file; write elsewhere")
     rejects = Rejects(options.on_error)
-    data = load_prompts(options.prompts, rejects, dedup=False, prompt_field=options.prompt_field,
-                        template=options.prompt_template)
+    data = load_prompts(options.prompts, rejects, prompt_field=options.prompt_field,
+                        template=options.prompt_template)  # one line per distinct prompt
     sampler = Sampler(source, options)
     name = options.source_name or source_name(options.source)
     generation = {"temperature": options.temperature, "top_p": options.top_p,

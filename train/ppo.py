@@ -26,9 +26,11 @@ length and EOS fraction; with `eval_steps`, the same on held-out prompts (`eval_
 Memory: log-probs are computed a chunk of positions at a time (`train.logprobs`); in bf16
 every model is bf16 (the trained ones with fp32 master weights in the optimizer,
 `train.precision`), so the untrained policy's KL to the reference is exactly 0; with LoRA
-the reference is the policy with its adapter disabled, and the critic is a LoRA model too. The learning-rate scheduler is not passed through `accelerator.prepare` (as in TRL's
-PPO): a prepared scheduler steps once per process, so on 8 GPUs the rate would reach its
-end after 1/8 of the run.
+the reference is the policy with its adapter disabled, and the critic is a LoRA model too.
+
+The learning-rate scheduler is not passed through `accelerator.prepare` (as in TRL's PPO):
+a prepared scheduler steps once per process, so on 8 GPUs the rate would reach its end
+after 1/8 of the run.
 """
 
 from __future__ import annotations

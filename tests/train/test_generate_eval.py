@@ -100,12 +100,15 @@ def test_greedy_generation_is_what_transformers_generates(number_task, tmp_path)
 def test_generate_removes_prompts_that_leave_no_room_and_fails_in_one_line(number_task,
                                                                           tmp_path):
     _, policy = number_task
-    data = write_jsonl(tmp_path / "prompts.jsonl", number_prompts()[:2])
+    rows = number_prompts()[:2]
+    data = write_jsonl(tmp_path / "prompts.jsonl", [*rows, dict(rows[0], id="again")])
     run("generate", policy, "--prompts", data, "-o", tmp_path / "out.jsonl",
         "--max-new-tokens", 4090)  # the tiny model's context is 4,096 tokens
     assert (tmp_path / "out.jsonl").read_text() == ""
     removed = read_jsonl(tmp_path / "out.removed.jsonl")
-    assert [line["reason"] for line in removed] == ["prompt_longer_than_context"] * 2
+    assert sorted((line["record"]["id"], line["reason"]) for line in removed) == [
+        ("again", "duplicate_prompt"), (rows[0]["id"], "prompt_longer_than_context"),
+        (rows[1]["id"], "prompt_longer_than_context")]
     assert "model runs/nothing: no such directory" in fails(
         "generate", "runs/nothing", "--prompts", data, "-o", tmp_path / "x.jsonl")
     bad = write_jsonl(tmp_path / "bad.jsonl", [{"text": "no prompt here"}])

@@ -71,8 +71,8 @@ def test_reward_model_and_function_rewards(number_task, tmp_path):
 
     prompts, policy = number_task
     pairs = [{"id": str(n), "prompt": [user(f"Round 0: say the number {n}.")],
-              "chosen": [assistant(f"It is {n}.")], "rejected": [assistant(f"It is {(n + 1) % 4}.")]}
-             for n in range(4)]
+              "chosen": [assistant(f"It is {n}.")],
+              "rejected": [assistant(f"It is {(n + 1) % 4}.")]} for n in range(4)]
     train_rm(RMOptions(data=write_jsonl(tmp_path / "p.jsonl", pairs), model=str(policy),
                        output=tmp_path / "rm", max_steps=2, eval_split=0))
     result = CliRunner().invoke(app, [
