@@ -7,14 +7,19 @@ its file:line and field):
   or strings, which become a user turn and an assistant turn);
 * pairs (rm, dpo): `{"prompt", "chosen", "rejected"}` message lists (strings are wrapped
   the same way; without `prompt`, the shared leading turns of chosen and rejected are it);
-* prompts (ppo): `{"prompt": [...]}`, or the prompt of any pair or conversation file.
+* prompts (ppo, grpo, generate, eval): `{"prompt": [...] | "text"}`, the prompt of any pair
+  or conversation file, or `question` / `problem` / `instruction` strings; with a reference
+  answer (`answer`, `final_answer`, `reference` or `solution`) for verifiable rewards.
 
-Records keep their `id`, so anything dropped later can be written with a reason.
+Records keep their `id` (and `meta`), so anything dropped later can be written with a
+reason. Held-out records are split by prompt: no prompt is in both sets.
 """
 
 from __future__ import annotations
 
+import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from curate.io import BadRecord, Loc, Rejects, read_rows
+from curate.progress import progress
 from schemas import Conversation, Message, PreferencePair, check_turn_order, first_error
 
 Kind = Literal["messages", "prompt_completion", "preference", "prompt"]
@@ -40,6 +46,8 @@ class Example:
     row: dict[str, Any]
     loc: Loc
     id: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    answer_chars: tuple[int, int] | None = None  # pairs: characters of chosen, rejected
 
 
 @dataclass
@@ -72,8 +80,14 @@ class _PromptCompletion(BaseModel):
 
 
 def load_sft(source: str | Path, rejects: Rejects) -> TrainData:
-    """Conversations or prompt/completion records (one format per file)."""
-    return _load(source, rejects, _sft_example)
+    """Conversations or prompt/completion records (one format per file). Records with an
+    empty assistant turn are kept (they are data) and counted: `train sft` warns."""
+    data = _load(source, rejects, _sft_example)
+    data.extra["empty_assistant_turns"] = sum(
+        any(not m["content"].strip() for m in turns if m["role"] == "assistant")
+        for turns in (example.row.get("messages") or example.row["completion"]
+                      for example in data.examples))
+    return data
 
 
 def load_pairs(source: str | Path, rejects: Rejects, *, margin_scale: float = 0.0) -> TrainData:
@@ -82,6 +96,10 @@ def load_pairs(source: str | Path, rejects: Rejects, *, margin_scale: float = 0.
     and the others `margin = 0` (no margin); without any strength there is no margin column.
     """
     data = _load(source, rejects, _pair_example)
+    _remove_degenerate_pairs(data)
+    for example in data.examples:
+        example.answer_chars = tuple(sum(len(m["content"]) for m in example.row[side])
+                                     for side in ("chosen", "rejected"))
     strengths = [example.row.pop("_strength") for example in data.examples]
     with_strength = sum(s is not None for s in strengths)
     if margin_scale > 0 and with_strength:
@@ -91,14 +109,25 @@ def load_pairs(source: str | Path, rejects: Rejects, *, margin_scale: float = 0.
     return data
 
 
-def load_prompts(source: str | Path, rejects: Rejects) -> TrainData:
-    """Prompts for PPO: prompt-only, pair or conversation records. A repeated prompt (pairs
-    often share one) is kept once; the repeats are removed with reason `duplicate_prompt`."""
-    data = _load(source, rejects, _prompt_example)
+def load_prompts(source: str | Path, rejects: Rejects, *, dedup: bool = True,
+                 prompt_field: str | None = None, template: str = "{prompt}",
+                 answer_field: str | None = None, need_answers: bool = False) -> TrainData:
+    """Prompts for ppo, grpo, generate and eval: prompt-only, pair, conversation or
+    question/problem records. Each row has `prompt` (messages) and, when the record has
+    one, `answer` (the reference's final answer). With `dedup`, a repeated prompt (pairs
+    often share one) is kept once; the repeats are removed with reason `duplicate_prompt`.
+    """
+    def make(loc: Loc, record: dict[str, Any]) -> tuple[Kind, dict, str]:
+        return _prompt_example(loc, record, prompt_field, template, answer_field, need_answers)
+
+    data = _load(source, rejects, make)
+    data.extra["with_answers"] = sum("answer" in example.row for example in data.examples)
+    if not dedup:
+        return data
     seen: set[str] = set()
     unique = []
     for example in data.examples:
-        key = repr(example.row["prompt"])
+        key = prompt_key(example.row)
         if key in seen:
             data.removed.append((example, "duplicate_prompt"))
         else:
@@ -108,41 +137,109 @@ def load_prompts(source: str | Path, rejects: Rejects) -> TrainData:
     return data
 
 
+def prompt_key(row: dict[str, Any]) -> str:
+    """What identifies a record's prompt: its prompt turns, or a conversation's turns before
+    the first assistant answer."""
+    turns = row.get("prompt")
+    if turns is None:
+        messages = row.get("messages", [])
+        first = next((i for i, m in enumerate(messages) if m["role"] == "assistant"),
+                     len(messages))
+        turns = messages[:first]
+    return json.dumps(turns, ensure_ascii=False, sort_keys=True)
+
+
 def split_eval(examples: list[Example], eval_split: float, seed: int
                ) -> tuple[list[Example], list[Example]]:
-    """Hold out `eval_split` (a fraction < 1, or a count) at random, reproducibly."""
+    """Hold out `eval_split` (a fraction < 1, or a count) of the records, reproducibly, by
+    prompt: all records sharing a prompt land on the same side (pairs of one OASST prompt
+    would otherwise leak into the held-out set). Whole prompt groups are drawn at random
+    until the count is reached."""
     n = len(examples)
     count = int(eval_split) if eval_split >= 1 else round(n * eval_split)
     if eval_split > 0 and n >= 2:
         count = max(1, count)
-    if count >= n:
-        raise ValueError(f"eval split of {count} leaves no training records (only {n} records)")
-    order = list(range(n))
+    if count == 0:
+        return list(examples), []
+    groups: dict[str, list[int]] = {}
+    for index, example in enumerate(examples):
+        groups.setdefault(prompt_key(example.row), []).append(index)
+    if count >= n or len(groups) < 2:
+        raise ValueError(f"eval split of {count} leaves no training records ({n} records, "
+                         f"{len(groups)} distinct prompts; held-out records are split by "
+                         "prompt); lower --eval-split or pass --eval-data FILE")
+    order = list(groups)
     random.Random(seed).shuffle(order)
-    held = set(order[:count])
+    held: set[int] = set()
+    for key in order:
+        if len(held) >= count:
+            break
+        if len(held) + len(groups[key]) >= n:
+            continue  # keep at least one prompt for training
+        held.update(groups[key])
     return ([e for i, e in enumerate(examples) if i not in held],
             [e for i, e in enumerate(examples) if i in held])
 
 
-def _load(source: str | Path, rejects: Rejects, make) -> TrainData:
+def shared_prompts(train: list[Example], held: list[Example]) -> int:
+    """Held-out records whose prompt is also a training prompt."""
+    seen = {prompt_key(example.row) for example in train}
+    return sum(prompt_key(example.row) in seen for example in held)
+
+
+def length_baseline(examples: list[Example]) -> float | None:
+    """Accuracy of "the longer answer is the chosen one" (ties count half) on these pairs:
+    what a model must beat to have learned more than length."""
+    lengths = [e.answer_chars for e in examples if e.answer_chars is not None]
+    if not lengths:
+        return None
+    return sum(1.0 if c > r else 0.5 if c == r else 0.0 for c, r in lengths) / len(lengths)
+
+
+def _remove_degenerate_pairs(data: TrainData) -> None:
+    """Pairs that teach nothing or the wrong thing: chosen equal to rejected (up to
+    whitespace: the loss sits at log 2 and learns nothing), or an empty chosen answer
+    (DPO and reward models learn to prefer empty answers)."""
+    def words(turns: list[dict[str, str]]) -> list[tuple[str, str]]:
+        return [(m["role"], " ".join(m["content"].split())) for m in turns]
+
+    kept = []
+    for example in data.examples:
+        row = example.row
+        reason = "chosen_equals_rejected" if words(row["chosen"]) == words(row["rejected"]) \
+            else None if any(m["content"].strip() for m in row["chosen"]
+                             if m["role"] == "assistant") else "empty_chosen"
+        if reason is None:
+            kept.append(example)
+        else:
+            row.pop("_strength", None)  # internal: not part of the removed record
+            data.removed.append((example, reason))
+    data.examples = kept
+
+
+def _load(source: str | Path, rejects: Rejects,
+          make: Callable[[Loc, dict[str, Any]], tuple[Kind, dict, str]]) -> TrainData:
     examples: list[Example] = []
     kinds: dict[str, Loc] = {}
     read = invalid = 0
-    for loc, record in read_rows(source, rejects=rejects):
-        read += 1
-        try:
-            kind, row, record_id = make(loc, record)
-            kinds.setdefault(kind, loc)
-            if len(kinds) > 1:
-                other = next(k for k in kinds if k != kind)
-                raise BadRecord(loc, "<record>", f"a {kind} record in a file of {other} records "
-                                f"(first at {kinds[other]}); use one format per file",
-                                reason="mixed_formats", record=record)
-        except BadRecord as error:
-            invalid += 1
-            rejects(error)
-            continue
-        examples.append(Example(row, loc, record_id))
+    with progress("train", f"read {source}") as advance:
+        for loc, record in read_rows(source, rejects=rejects):
+            read += 1
+            advance()
+            try:
+                kind, row, record_id = make(loc, record)
+                kinds.setdefault(kind, loc)
+                if len(kinds) > 1:
+                    other = next(k for k in kinds if k != kind)
+                    raise BadRecord(loc, "<record>", f"a {kind} record in a file of {other} "
+                                    f"records (first at {kinds[other]}); use one format per file",
+                                    reason="mixed_formats", record=record)
+            except BadRecord as error:
+                invalid += 1
+                rejects(error)
+                continue
+            meta = record.get("meta")
+            examples.append(Example(row, loc, record_id, meta if isinstance(meta, dict) else {}))
     n_in = read + len(rejects) - invalid  # the reader rejects unparsable lines itself
     if n_in == 0:
         raise ValueError(f"{source}: empty dataset (no records)")
@@ -199,20 +296,31 @@ def _pair_example(loc: Loc, record: dict[str, Any]) -> tuple[Kind, dict, str]:
     return "preference", {**row, "_strength": _strength(loc, record, pair.meta)}, record_id
 
 
-def _prompt_example(loc: Loc, record: dict[str, Any]) -> tuple[Kind, dict, str]:
+PROMPT_FIELDS = ("prompt", "question", "problem", "instruction")
+ANSWER_FIELDS = ("answer", "final_answer", "reference", "expected_answer", "solution")
+_PROMPT_HINT = ("needs `prompt` (a string or messages), `question`, `problem` or `instruction`, "
+                "or a pair or conversation file (whose prompt is used); or pass --prompt-field")
+
+
+def _prompt_example(loc: Loc, record: dict[str, Any], prompt_field: str | None = None,
+                    template: str = "{prompt}", answer_field: str | None = None,
+                    need_answer: bool = False) -> tuple[Kind, dict, str]:
     record_id = _id(loc, record)
-    if "prompt" in record:
-        turns = _as_turns(record["prompt"], "user")
-        field_name = "prompt"
-    elif "messages" in record:
+    field_name = prompt_field or next((name for name in PROMPT_FIELDS if name in record), None)
+    if field_name is None and "messages" in record:
         turns = _as_turns(record["messages"], "user")
         last_assistant = max((i for i, m in enumerate(turns) if isinstance(m, dict)
                               and m.get("role") == "assistant"), default=len(turns))
         turns, field_name = turns[:last_assistant], "messages"
+    elif field_name is None or field_name not in record:
+        raise BadRecord(loc, field_name or "prompt", f"missing column: {_PROMPT_HINT}",
+                        reason="missing_column", record=record)
     else:
-        raise BadRecord(loc, "prompt", "missing column: train ppo needs `prompt` (or a pair or "
-                        "conversation file, whose prompt is used)", reason="missing_column",
-                        record=record)
+        value = record[field_name]
+        if field_name == "instruction" and record.get("input"):
+            value = f"{value}\n\n{record['input']}"  # Alpaca
+        turns = _as_turns(template.replace("{prompt}", value) if isinstance(value, str)
+                          else value, "user")
     if not turns:
         raise BadRecord(loc, field_name, "no prompt turns before the assistant's answer",
                         record=record)
@@ -220,7 +328,37 @@ def _prompt_example(loc: Loc, record: dict[str, Any]) -> tuple[Kind, dict, str]:
     if messages[-1].role not in ("user", "tool"):
         raise BadRecord(loc, field_name, "a prompt must end with a user (or tool) turn",
                         record=record)
-    return "prompt", {"prompt": _plain(messages)}, record_id
+    row: dict[str, Any] = {"prompt": _plain(messages)}
+    answer = _reference(loc, record, answer_field, need_answer)
+    if answer is not None:
+        row["answer"] = answer
+    return "prompt", row, record_id
+
+
+def _reference(loc: Loc, record: dict[str, Any], answer_field: str | None, need: bool
+               ) -> str | None:
+    """The final answer of a record's reference: GSM8K's `#### N` or a solution's last
+    `\\boxed{}` when there is one, else the whole (stripped) value."""
+    name = answer_field or next((n for n in ANSWER_FIELDS if record.get(n) is not None), None)
+    if name is None or record.get(name) is None:
+        if need:
+            raise BadRecord(loc, answer_field or "answer", "missing reference answer: the accuracy "
+                            f"reward needs one of {', '.join(ANSWER_FIELDS)} (or --answer-field)",
+                            reason="missing_column", record=record)
+        return None
+    from curate.select.answers import extract_answer  # curate.select is heavy to import
+
+    value = record[name]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise BadRecord(loc, name, f"expected a string or number, got {type(value).__name__}",
+                        record=record)
+    text = str(value).strip()
+    answer = extract_answer(text) if ("####" in text or "\\boxed" in text
+                                      or name == "solution") else text
+    if not answer:
+        raise BadRecord(loc, name, "no final answer found (no #### line, \\boxed{} or number)",
+                        record=record)
+    return answer
 
 
 def _strength(loc: Loc, record: dict, meta: dict[str, Any]) -> float | None:

@@ -11,13 +11,15 @@
 Both log reward accuracy and margins, chosen and rejected rewards and log-probs, and the
 chosen and rejected completion lengths (`lengths/*`, in tokens). Pairs whose prompt fills
 `max_length` are removed with that reason; longer pairs are truncated and counted.
+Label strength (`meta.strength`) is not used: TRL's losses take no per-pair weight.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from train.data import Example, load_pairs
+from train.data import load_pairs
+from train.fit import Measured, chat_ids, common_prefix, fit_to_max_length, prompt_ids
 from train.options import DPOOptions
 from train.rundir import removed_if_setup_fails
 from train.runner import (
@@ -40,16 +42,38 @@ def train_dpo(options: DPOOptions) -> dict[str, Any]:
     with removed_if_setup_fails(options.output):
         prepared, trainer = build_dpo_trainer(options)
     return finish(prepared, trainer, method="dpo",
-                  extra={"loss_type": options.loss, "beta": options.resolved_beta})
+                  extra={"loss_type": options.loss, "beta": options.resolved_beta,
+                         **({"simpo_gamma": options.resolved_simpo_gamma}
+                            if options.loss == "simpo" else {})})
 
 
 def build_dpo_trainer(options: DPOOptions) -> tuple[Prepared, Any]:
     prepared = prepare(f"dpo ({options.loss})" if options.loss != "sigmoid" else "dpo", options,
-                       load_pairs)
-    fit_to_max_length(prepared)
-    if options.loss == "simpo":
+                       load_pairs, model=options.model)
+    strengths = prepared.data.extra["pairs_with_strength"]
+    if strengths:
+        prepared.warn(f"{strengths} pairs carry a label strength (meta.strength), which DPO does "
+                      "not use (TRL's losses take no per-pair weight); `train rm` turns it into "
+                      "margins")
+    simpo = options.loss == "simpo"
+    fit_to_max_length(prepared, lambda row: measure(prepared.tokenizer, row, keep_text=simpo))
+    if simpo:
         return prepared, _simpo_trainer(prepared, options)
     return prepared, _dpo_trainer(prepared, options)
+
+
+def measure(tokenizer: Any, row: dict[str, Any], *, keep_text: bool = False) -> Measured:
+    """The pair tokenised as TRL's DPOTrainer would (`prompt_ids`, `chosen_ids`,
+    `rejected_ids`: the answers start where the prompt and prompt + answer diverge), so it
+    does not tokenise again; `keep_text` keeps the row as text (SimPO tokenises it itself)."""
+    prompt = prompt_ids(tokenizer, row["prompt"])
+    chosen = chat_ids(tokenizer, row["prompt"] + row["chosen"])
+    rejected = chat_ids(tokenizer, row["prompt"] + row["rejected"])
+    start = min(common_prefix(prompt, chosen), common_prefix(prompt, rejected))
+    tokenized = None if keep_text else {"prompt_ids": prompt[:start],
+                                        "chosen_ids": chosen[start:],
+                                        "rejected_ids": rejected[start:]}
+    return Measured(start, max(len(chosen), len(rejected)), tokenized)
 
 
 def _dpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
@@ -66,7 +90,7 @@ def _dpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
         precompute_ref_log_probs=options.precompute_ref,
         max_length=options.max_length,
     )
-    return LengthLoggingDPOTrainer(args=config, **trainer_inputs(prepared, "CAUSAL_LM", _pair))
+    return LengthLoggingDPOTrainer(args=config, **trainer_inputs(prepared, "CAUSAL_LM"))
 
 
 def _simpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
@@ -80,7 +104,7 @@ def _simpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
         CPOConfig, trainer_args(prepared, tiny_lr=TINY_LR, lr=LR), options,
         loss_type="simpo",
         cpo_alpha=0.0,
-        simpo_gamma=options.simpo_gamma,
+        simpo_gamma=options.resolved_simpo_gamma,
         beta=options.resolved_beta,
         label_smoothing=options.label_smoothing,
         max_length=options.max_length,
@@ -89,8 +113,11 @@ def _simpo_trainer(prepared: Prepared, options: DPOOptions) -> Any:
     end = prepared.tokenizer.convert_ids_to_tokens(end_of_turn_id(prepared.tokenizer))
     rows = [rendered_pair(prepared.tokenizer, example.row, end) for example in prepared.train]
     held = [rendered_pair(prepared.tokenizer, example.row, end) for example in prepared.eval]
+    attention = {"attn_implementation": options.attn_implementation} \
+        if options.attn_implementation else {}
     return LengthLoggingSimPOTrainer(
-        model=AutoModelForCausalLM.from_pretrained(prepared.model_source, dtype=torch.float32),
+        model=AutoModelForCausalLM.from_pretrained(prepared.model_source, dtype=torch.float32,
+                                                   **attention),
         args=config,
         train_dataset=dataset(rows),
         eval_dataset=dataset(held) if held else None,
@@ -114,34 +141,3 @@ def rendered_pair(tokenizer: Any, row: dict[str, Any], end: str) -> dict[str, st
         cut = answer.rfind(end)
         sides[side] = answer[:cut + len(end)] if cut >= 0 else answer
     return {"prompt": prompt, **sides}
-
-
-def fit_to_max_length(prepared: Prepared) -> None:
-    """Remove pairs whose prompt fills `max_length`; count those that will be truncated."""
-    tokenizer, limit = prepared.tokenizer, prepared.options.max_length
-    truncated = 0
-    shortest_prompt: int | None = None
-
-    def keep(example: Example) -> str | None:
-        nonlocal truncated, shortest_prompt
-        row = example.row
-        prompt = len(tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
-                                                   add_generation_prompt=True)["input_ids"])
-        shortest_prompt = min(prompt, shortest_prompt or prompt)
-        if prompt >= limit:
-            return "prompt_longer_than_max_length"
-        longest = max(len(tokenizer.apply_chat_template(row["prompt"] + row[side], tokenize=True,
-                                                        return_dict=True)["input_ids"])
-                      for side in ("chosen", "rejected"))
-        truncated += longest > limit
-        return None
-
-    prepared.drop(keep)
-    if not prepared.train:
-        raise ValueError(f"max_length {limit} is shorter than the prompt of every training pair "
-                         f"(the shortest prompt has {shortest_prompt} tokens); raise --max-length")
-    prepared.data.extra["truncated"] = truncated
-
-
-def _pair(example: Example) -> dict[str, Any]:
-    return {key: example.row[key] for key in ("prompt", "chosen", "rejected")}

@@ -80,25 +80,44 @@ def build_tiny(texts: Iterable[str], target: Path, tiny: TinyOptions, seed: int)
 
 
 def check_model_exists(model: str, *, what: str = "model") -> str:
-    """Fail clearly unless `model` is a local model directory or a reachable hub id."""
+    """Fail in one line unless `model` is a local model directory or a reachable hub id."""
     path = Path(model).expanduser()
     if path.exists():
         if not (path / "config.json").exists():
             raise FileNotFoundError(f"{what} {model}: a directory without config.json, not a "
                                     "saved model")
         return str(path)
-    if _looks_like_path(model):
+    if _looks_like_path(model) or not _valid_repo_id(model):
         raise FileNotFoundError(f"{what} {model}: no such directory")
     from transformers import AutoConfig
 
     try:
         AutoConfig.from_pretrained(model)
-    except OSError as exc:
-        offline = " (HF_HUB_OFFLINE is set, so only cached models load)" \
-            if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True") else ""
-        raise FileNotFoundError(f"{what} {model}: not a local directory, and not a Hugging Face "
-                                f"hub model that could be loaded{offline}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        if _offline():
+            raise FileNotFoundError(f"{what} {model}: no such directory, and no hub model of that "
+                                    "name in the local cache (HF_HUB_OFFLINE is set, so nothing "
+                                    "is downloaded)") from None
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileNotFoundError(f"{what} {model}: no such directory, and not a hub model that "
+                                f"could be loaded ({first_line})") from None
     return model
+
+
+def check_attention(implementation: str | None) -> None:
+    """Fail early when a flash-attention kernel is asked for but cannot run here."""
+    if implementation is None or not implementation.startswith("flash_attention"):
+        return
+    import importlib.util
+
+    import torch
+
+    package = "flash_attn_interface" if implementation == "flash_attention_3" else "flash_attn"
+    if not torch.cuda.is_available():
+        raise ValueError(f"--attn-implementation {implementation}: needs a CUDA GPU; use sdpa here")
+    if importlib.util.find_spec(package) is None:
+        raise ValueError(f"--attn-implementation {implementation}: the `{package}` package is not "
+                         "installed (pip install flash-attn --no-build-isolation); or use sdpa")
 
 
 def load_tokenizer(source: str) -> Any:
@@ -120,15 +139,77 @@ def lora_config(options: LoraOptions, task_type: str) -> Any:
                       target_modules=options.targets, task_type=task_type)
 
 
-def merged(model: Any) -> Any:
-    """A LoRA model with its adapters merged in (so RUN_DIR loads with `from_pretrained`)."""
-    from peft import PeftModel
+def weight_sharding(accelerator: Any) -> str | None:
+    """`fsdp` or `zero3` when each process holds only a shard of the weights, else None."""
+    from accelerate.utils import DistributedType
 
-    return model.merge_and_unload() if isinstance(model, PeftModel) else model
+    if accelerator.distributed_type == DistributedType.FSDP:
+        return "fsdp"
+    if accelerator.distributed_type == DistributedType.DEEPSPEED and \
+            accelerator.deepspeed_config["zero_optimization"]["stage"] == 3:
+        return "zero3"
+    return None
+
+
+def full_state_dict(model: Any, sharding: str | None, accelerator: Any = None
+                    ) -> dict[str, Any] | None:
+    """The full state dict of a model whose weights are sharded (`sharding`), gathered on the
+    main process. A collective: every process must call it. FSDP (1 or 2): torch's
+    `get_model_state_dict` with a full, CPU-offloaded dict (what accelerate calls); ZeRO-3:
+    accelerate's `get_state_dict` of the DeepSpeed engine. None when not sharded."""
+    if sharding == "fsdp":
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True,
+                                                                    cpu_offload=True))
+    if sharding == "zero3":
+        return accelerator.get_state_dict(model)
+    return None
+
+
+def merged(model: Any, state: dict[str, Any] | None = None, source: str | None = None) -> Any:
+    """A LoRA model with its adapters merged in (so RUN_DIR loads with `from_pretrained`).
+
+    With `state` (a gathered full state dict of the LoRA model, see `full_state_dict`), the
+    merge happens on a fresh copy of the base model from `source`, loaded on the CPU: the
+    trained model's own weights are only shards."""
+    from peft import PeftModel, get_peft_model
+
+    if not isinstance(model, PeftModel):
+        return model
+    if state is None:
+        return model.merge_and_unload()
+    config = model.peft_config["default"]
+    base = _auto_class(config.task_type).from_pretrained(
+        source, **({"num_labels": 1} if str(config.task_type).endswith("SEQ_CLS") else {}))
+    fresh = get_peft_model(base, config)
+    fresh.load_state_dict(state, strict=True)
+    return fresh.merge_and_unload()
+
+
+def _auto_class(task_type: Any) -> Any:
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification if str(task_type).endswith("SEQ_CLS") \
+        else AutoModelForCausalLM
 
 
 def count_parameters(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+def _valid_repo_id(model: str) -> bool:
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(model)
+    except HFValidationError:
+        return False
+    return True
 
 
 def _looks_like_path(model: str) -> bool:

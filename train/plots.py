@@ -1,4 +1,10 @@
-"""Curves from metrics.jsonl: `loss.png` for every run, `rewards.png` for preference methods."""
+"""Curves from metrics.jsonl: `loss.png` for every run, `rewards.png` for preference and RL
+methods.
+
+Drawn with matplotlib's object API (no pyplot global state), so they can be drawn in a
+thread while the model is saved; `warm_up` imports matplotlib in a thread while training
+runs (the import costs about a second, most of what plotting costs).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,22 @@ REWARD_PANELS: dict[str, list[tuple[str, list[str]]]] = {
             ("completion length (tokens)", ["lengths/chosen", "lengths/rejected"])],
     "rm": [("pairwise accuracy", ["accuracy"]), ("margin", ["margin"]),
            ("reward", ["min_reward", "mean_reward", "max_reward"])],
-    "ppo": [("mean reward", ["mean_reward"]), ("KL to reference", ["kl"]),
+    "grpo": [("mean reward", ["reward"]),
+             ("rewards", ["rewards/accuracy/mean", "rewards/format/mean", "rewards/length/mean",
+                          "rewards/reward_model/mean", "rewards/reward_fn/mean"]),
+             ("completion length (tokens)", ["completions/mean_length"]),
+             ("KL to reference", ["kl"]), ("entropy", ["entropy"]),
+             ("clipped ratio", ["clip_ratio/region_mean"])],
+    "ppo": [("mean reward", ["mean_reward", "mean_score"]), ("KL to reference", ["kl"]),
             ("entropy", ["entropy"]), ("clip fraction", ["clip_fraction"]),
             ("value loss", ["value_loss"]), ("approx. KL (old -> new)", ["approx_kl"])],
 }
+
+
+def warm_up() -> None:
+    """Import what plotting needs (run in a background thread during training)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
 
 
 def plot_loss(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
@@ -33,10 +51,8 @@ def plot_rewards(rows: Sequence[dict[str, Any]], path: Path, method: str, title:
 
 def _plot(rows: Sequence[dict[str, Any]], panels: list[tuple[str, list[str]]], path: Path,
           title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     panels = [(name, keys) for name, keys in panels
               if any(key in row or f"eval_{key}" in row for row in rows for key in keys)]
@@ -44,8 +60,9 @@ def _plot(rows: Sequence[dict[str, Any]], panels: list[tuple[str, list[str]]], p
         panels = [("no data logged", [])]
     columns = min(3, len(panels))
     lines = -(-len(panels) // columns)
-    figure, axes = plt.subplots(lines, columns, figsize=(4.2 * columns, 3.2 * lines),
-                                squeeze=False)
+    figure = Figure(figsize=(4.2 * columns, 3.2 * lines))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(lines, columns, squeeze=False)
     for axis, (name, keys) in zip(axes.flat, panels, strict=False):
         for key in keys:
             color = _series(axis, rows, key, "-", key)
@@ -61,7 +78,6 @@ def _plot(rows: Sequence[dict[str, Any]], panels: list[tuple[str, list[str]]], p
     figure.tight_layout()
     with atomic_path(path) as temp:
         figure.savefig(temp, format="png", dpi=100)
-    plt.close(figure)
 
 
 def _series(axis, rows: Sequence[dict[str, Any]], key: str, style: str, label: str,

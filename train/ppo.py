@@ -18,8 +18,19 @@ One iteration:
    minibatches (each accumulated over `grad_accum` micro-batches), minimising
    `clipped surrogate + vf_coef * clipped value loss - entropy_coef * entropy`.
 
-Logged per iteration: mean reward, KL, entropy, clip fraction, value loss, approximate KL
-(old -> new policy), response length and EOS fraction.
+Logged every `logging_steps` iterations (means over them): mean reward (`mean_reward`, with
+the EOS penalty, what PPO optimises; `mean_score`, the reward model's or function's own
+score), KL, entropy, clip fraction, value loss, approximate KL (old -> new policy), response
+length and EOS fraction; with `eval_steps`, the same on held-out prompts (`eval_*`).
+
+Memory: log-probs are computed a chunk of positions at a time (`train.logprobs`); in bf16
+every model is bf16 (the trained ones with fp32 master weights in the optimizer,
+`train.precision`), so the untrained policy's KL to the reference is exactly 0; with LoRA
+the reference is the policy with its adapter disabled, and the critic is a LoRA model too.
+
+The learning-rate scheduler is not passed through `accelerator.prepare` (as in TRL's PPO):
+a prepared scheduler steps once per process, so on 8 GPUs the rate would reach its end
+after 1/8 of the run.
 """
 
 from __future__ import annotations
@@ -34,9 +45,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from train.logprobs import causal_lm, response_logprobs
 from train.options import PPOOptions
 from train.ppo_math import (
-    entropy_from_logits,
     gae,
     kl_penalty,
     masked_mean,
@@ -45,29 +56,36 @@ from train.ppo_math import (
     token_rewards,
     value_loss,
 )
+from train.precision import adamw
 
 RewardFn = Callable[[list[list[dict[str, str]]], list[str]], list[float]]
 
 
 class PolicyAndValue(nn.Module):
-    """The two trained models as one module, so accelerate prepares (and DDP wraps) them once."""
+    """The two trained models as one module, so accelerate prepares (and DDP wraps) them once.
+    `forward` gives the response tokens' log-probs (and entropies) and values."""
 
-    def __init__(self, policy: nn.Module, critic: nn.Module) -> None:
+    def __init__(self, policy: nn.Module, critic: nn.Module, chunk_tokens: int) -> None:
         super().__init__()
         self.policy, self.critic = policy, critic
+        self.chunk_tokens = chunk_tokens
 
-    def forward(self, input_ids, attention_mask, position_ids):
-        logits = self.policy(input_ids=input_ids, attention_mask=attention_mask,
-                             position_ids=position_ids, use_cache=False).logits
-        return logits, token_values(self.critic, input_ids, attention_mask, position_ids)
+    def forward(self, input_ids, attention_mask, position_ids, context: int, temperature: float,
+                entropy: bool = False):
+        logprobs, entropies = response_logprobs(
+            self.policy, input_ids, attention_mask, position_ids, context=context,
+            temperature=temperature, chunk_tokens=self.chunk_tokens, entropy=entropy)
+        values = token_values(self.critic, input_ids, attention_mask, position_ids)
+        return logprobs, entropies, values[:, context - 1:-1]
 
 
 def token_values(model: nn.Module, input_ids, attention_mask, position_ids=None) -> torch.Tensor:
     """The scalar head applied at every position of a sequence-classification model."""
-    backbone = getattr(model, model.base_model_prefix)
+    inner = causal_lm(model)
+    backbone = getattr(inner, inner.base_model_prefix)
     hidden = backbone(input_ids=input_ids, attention_mask=attention_mask,
                       position_ids=position_ids, use_cache=False).last_hidden_state
-    return model.score(hidden).squeeze(-1).float()
+    return inner.score(hidden).squeeze(-1).float()
 
 
 @dataclass
@@ -91,7 +109,7 @@ class Rollout:
 class PPOTrainer:
     """Trains `policy` (a causal LM) against `reward_model` or `reward_fn` with PPO."""
 
-    def __init__(self, options: PPOOptions, *, policy: nn.Module, ref_policy: nn.Module,
+    def __init__(self, options: PPOOptions, *, policy: nn.Module, ref_policy: nn.Module | None,
                  critic: nn.Module, tokenizer: Any, prompts: list[list[dict[str, str]]],
                  reward_model: nn.Module | None = None, reward_tokenizer: Any = None,
                  reward_end_id: int | None = None, reward_fn: RewardFn | None = None,
@@ -106,13 +124,16 @@ class PPOTrainer:
         for model in (policy, ref_policy, critic, reward_model):
             if model is not None:
                 _disable_dropout(model)
-        optimizer = torch.optim.AdamW([p for p in (*policy.parameters(), *critic.parameters())
-                                       if p.requires_grad], lr=learning_rate, eps=1e-5)
-        updates = num_iterations * options.num_ppo_epochs * options.num_mini_batches
-        scheduler = _scheduler(optimizer, options, updates)
-        self.model, self.optimizer, self.scheduler = accelerator.prepare(
-            PolicyAndValue(policy, critic), optimizer, scheduler)
-        self.ref_policy = ref_policy.to(accelerator.device).eval()
+        optimizer = adamw([p for p in (*policy.parameters(), *critic.parameters())
+                           if p.requires_grad], lr=learning_rate, eps=1e-5)
+        self.updates = num_iterations * options.num_ppo_epochs * options.num_mini_batches
+        # Not prepared: accelerate would step a prepared scheduler once per process.
+        self.scheduler = _scheduler(optimizer, options, self.updates)
+        accelerator.register_for_checkpointing(self.scheduler)
+        self.model, self.optimizer = accelerator.prepare(
+            PolicyAndValue(policy, critic, options.logprob_chunk), optimizer)
+        self.ref_policy = ref_policy.to(accelerator.device).eval() if ref_policy is not None \
+            else None  # None: the policy with its LoRA adapter disabled
         if reward_model is not None:
             self.reward_model = reward_model.to(accelerator.device).eval()
         self.iteration = 0
@@ -121,12 +142,18 @@ class PPOTrainer:
     # -- the loop ---------------------------------------------------------------------------
 
     def train(self, log: Callable[[dict[str, Any]], None], save: Callable[[int], None],
-              progress: Callable[[int, dict[str, Any]], None]) -> None:
-        """Run the remaining iterations; `log` gets each iteration's metrics, `save` is called
-        every `save_steps` iterations and after the last, `progress` after each."""
+              progress: Callable[[int, dict[str, Any]], None],
+              evaluate: Callable[[], dict[str, float]] | None = None) -> None:
+        """Run the remaining iterations. `log` gets the means of each `logging_steps`
+        iterations' metrics (and of the last, partial window); `evaluate`, every
+        `eval_steps` iterations, returns held-out metrics, logged with an `eval_` prefix;
+        `save` is called every `save_steps` iterations and after the last; `progress`
+        after each."""
+        options = self.options
         batches = self._prompt_batches()
         for _ in range(self.iteration):  # resumed: skip what was already trained on
             next(batches)
+        window: list[dict[str, float]] = []
         while self.iteration < self.num_iterations:
             started = time.perf_counter()
             rollout = self.rollout(next(batches))
@@ -135,13 +162,20 @@ class PPOTrainer:
             self.episodes += rollout.mask.shape[0] * self.accelerator.num_processes
             seconds = time.perf_counter() - started
             tokens = rollout.attention_mask.sum().item() * self.accelerator.num_processes
-            stats.update({"lr": self.scheduler.get_last_lr()[0], "episode": self.episodes,
-                          "num_tokens": tokens, "tokens_per_s": tokens / seconds,
-                          "iteration_s": seconds})
-            log({"step": self.iteration, **stats})
+            stats.update({"lr": self.scheduler.get_last_lr()[0], "num_tokens": tokens,
+                          "tokens_per_s": tokens / seconds, "iteration_s": seconds})
+            window.append(stats)
+            last = self.iteration == self.num_iterations
+            if self.iteration % options.logging_steps == 0 or last:
+                means = {key: sum(row[key] for row in window) / len(window) for key in window[0]}
+                means["num_tokens"] = sum(row["num_tokens"] for row in window)
+                log({"step": self.iteration, "episode": self.episodes, **means})
+                window = []
+            if evaluate is not None and options.eval_steps and \
+                    self.iteration % options.eval_steps == 0 and not last:
+                log({"step": self.iteration, **{f"eval_{k}": v for k, v in evaluate().items()}})
             progress(self.iteration, stats)
-            if self.iteration % self.options.save_steps == 0 or \
-                    self.iteration == self.num_iterations:
+            if self.iteration % options.save_steps == 0 or last:
                 save(self.iteration)
 
     def _prompt_batches(self) -> Iterator[list[list[dict[str, str]]]]:
@@ -171,26 +205,24 @@ class PPOTrainer:
         attention_mask = torch.cat([queries["attention_mask"], mask.long()], dim=1)
         query_response = query_response.masked_fill(attention_mask == 0,
                                                      self.tokenizer.pad_token_id)
-        logprobs, values = [], []
-        ref_logprobs = []
+        context = queries["input_ids"].shape[1]
+        logprobs, values, ref_logprobs = [], [], []
         step = options.local_rollout_forward_batch_size
         for start in range(0, len(prompts), step):
-            part = slice(start, start + step)
-            inputs = _model_inputs(query_response[part], attention_mask[part])
-            logits, value = self.model(**inputs)
-            context = queries["input_ids"].shape[1]
-            logprobs.append(response_logprobs(logits, query_response[part], context,
-                                              options.temperature))
-            values.append(value[:, context - 1:-1])
-            ref_logits = self.ref_policy(**inputs, use_cache=False).logits
-            ref_logprobs.append(response_logprobs(ref_logits, query_response[part], context,
-                                                  options.temperature))
+            inputs = _model_inputs(query_response[start:start + step],
+                                   attention_mask[start:start + step])
+            logprob, _, value = self.model(**inputs, context=context,
+                                           temperature=options.temperature)
+            logprobs.append(logprob)
+            values.append(value)
+            ref_logprobs.append(self._reference_logprobs(inputs, context))
         logprobs, ref_logprobs = torch.cat(logprobs), torch.cat(ref_logprobs)
         values = torch.cat(values) * mask
         texts = [self.tokenizer.decode(tokens[keep.bool()], skip_special_tokens=True)
                  for tokens, keep in zip(responses, mask, strict=True)]
         has_eos = (responses == self.stop_token_id).any(dim=1)
-        scores = self.score(prompts, texts)
+        raw_scores = self.score(prompts, texts)
+        scores = raw_scores
         if options.missing_eos_penalty is not None:
             scores = scores - options.missing_eos_penalty * (~has_eos).float()
         kl = kl_penalty(logprobs, ref_logprobs, options.kl_estimator) * mask
@@ -201,6 +233,7 @@ class PPOTrainer:
         advantages = masked_whiten(advantages, mask)
         stats = self._gathered_means({
             "mean_reward": scores,
+            "mean_score": raw_scores,
             "kl": kl.sum(dim=1),
             "kl_penalty": (options.kl_coef * kl).sum(dim=1),
             "non_score_reward": (-options.kl_coef * kl).sum(dim=1),
@@ -209,6 +242,20 @@ class PPOTrainer:
         })
         return Rollout(query_response, attention_mask, mask, logprobs, values, advantages,
                        returns, stats)
+
+    def _reference_logprobs(self, inputs: dict[str, torch.Tensor], context: int) -> torch.Tensor:
+        """The frozen reference's log-probs, in the same precision as the policy's (so the KL
+        of the untrained policy is 0): a separate model, or the policy without its adapter."""
+        options = self.options
+        reference = self.ref_policy
+        disabled = nullcontext()
+        if reference is None:
+            reference = self.accelerator.unwrap_model(self.model).policy
+            disabled = reference.disable_adapter()
+        with disabled, self.accelerator.autocast():
+            return response_logprobs(reference, **inputs, context=context,
+                                     temperature=options.temperature,
+                                     chunk_tokens=options.logprob_chunk)[0]
 
     def generate(self, queries: dict[str, torch.Tensor]) -> torch.Tensor:
         """Sampled responses, `[B, response_length]`, padded after the end if shorter.
@@ -219,7 +266,7 @@ class PPOTrainer:
         """
         from transformers import GenerationConfig
 
-        policy = self.accelerator.unwrap_model(self.model).policy
+        policy = causal_lm(self.accelerator.unwrap_model(self.model).policy)
         sampling = GenerationConfig(
             max_new_tokens=self.options.response_length, min_new_tokens=1, do_sample=True,
             temperature=self.options.temperature, top_k=0, top_p=1.0,
@@ -252,7 +299,8 @@ class PPOTrainer:
         sequences = [conversation_ids(tokenizer, prompt + [{"role": "assistant", "content": text}],
                                       self.reward_end_id) for prompt, text in zip(prompts, texts,
                                                                                    strict=True)]
-        return score_sequences(self.reward_model, sequences, tokenizer.pad_token_id, device)
+        with self.accelerator.autocast():
+            return score_sequences(self.reward_model, sequences, tokenizer.pad_token_id, device)
 
     # -- 5: the PPO update ----------------------------------------------------------------------
 
@@ -288,16 +336,15 @@ class PPOTrainer:
     def _losses(self, rollout: Rollout, part: torch.Tensor) -> dict[str, torch.Tensor]:
         options = self.options
         context = rollout.context_length
-        logits, values = self.model(**_model_inputs(rollout.query_response[part],
-                                                    rollout.attention_mask[part]))
+        new_logprobs, entropies, values = self.model(
+            **_model_inputs(rollout.query_response[part], rollout.attention_mask[part]),
+            context=context, temperature=options.temperature, entropy=True)
         mask = rollout.mask[part]
-        response_logits = logits[:, context - 1:-1] / options.temperature
-        new_logprobs = _gather_logprobs(response_logits, rollout.query_response[part, context:])
         policy = policy_loss(new_logprobs, rollout.logprobs[part], rollout.advantages[part], mask,
                              options.cliprange)
-        value = value_loss(values[:, context - 1:-1], rollout.values[part], rollout.returns[part],
-                           mask, options.cliprange_value)
-        entropy = masked_mean(entropy_from_logits(response_logits), mask)
+        value = value_loss(values, rollout.values[part], rollout.returns[part], mask,
+                           options.cliprange_value)
+        entropy = masked_mean(entropies, mask)
         loss = policy["loss"] + options.vf_coef * value["loss"] - options.entropy_coef * entropy
         return {"loss": loss, "policy_loss": policy["loss"].detach(),
                 "value_loss": value["loss"].detach(), "entropy": entropy.detach(),
@@ -334,12 +381,6 @@ def response_mask(responses: torch.Tensor, stop_token_id: int) -> torch.Tensor:
     return (seen_before == 0).long()
 
 
-def response_logprobs(logits: torch.Tensor, query_response: torch.Tensor, context: int,
-                      temperature: float) -> torch.Tensor:
-    """Log-probs of the response tokens under `logits` scaled by the sampling temperature."""
-    return _gather_logprobs(logits[:, context - 1:-1] / temperature, query_response[:, context:])
-
-
 def score_sequences(model: nn.Module, sequences: list[list[int]], pad_id: int, device: Any
                     ) -> torch.Tensor:
     """The reward model's head at each sequence's last token (right-padded, so never a pad)."""
@@ -350,11 +391,6 @@ def score_sequences(model: nn.Module, sequences: list[list[int]], pad_id: int, d
     values = token_values(model, input_ids, attention)
     last = torch.tensor([len(s) - 1 for s in sequences], device=device)
     return values[torch.arange(len(sequences), device=device), last]
-
-
-def _gather_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    log_probs = torch.log_softmax(logits.float(), dim=-1)
-    return torch.gather(log_probs, 2, tokens.unsqueeze(-1)).squeeze(-1)
 
 
 def _model_inputs(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, Any]:

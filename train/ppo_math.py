@@ -102,9 +102,3 @@ def value_loss(values: torch.Tensor, old_values: torch.Tensor, returns: torch.Te
         "loss": 0.5 * masked_mean(torch.max(unclipped, clipped), mask),
         "clip_fraction": masked_mean((clipped > unclipped).float(), mask),
     }
-
-
-def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
-    """Per-position entropy of the softmax over the vocabulary."""
-    log_probs = torch.log_softmax(logits.float(), dim=-1)
-    return -(log_probs.exp() * log_probs).sum(dim=-1)

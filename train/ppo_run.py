@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from curate.io import Rejects, write_json
-from train.data import Example, load_prompts, split_eval
-from train.models import check_model_exists, load_tokenizer, pick_device, process_state
+from curate.io import write_json
+from train.data import load_prompts
+from train.fit import Measured, fit_to_max_length, prompt_ids
+from train.models import check_model_exists, load_tokenizer
 from train.options import PPOOptions
 from train.ppo import PPOTrainer, load_reward_fn
-from train.report import data_accounting, plot_curves, summary_line
+from train.report import data_accounting, edge_means
 from train.rundir import RunDir, removed_if_setup_fails
-from train.runner import Prepared, check_report_to, configure_libraries, use_one_thread_for_tiny
+from train.runner import (
+    Prepared,
+    checkpointing,
+    plots_drawn,
+    prepare,
+    publish,
+    warm_up_plots,
+)
 from train.template import end_of_turn_id, resolve_template
-from train.tiny import is_tiny_model
 
 TINY_LR, LR = 1e-4, 3e-6
 STATE_FILE = "ppo_state.json"
@@ -34,36 +40,20 @@ def train_ppo(options: PPOOptions) -> dict[str, Any]:
 
 def prepare_ppo(options: PPOOptions) -> tuple[Prepared, Any]:
     """Everything that can fail on bad input, before any weights load."""
-    configure_libraries()
-    started = time.perf_counter()
-    if options.lora is not None:
-        raise ValueError("lora: train ppo trains full weights (LoRA is not supported for PPO yet)")
-    check_model_exists(options.policy, what="policy")
-    for name in ("reward_model", "value_model"):
+    for name in ("policy", "reward_model", "value_model"):
         if getattr(options, name):
             check_model_exists(getattr(options, name), what=name.replace("_", " "))
     reward_fn = load_reward_fn(options.reward_fn) if options.reward_fn else None
     if options.max_length <= options.response_length:
         raise ValueError(f"max_length {options.max_length} leaves no room for a prompt before "
                          f"{options.response_length} response tokens; raise --max-length")
-    device = pick_device(options.precision)
-    run_dir = RunDir(options.output, state=process_state(device))
-    run_dir.check(resume=options.resume, overwrite=options.overwrite)
-    check_report_to(options.report_to, run_dir)
-    data = load_prompts(options.prompts, Rejects(options.on_error))
-    train, held = split_eval(data.examples, options.eval_split, options.seed)
-    tokenizer = load_tokenizer(options.policy)
-    if options.chat_template is not None or not tokenizer.chat_template:
-        origin = resolve_template(tokenizer, options.chat_template, model_name=options.policy)
-    else:
-        origin = f"{options.policy}'s chat template"
-    response_stop_id(tokenizer, options)
-    prepared = Prepared("ppo", options, run_dir, data, train, held, options.policy, tokenizer,
-                        origin, device, is_tiny_model(options.policy), started=started)
-    use_one_thread_for_tiny(prepared)
-    _fit_prompts(prepared)
+    prepared = prepare("ppo", options, load_prompts, model=options.policy, data="prompts",
+                       needs_markers=False)
+    response_stop_id(prepared.tokenizer, options)
+    tokenizer = prepared.tokenizer
+    fit_to_max_length(prepared, lambda row: Measured(len(prompt_ids(tokenizer, row["prompt"])), 0),
+                      room=options.response_length, what="response")
     _check_critic_vocabulary(prepared)
-    run_dir.create(resume=options.resume, overwrite=options.overwrite)
     return prepared, reward_fn
 
 
@@ -84,26 +74,6 @@ def response_stop_id(tokenizer: Any, options: PPOOptions) -> int:
     return tokenizer.eos_token_id
 
 
-def _fit_prompts(prepared: Prepared) -> None:
-    options: PPOOptions = prepared.options
-    budget = options.max_length - options.response_length
-    shortest: int | None = None
-
-    def keep(example: Example) -> str | None:
-        nonlocal shortest
-        tokens = len(prepared.tokenizer.apply_chat_template(
-            example.row["prompt"], tokenize=True, add_generation_prompt=True,
-            return_dict=True)["input_ids"])
-        shortest = min(tokens, shortest or tokens)
-        return "prompt_longer_than_max_length" if tokens > budget else None
-
-    prepared.drop(keep)
-    if not prepared.train:
-        raise ValueError(f"max_length {options.max_length} minus response_length "
-                         f"{options.response_length} is shorter than every prompt (the shortest "
-                         f"has {shortest} tokens); raise --max-length")
-
-
 def _check_critic_vocabulary(prepared: Prepared) -> None:
     """The critic reads the policy's tokens, so it must share the policy's vocabulary."""
     options: PPOOptions = prepared.options
@@ -120,9 +90,17 @@ def _value_source(options: PPOOptions) -> str:
 
 
 def build_ppo_trainer(prepared: Prepared, reward_fn: Any) -> PPOTrainer:
+    """Load the models in the precision they run in and build the trainer.
+
+    bf16: every model in bf16; the optimizer keeps fp32 master weights of the trained ones
+    (`train.precision`), and LoRA adapters are fp32. fp16 (GPUs without bf16): trained
+    models fp32 under autocast with loss scaling, frozen ones fp16. fp32: all fp32. With
+    LoRA there is no reference copy: the policy with its adapter disabled is the reference."""
     import torch
     from accelerate import Accelerator
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    from train.runner import lora
 
     options: PPOOptions = prepared.options
     device = prepared.device
@@ -133,17 +111,30 @@ def build_ppo_trainer(prepared: Prepared, reward_fn: Any) -> PPOTrainer:
                                   device.precision, "no"))
     check_data_parallel(accelerator)
     torch.manual_seed(options.seed)
-    policy = AutoModelForCausalLM.from_pretrained(options.policy, dtype=torch.float32)
-    if options.gradient_checkpointing:
-        policy.gradient_checkpointing_enable()
-    ref_policy = AutoModelForCausalLM.from_pretrained(options.policy, dtype=torch.float32)
-    ref_policy.requires_grad_(False)
+    frozen = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(device.precision, torch.float32)
+    trained = frozen if options.lora or device.precision == "bf16" else torch.float32
+    attention = {"attn_implementation": options.attn_implementation} \
+        if options.attn_implementation else {}
+    policy = AutoModelForCausalLM.from_pretrained(options.policy, dtype=trained, **attention)
     critic = AutoModelForSequenceClassification.from_pretrained(
-        _value_source(options), num_labels=1, dtype=torch.float32)
+        _value_source(options), num_labels=1, dtype=trained, **attention)
+    if checkpointing(prepared):
+        for model in (policy, critic):
+            model.gradient_checkpointing_enable({"use_reentrant": False})
+    ref_policy = None
+    if options.lora:
+        from peft import get_peft_model
+
+        policy = get_peft_model(policy, lora(options, "CAUSAL_LM"))
+        critic = get_peft_model(critic, lora(options, "SEQ_CLS"))
+    else:
+        ref_policy = AutoModelForCausalLM.from_pretrained(options.policy, dtype=frozen,
+                                                          **attention)
+        ref_policy.requires_grad_(False)
     reward_model = reward_tokenizer = reward_end_id = None
     if options.reward_model:
         reward_model = AutoModelForSequenceClassification.from_pretrained(
-            options.reward_model, num_labels=1, dtype=torch.float32)
+            options.reward_model, num_labels=1, dtype=frozen, **attention)
         reward_model.requires_grad_(False)
         reward_tokenizer = load_tokenizer(options.reward_model)
         if not reward_tokenizer.chat_template:
@@ -173,11 +164,12 @@ def check_data_parallel(accelerator: Any) -> None:
     if accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED):
         raise ValueError(f"train ppo runs data-parallel only, not under "
                          f"{accelerator.distributed_type.value}; launch it with "
-                         "train/configs/multi_gpu.yaml (sft, rm and dpo take every config)")
+                         "train/configs/multi_gpu.yaml (sft, rm, dpo and grpo take every "
+                         "config)")
 
 
 def run_ppo(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
-    from train.callbacks import progress_bar
+    from train.callbacks import StepProgress
 
     options: PPOOptions = prepared.options
     run_dir = prepared.run_dir
@@ -189,6 +181,7 @@ def run_ppo(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
     run_dir.write_config(_resolved_config(prepared, trainer))
     run_dir.write_removed(prepared.removed, prepared.data.rejects.records
                           if options.on_error == "skip" else None)
+    held_out = [e.row["prompt"] for e in prepared.eval]
 
     def log(row: dict[str, Any]) -> None:
         run_dir.log_metrics(row)
@@ -198,35 +191,35 @@ def run_ppo(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
     def save(iteration: int) -> None:
         save_checkpoint(trainer, run_dir, iteration, options.save_total_limit)
 
-    bar = progress_bar() if run_dir.is_main else None
+    bar = StepProgress("train ppo", trainer.num_iterations, trainer.iteration).start() \
+        if run_dir.is_main else None
+
+    def progress(iteration: int, stats: dict[str, Any]) -> None:
+        if bar is not None:
+            bar.update(iteration, f"reward={stats['mean_reward']:.3g} kl={stats['kl']:.3g}")
+
+    warm_up_plots(run_dir)
     loop_started = time.perf_counter()
-    if bar is not None:
-        with bar:
-            task = bar.add_task("train ppo", total=trainer.num_iterations,
-                                completed=trainer.iteration, status="")
-
-            def progress(iteration: int, stats: dict[str, Any]) -> None:
-                bar.update(task, completed=iteration, status=f"reward={stats['mean_reward']:.3g} "
-                           f"kl={stats['kl']:.3g}")
-
-            trainer.train(log, save, progress)
-    else:
-        trainer.train(log, save, lambda *_: None)
+    try:
+        trainer.train(log, save, progress,
+                      evaluate=(lambda: evaluate(trainer, held_out)) if held_out else None)
+    finally:
+        if bar is not None:
+            bar.stop()
     loop_s = time.perf_counter() - loop_started
-    evaluation = evaluate(trainer, [e.row["prompt"] for e in prepared.eval])
-    save_final(trainer, prepared)
-    accelerator.end_training()
+    evaluation = evaluate(trainer, held_out)
     rows = run_dir.read_metrics()
+    with plots_drawn(prepared, rows, "ppo"):
+        save_final(trainer, prepared)
+    accelerator.end_training()
     summary = _summary(prepared, trainer, rows, evaluation, loop_s)
-    if run_dir.is_main:
-        plot_curves(prepared, rows, "ppo")
-        run_dir.write_summary(summary)
-        print(summary_line(prepared, summary), file=sys.stderr)
+    publish(prepared, summary)
     return summary
 
 
 def evaluate(trainer: PPOTrainer, prompts: list[list[dict[str, str]]]) -> dict[str, float]:
-    """Mean reward, KL, length and EOS fraction of fresh samples on held-out prompts."""
+    """Mean reward (with and without the EOS penalty), KL, length and EOS fraction of fresh
+    samples on held-out prompts."""
     if not prompts:
         return {}
     size = trainer.options.rollout_batch_size
@@ -234,7 +227,7 @@ def evaluate(trainer: PPOTrainer, prompts: list[list[dict[str, str]]]) -> dict[s
     batches = 0
     for start in range(0, len(prompts), size):
         stats = trainer.rollout(prompts[start:start + size]).stats
-        for key in ("mean_reward", "kl", "response_length", "eos_fraction"):
+        for key in ("mean_reward", "mean_score", "kl", "response_length", "eos_fraction"):
             totals[key] = totals.get(key, 0.0) + stats[key]
         batches += 1
     return {key: value / batches for key, value in totals.items()}
@@ -253,35 +246,47 @@ def save_checkpoint(trainer: PPOTrainer, run_dir: RunDir, iteration: int, keep: 
 
 
 def save_final(trainer: PPOTrainer, prepared: Prepared) -> None:
-    """The policy (and tokenizer) at RUN_DIR; the critic in RUN_DIR/value_model."""
+    """The policy (and tokenizer) at RUN_DIR, the critic in RUN_DIR/value_model; with LoRA,
+    merged, and the policy's adapter in RUN_DIR/adapter."""
+    from train.models import merged
+
     model = trainer.accelerator.unwrap_model(trainer.model)
     trainer.accelerator.wait_for_everyone()
-    prepared.run_dir.save_model(model.policy, prepared.tokenizer)
-    if prepared.run_dir.is_main:
-        model.critic.save_pretrained(prepared.run_dir.path / "value_model")
+    run_dir = prepared.run_dir
+    if run_dir.is_main and prepared.options.lora:
+        model.policy.save_pretrained(run_dir.path / "adapter")
+    run_dir.save_model(merged(model.policy), prepared.tokenizer)
+    if run_dir.is_main:
+        merged(model.critic).save_pretrained(run_dir.path / "value_model")
 
 
 def _summary(prepared: Prepared, trainer: PPOTrainer, rows: list[dict[str, Any]],
              evaluation: dict[str, float], loop_s: float) -> dict[str, Any]:
     from train.models import count_parameters
 
-    losses = [row["loss"] for row in rows if "loss" in row]
-    rewards = [row["mean_reward"] for row in rows if "mean_reward" in row]
-    kls = [row["kl"] for row in rows if "kl" in row]
+    def series(key: str) -> list[float]:
+        return [row[key] for row in rows if key in row]
+
+    first_loss, last_loss = edge_means(series("loss"))
+    first_reward, last_reward = edge_means(series("mean_reward"))
+    first_score, last_score = edge_means(series("mean_score"))
+    kls = series("kl")
     tokens = sum(row.get("num_tokens", 0) for row in rows)
     policy = trainer.accelerator.unwrap_model(trainer.model).policy
     options: PPOOptions = prepared.options
     return {
         "command": "train ppo",
-        "first_loss": losses[0] if losses else None,
-        "last_loss": losses[-1] if losses else None,
+        "first_loss": first_loss,
+        "last_loss": last_loss,
         "eval": evaluation,
         "tokens_per_s": round(tokens / loop_s, 1) if loop_s else 0.0,
         "wall_s": round(time.perf_counter() - prepared.started, 2),
         "train_s": round(loop_s, 2),
         "num_tokens": tokens,
-        "first_mean_reward": rewards[0] if rewards else None,
-        "last_mean_reward": rewards[-1] if rewards else None,
+        "first_mean_reward": first_reward,
+        "last_mean_reward": last_reward,
+        "first_mean_score": first_score,
+        "last_mean_score": last_score,
         "mean_kl": sum(kls) / len(kls) if kls else None,
         "steps": trainer.iteration,
         "episodes": trainer.episodes,
@@ -291,9 +296,12 @@ def _summary(prepared: Prepared, trainer: PPOTrainer, rows: list[dict[str, Any]]
         "value_model": _value_source(options),
         "kl_estimator": options.kl_estimator,
         "parameters": count_parameters(policy),
+        "trainable_parameters": sum(p.numel() for p in trainer.model.parameters()
+                                    if p.requires_grad),
         "device": prepared.device.name,
         "precision": prepared.device.precision,
         "chat_template": prepared.template_origin,
+        "warnings": prepared.notes,
         "run_dir": str(prepared.run_dir.path),
     }
 
@@ -302,17 +310,20 @@ def _resolved_config(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
     import torch
     import transformers
 
+    group = trainer.optimizer.param_groups[0]
     return {
         "command": "train ppo",
         "options": prepared.options.model_dump(mode="json"),
         "resolved": {"device": prepared.device.name, "precision": prepared.device.precision,
                      "chat_template": prepared.template_origin,
-                     "learning_rate": trainer.optimizer.param_groups[0]["initial_lr"]
-                     if "initial_lr" in trainer.optimizer.param_groups[0]
-                     else trainer.optimizer.param_groups[0]["lr"],
+                     "learning_rate": group.get("initial_lr", group["lr"]),
                      "iterations": trainer.num_iterations,
+                     "optimizer_steps": trainer.updates,
                      "rollout_batch_size": prepared.options.rollout_batch_size,
                      "value_model": _value_source(prepared.options),
+                     "reference": "policy with its LoRA adapter disabled"
+                     if trainer.ref_policy is None else prepared.options.policy,
+                     "gradient_checkpointing": checkpointing(prepared),
                      "stop_token": prepared.tokenizer.convert_ids_to_tokens(
                          trainer.stop_token_id)},
         "trainer": "train.ppo.PPOTrainer",

@@ -17,7 +17,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from train.data import Example, load_pairs
+from train.data import load_pairs
+from train.fit import Measured, fit_to_max_length, prompt_ids
 from train.options import RMOptions
 from train.rundir import removed_if_setup_fails
 from train.runner import Prepared, finish, make_config, prepare, trainer_args, trainer_inputs
@@ -36,8 +37,10 @@ def train_rm(options: RMOptions) -> dict[str, Any]:
 def build_rm_trainer(options: RMOptions) -> tuple[Prepared, Any]:
     from trl import RewardConfig, RewardTrainer
 
-    prepared = prepare("rm", options, partial(load_pairs, margin_scale=options.margin_scale))
-    tokenize_pairs(prepared)
+    prepared = prepare("rm", options, partial(load_pairs, margin_scale=options.margin_scale),
+                       model=options.model)
+    end_id = end_of_turn_id(prepared.tokenizer)
+    fit_to_max_length(prepared, lambda row: measure(prepared.tokenizer, row, end_id), whole=True)
     config = make_config(
         RewardConfig, trainer_args(prepared, tiny_lr=TINY_LR, lr=LR), options,
         max_length=options.max_length,
@@ -47,30 +50,10 @@ def build_rm_trainer(options: RMOptions) -> tuple[Prepared, Any]:
     return prepared, trainer
 
 
-def tokenize_pairs(prepared: Prepared) -> None:
-    """Replace each pair by `chosen_ids`/`rejected_ids` (+ `margin`); drop what does not fit."""
-    tokenizer, limit = prepared.tokenizer, prepared.options.max_length
-    end_id = end_of_turn_id(tokenizer)
-    shortest_prompt: int | None = None
-
-    def keep(example: Example) -> str | None:
-        nonlocal shortest_prompt
-        row = example.row
-        prompt = len(tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
-                                                   add_generation_prompt=True)["input_ids"])
-        shortest_prompt = min(prompt, shortest_prompt or prompt)
-        if prompt >= limit:
-            return "prompt_longer_than_max_length"
-        chosen = conversation_ids(tokenizer, row["prompt"] + row["chosen"], end_id)
-        rejected = conversation_ids(tokenizer, row["prompt"] + row["rejected"], end_id)
-        if max(len(chosen), len(rejected)) > limit:
-            return "longer_than_max_length"
-        example.row = {"chosen_ids": chosen, "rejected_ids": rejected,
-                       **({"margin": row["margin"]} if "margin" in row else {})}
-        return None
-
-    prepared.drop(keep)
-    if not prepared.train:
-        raise ValueError(f"max_length {limit} is shorter than every training pair (the shortest "
-                         f"prompt has {shortest_prompt} tokens); raise --max-length")
-
+def measure(tokenizer: Any, row: dict[str, Any], end_id: int) -> Measured:
+    """Each side as `chosen_ids`/`rejected_ids` (+ `margin`), ending at the end-of-turn token."""
+    chosen = conversation_ids(tokenizer, row["prompt"] + row["chosen"], end_id)
+    rejected = conversation_ids(tokenizer, row["prompt"] + row["rejected"], end_id)
+    return Measured(len(prompt_ids(tokenizer, row["prompt"])), max(len(chosen), len(rejected)),
+                    {"chosen_ids": chosen, "rejected_ids": rejected,
+                     **({"margin": row["margin"]} if "margin" in row else {})})

@@ -1,8 +1,8 @@
-"""The run shared by `sft`, `rm` and `dpo`: check everything, train with TRL, report.
+"""The run every training command shares: check everything, train, report.
 
 `prepare` does all that can fail on bad input (the model's existence, every record, the
-chat template, lengths) before any weights load. `finish` trains, evaluates, saves the
-model and writes the artifacts listed in `train.rundir`.
+chat template, lengths) before any weights load. `finish` trains a TRL trainer, evaluates,
+saves the model and writes the artifacts listed in `train.rundir`.
 """
 
 from __future__ import annotations
@@ -10,27 +10,32 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from curate.io import Rejects
 from curate.step import removal
-from train.data import Example, TrainData, split_eval
+from train.data import Example, TrainData, shared_prompts, split_eval
 from train.models import (
     Device,
+    check_attention,
     check_model_exists,
     load_tokenizer,
     pick_device,
     process_state,
     resolve_model,
 )
-from train.options import OfflineOptions, TrainOptions
-from train.report import build_summary, plot_curves, resolved_config, summary_line
-from train.rundir import RunDir
+from train.options import TINY, TrainOptions
+from train.report import build_summary, plot_curves, resolved_config, summary_line, warn
+from train.rundir import RunDir, fingerprint
 from train.template import resolve_template
 from train.tiny import is_tiny_model
+
+Loader = Callable[[Any, Rejects], TrainData]
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Prepared:
     device: Device
     tiny: bool
     removed: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -67,32 +73,69 @@ class Prepared:
                     self._remove(example, reason)
             setattr(self, name, kept)
 
+    def warn(self, message: str) -> None:
+        """A warning on stderr (main process) that also goes into summary.json."""
+        self.notes.append(message)
+        if self.run_dir.is_main:
+            warn(message)
+
     def _remove(self, example: Example, reason: str) -> None:
         self.removed.append(removal({"id": example.id, **example.row}, reason, self.command,
                                     source=str(example.loc)))
 
 
-def prepare(command: str, options: OfflineOptions, loader: Callable[[Any, Rejects], TrainData]
-            ) -> Prepared:
-    """Steps 1-5 of every run; fails with a clear message before any model weights load."""
+def prepare(command: str, options: TrainOptions, loader: Loader, *, model: str,
+            data: str = "data", needs_markers: bool = True) -> Prepared:
+    """Every check before weights load: the model exists, the run directory may be written,
+    every record is valid, the held-out split, the chat template. `data` names the option
+    holding the input; `needs_markers`: the method trains on assistant tokens, so the
+    template must mark them (else the model's own template is kept)."""
     configure_libraries()
     started = time.perf_counter()
-    if not options.is_tiny:
-        check_model_exists(options.model)
+    if model != TINY:
+        check_model_exists(model)
+    check_attention(options.attn_implementation)
     device = pick_device(options.precision)
     state = process_state(device)
     run_dir = RunDir(options.output, state=state)
-    run_dir.check(resume=options.resume, overwrite=options.overwrite)
+    sources = {name: getattr(options, name) for name in (data, "eval_data")
+               if getattr(options, name, None) is not None}
+    fingerprints = {name: fingerprint(source) for name, source in sources.items()}
+    run_dir.check(resume=options.resume, overwrite=options.overwrite, data=fingerprints,
+                  inputs=options.input_paths, force=options.force)
     check_report_to(options.report_to, run_dir)
-    data = loader(options.data, Rejects(options.on_error))
-    train, held = split_eval(data.examples, options.eval_split, options.seed)
-    run_dir.create(resume=options.resume, overwrite=options.overwrite)
-    source = resolve_model(options.model, run_dir=run_dir.path, state=state, texts=data.texts(),
+    if options.push_to_hub:
+        from train.hub import check_can_push
+
+        check_can_push(options.push_to_hub)
+    loaded = loader(sources[data], Rejects(options.on_error))
+    if options.eval_data is not None:
+        rejected_before = len(loaded.rejects)  # one Rejects: one rejects.jsonl for both files
+        held_out = loader(options.eval_data, loaded.rejects)
+        train, held = loaded.examples, held_out.examples
+        loaded.n_in += held_out.n_in - rejected_before
+        loaded.removed += held_out.removed
+    else:
+        train, held = split_eval(loaded.examples, options.eval_split, options.seed)
+    run_dir.create(resume=options.resume, overwrite=options.overwrite, command=f"train {command}",
+                   data=fingerprints)
+    source = resolve_model(model, run_dir=run_dir.path, state=state, texts=loaded.texts(),
                            tiny=options.tiny, seed=options.seed, reuse=options.resume)
     tokenizer = load_tokenizer(source)
-    origin = resolve_template(tokenizer, options.chat_template, model_name=options.model)
-    prepared = Prepared(command, options, run_dir, data, train, held, source, tokenizer, origin,
+    if needs_markers or options.chat_template is not None or not tokenizer.chat_template:
+        origin = resolve_template(tokenizer, options.chat_template, model_name=model)
+    else:
+        origin = f"{model}'s chat template"
+    prepared = Prepared(command, options, run_dir, loaded, train, held, source, tokenizer, origin,
                         device, is_tiny_model(source), started=started)
+    leaked = shared_prompts(train, held)
+    loaded.extra.update({"eval_from": "file" if options.eval_data else "split by prompt",
+                         "eval_prompts_in_train": leaked})
+    if leaked:
+        prepared.warn(f"{leaked} of {len(held)} held-out records share a prompt with training "
+                      "records: held-out figures overstate what the model learned")
+    for note in getattr(options, "ignored", []):
+        prepared.warn(note)
     use_one_thread_for_tiny(prepared)
     return prepared
 
@@ -106,14 +149,20 @@ def use_one_thread_for_tiny(prepared: Prepared) -> None:
         torch.set_num_threads(1)
 
 
+def checkpointing(prepared: Prepared) -> bool:
+    """Gradient checkpointing unless told otherwise: on for real models (it is what lets a
+    long sequence fit), off for the tiny one (it would only cost time)."""
+    chosen = prepared.options.gradient_checkpointing
+    return not prepared.tiny if chosen is None else chosen
+
+
 def trainer_args(prepared: Prepared, *, tiny_lr: float, lr: float) -> dict[str, Any]:
     """TrainingArguments fields every TRL config here shares (`lr`: the default learning rate
     for real models, `tiny_lr` for the tiny one)."""
     options, device = prepared.options, prepared.device
-    checkpointing = options.gradient_checkpointing
-    if checkpointing is None:
-        checkpointing = device.name == "cuda" and not prepared.tiny
     evaluate_during = bool(prepared.eval) and options.eval_steps is not None
+    model_kwargs = {"attn_implementation": options.attn_implementation} \
+        if options.attn_implementation else {}
     return {
         "output_dir": str(prepared.run_dir.checkpoints),
         "per_device_train_batch_size": options.batch_size,
@@ -133,9 +182,10 @@ def trainer_args(prepared: Prepared, *, tiny_lr: float, lr: float) -> dict[str, 
         "seed": options.seed,
         "data_seed": options.seed,
         "report_to": options.report_to,
-        _checkpointing_field(): checkpointing,
+        _checkpointing_field(): checkpointing(prepared),
         "disable_tqdm": True,
         "ddp_find_unused_parameters": False,  # every trained weight gets a gradient
+        **({"model_init_kwargs": model_kwargs} if model_kwargs else {}),
         **device.trainer_args,
     }
 
@@ -186,47 +236,110 @@ def _checkpointing_field() -> str:
         else "gradient_checkpointing"
 
 
-def finish(prepared: Prepared, trainer: Any, *, method: str, extra: dict[str, Any] | None = None
-           ) -> dict[str, Any]:
+def finish(prepared: Prepared, trainer: Any, *, method: str, extra: dict[str, Any] | None = None,
+           evaluation_extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train (resuming if asked), evaluate, save, plot, and write summary.json."""
     from transformers import PrinterCallback, ProgressCallback
 
-    from train.callbacks import MetricsLog, RichProgress
+    from train.callbacks import MetricsLog, TrainProgress
 
     run_dir, options = prepared.run_dir, prepared.options
     trainer.remove_callback(ProgressCallback)
     trainer.remove_callback(PrinterCallback)
-    trainer.add_callback(RichProgress(f"train {prepared.command}"))
+    trainer.add_callback(TrainProgress(f"train {prepared.command}"))
     trainer.add_callback(MetricsLog(run_dir))
     run_dir.write_config(resolved_config(prepared, trainer))
     run_dir.write_removed(prepared.removed, prepared.data.rejects.records
                           if options.on_error == "skip" else None)
+    warm_up_plots(run_dir)
     cpu_started = time.process_time()
     output = trainer.train(resume_from_checkpoint=run_dir.last_checkpoint() if options.resume
                            else None)
     train_cpu_s = time.process_time() - cpu_started
     evaluation = trainer.evaluate() if prepared.eval else {}
-    save_final_model(prepared, trainer)
     rows = run_dir.read_metrics()
+    with plots_drawn(prepared, rows, method):  # drawn while the model is saved
+        saved = save_final_model(prepared, trainer)
     summary = build_summary(prepared, trainer, output.metrics, evaluation, rows,
-                            {"train_cpu_s": round(train_cpu_s, 2), **(extra or {})})
-    if run_dir.is_main:
-        plot_curves(prepared, rows, method)
-        run_dir.write_summary(summary)
-        print(summary_line(prepared, summary), file=sys.stderr)
+                            {"train_cpu_s": round(train_cpu_s, 2), **saved, **(extra or {})},
+                            evaluation_extra or {})
+    publish(prepared, summary)
     return summary
 
 
-def save_final_model(prepared: Prepared, trainer: Any) -> None:
-    """The final model (LoRA merged in, adapter kept in RUN_DIR/adapter) and tokenizer."""
-    from train.models import merged
+def warm_up_plots(run_dir: RunDir) -> None:
+    """Import matplotlib in a thread while training runs (the main process draws)."""
+    if run_dir.is_main:
+        from train.plots import warm_up
+
+        threading.Thread(target=warm_up, name="import matplotlib", daemon=True).start()
+
+
+@contextmanager
+def plots_drawn(prepared: Prepared, rows: list[dict[str, Any]], method: str) -> Iterator[None]:
+    """Draw the curves in a thread during the block (the main process only); an error in
+    drawing is raised after the block."""
+    if not prepared.run_dir.is_main:
+        yield
+        return
+    failure: list[BaseException] = []
+
+    def draw() -> None:
+        try:
+            plot_curves(prepared, rows, method)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=draw, name="plots")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
+def publish(prepared: Prepared, summary: dict[str, Any]) -> None:
+    """The model card, summary.json (last: it marks a finished run), the one-line summary,
+    and the upload to the hub when asked. The plots are drawn by then."""
+    run_dir = prepared.run_dir
+    if run_dir.is_main:
+        from train.hub import write_model_card
+
+        write_model_card(run_dir.path, summary)
+        run_dir.write_summary(summary)
+        print(summary_line(prepared, summary), file=sys.stderr)
+        if prepared.options.push_to_hub:
+            from train.hub import push
+
+            url = push(run_dir.path, prepared.options.push_to_hub,
+                       private=prepared.options.hub_private)
+            print(f"train {prepared.command}: uploaded to {url}", file=sys.stderr)
+
+
+def save_final_model(prepared: Prepared, trainer: Any) -> dict[str, str]:
+    """The final model (LoRA merged in, adapter kept in RUN_DIR/adapter) and tokenizer.
+
+    Under ZeRO-3 or FSDP each process holds a shard of the weights: the adapter is saved
+    by the trainer (which gathers it), and the full state dict is gathered on every process
+    (accelerate's collective) before the main process merges it into the base model."""
+    from train.models import full_state_dict, merged, weight_sharding
 
     run_dir = prepared.run_dir
-    if prepared.options.lora is not None:
-        trainer.save_model(str(run_dir.path / "adapter"))
-        run_dir.save_model(merged(trainer.model), prepared.tokenizer)
-    else:
+    if prepared.options.lora is None:
         run_dir.save_model(trainer.model, prepared.tokenizer, save=trainer.save_model)
+        return {}
+    trainer.save_model(str(run_dir.path / "adapter"))
+    sharding = weight_sharding(trainer.accelerator)
+    state = full_state_dict(trainer.model_wrapped if sharding == "zero3" else trainer.model,
+                            sharding, trainer.accelerator)
+    if run_dir.is_main:
+        model = merged(trainer.accelerator.unwrap_model(trainer.model), state,
+                       prepared.model_source)
+        run_dir.save_model(model, prepared.tokenizer)
+    return {"lora_merged": f"from the full state dict gathered across {sharding} shards"
+            if sharding else "in the trained model"}
 
 
 def check_report_to(report_to: str, run_dir: RunDir) -> None:
@@ -257,4 +370,3 @@ def configure_libraries() -> None:
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-

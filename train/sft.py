@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from train.data import Example, load_sft
+from train.data import load_sft
+from train.fit import Measured, common_prefix, fit_to_max_length, prompt_ids
 from train.options import SFTOptions
 from train.rundir import removed_if_setup_fails
 from train.runner import Prepared, finish, make_config, prepare, trainer_args, trainer_inputs
@@ -33,14 +34,22 @@ def build_sft_trainer(options: SFTOptions) -> tuple[Prepared, Any]:
 
     from train.packing import PackedRowsSFTTrainer
 
-    prepared = prepare("sft", options, load_sft)
-    fit_to_max_length(prepared)
+    prepared = prepare("sft", options, load_sft, model=options.model)
+    empty = prepared.data.extra["empty_assistant_turns"]
+    if empty:
+        prepared.warn(f"{empty} records have an empty assistant turn: they train the model to "
+                      "answer with nothing (kept: they are data; filter them with curate if "
+                      "unintended)")
+    fit_to_max_length(prepared, lambda row: measure(prepared.tokenizer, row,
+                                                     options.assistant_only_loss))
     config = make_config(
         SFTConfig, trainer_args(prepared, tiny_lr=TINY_LR, lr=LR), options,
         max_length=options.max_length,
         packing=options.packing,
         packing_strategy=options.packing_strategy,
-        assistant_only_loss=options.assistant_only_loss,
+        # the masks come with the tokenised rows (see `measure`); TRL builds labels from them
+        assistant_only_loss=False,
+        completion_only_loss=prepared.data.kind == "prompt_completion",
     )
     packed_rows = options.packing and options.packing_strategy == "bfd"
     trainer = (PackedRowsSFTTrainer if packed_rows else SFTTrainer)(
@@ -48,39 +57,24 @@ def build_sft_trainer(options: SFTOptions) -> tuple[Prepared, Any]:
     return prepared, trainer
 
 
-def fit_to_max_length(prepared: Prepared) -> None:
-    """Remove records whose prompt fills `max_length`; count the ones that will be truncated."""
-    tokenizer, limit = prepared.tokenizer, prepared.options.max_length
-    truncated = 0
-    shortest_prompt: int | None = None
-
-    def keep(example: Example) -> str | None:
-        nonlocal truncated, shortest_prompt
-        prompt_tokens, total = prompt_and_total_length(tokenizer, example.row)
-        shortest_prompt = min(prompt_tokens, shortest_prompt or prompt_tokens)
-        if prompt_tokens >= limit:
-            return "prompt_longer_than_max_length"
-        truncated += total > limit
-        return None
-
-    prepared.drop(keep)
-    if not prepared.train:
-        raise ValueError(f"max_length {limit} is shorter than the prompt of every training "
-                         f"record (the shortest prompt has {shortest_prompt} tokens); "
-                         "raise --max-length")
-    prepared.data.extra["truncated"] = truncated
-
-
-def prompt_and_total_length(tokenizer: Any, row: dict[str, Any]) -> tuple[int, int]:
-    """Tokens before the first trained token, and in the whole rendered record."""
+def measure(tokenizer: Any, row: dict[str, Any], assistant_only: bool) -> Measured:
+    """Tokens before the first trained token and in the whole record, and the record
+    tokenised as TRL's SFTTrainer would (it then skips its own tokenisation): `input_ids`,
+    `assistant_masks`, and for prompt/completion records `completion_mask`."""
     if "messages" in row:
         rendered = tokenizer.apply_chat_template(row["messages"], tokenize=True, return_dict=True,
                                                  return_assistant_tokens_mask=True)
-        mask = rendered["assistant_masks"]
-        return (mask.index(1) if 1 in mask else len(mask)), len(mask)
-    prompt = tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
-                                           add_generation_prompt=True)["input_ids"]
-    full = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=True,
-                                         return_dict=True)["input_ids"]
-    return len(prompt), len(full)
-
+        ids, mask = list(rendered["input_ids"]), list(rendered["assistant_masks"])
+        first = mask.index(1) if 1 in mask else len(mask)
+        return Measured(first, len(ids), {"input_ids": ids,
+                                          **({"assistant_masks": mask} if assistant_only else {})})
+    prompt = prompt_ids(tokenizer, row["prompt"])
+    rendered = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=True,
+                                             return_dict=True,
+                                             return_assistant_tokens_mask=assistant_only)
+    ids = list(rendered["input_ids"])
+    start = common_prefix(prompt, ids)
+    tokenized = {"input_ids": ids, "completion_mask": [0] * start + [1] * (len(ids) - start)}
+    if assistant_only:
+        tokenized["assistant_masks"] = list(rendered["assistant_masks"])
+    return Measured(start, len(ids), tokenized)

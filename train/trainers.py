@@ -1,5 +1,6 @@
 """TRL trainers with the preference metrics TRL leaves out: completion lengths (`lengths/*`,
-in tokens) and, for CPO/SimPO, the trained-token count behind tokens/s."""
+in tokens) and, for CPO/SimPO, the trained-token count behind tokens/s; DPO takes
+pre-tokenised pairs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ from trl.experimental.cpo import CPOTrainer
 
 
 class LengthLoggingDPOTrainer(DPOTrainer):
+    """Also takes pairs already tokenised (`prompt_ids`, `chosen_ids`, `rejected_ids`, made by
+    `train.dpo.measure` with TRL's own rule), so a pair is tokenised once, not twice."""
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        if "prompt_ids" in dataset.column_names:
+            return dataset
+        return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+
     def _compute_loss(self, model, inputs, return_outputs):
         mode = "train" if self.model.training else "eval"
         chosen, rejected = inputs["completion_mask"].sum(dim=1).float().chunk(2)

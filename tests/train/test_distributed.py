@@ -44,21 +44,41 @@ def test_accelerate_configs_parse(name, kind, stage):
         assert config.deepspeed_config["zero_stage"] == stage
 
 
-def test_ppo_runs_in_two_processes(toy_dir, tiny_sft, tmp_path):
-    run = tmp_path / "ppo"
+def test_ppo_runs_in_two_processes_on_the_learning_rate_schedule_of_one(toy_dir, tiny_sft,
+                                                                        tmp_path):
+    """The scheduler steps once per optimizer step whatever the number of processes (a
+    scheduler passed through accelerate.prepare steps once per process: with 2 processes the
+    rate reached 0 halfway)."""
+    from train.options import PPOOptions
+    from train.ppo_run import train_ppo
+
     rewards = Path(__file__).parent / "rewards.py"
+    common = ["--prompts", str(toy_dir / "yes_no.jsonl"), "--policy", str(tiny_sft),
+              "--reward-fn", f"{rewards}:says_yes", "--max-steps", "3", "--batch-size", "4",
+              "--response-length", "6", "--eval-split", "0", "--lr", "0.001"]
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "train",
-         "ppo", "--prompts", str(toy_dir / "yes_no.jsonl"), "--policy", str(tiny_sft),
-         "--reward-fn", f"{rewards}:says_yes", "-o", str(run), "--max-steps", "3",
-         "--batch-size", "4", "--response-length", "6", "--eval-split", "0"],
+         "ppo", *common, "-o", str(tmp_path / "two")],
         capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300,
         check=False)
 
     assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads((run / "summary.json").read_text())
+    summary = json.loads((tmp_path / "two" / "summary.json").read_text())
     assert summary["steps"] == 3 and summary["episodes"] == 3 * 4 * 2  # both processes rolled out
-    assert (run / "value_model" / "config.json").exists()
+    assert (tmp_path / "two" / "value_model" / "config.json").exists()
+    train_ppo(PPOOptions(prompts=toy_dir / "yes_no.jsonl", policy=str(tiny_sft),
+                         reward_fn=f"{rewards}:says_yes", output=tmp_path / "one", max_steps=3,
+                         batch_size=4, response_length=6, eval_split=0, lr=1e-3))
+
+    def rates(run):
+        return [row["lr"] for row in map(json.loads, (run / "metrics.jsonl").read_text()
+                                          .splitlines()) if "lr" in row]
+
+    # linear decay over 3 iterations x 4 PPO epochs x 1 minibatch = 12 optimizer steps,
+    # logged after each iteration: 1e-3 x (1 - 4/12), (1 - 8/12), 0
+    expected = [1e-3 * 2 / 3, 1e-3 / 3, 0.0]
+    assert rates(tmp_path / "two") == pytest.approx(expected)
+    assert rates(tmp_path / "one") == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("kind", ["FSDP", "DEEPSPEED"])
@@ -72,3 +92,20 @@ def test_ppo_refuses_sharded_launches_clearly(kind):
     with pytest.raises(ValueError, match=f"data-parallel only, not under {kind}.*multi_gpu.yaml"):
         check_data_parallel(SimpleNamespace(distributed_type=DistributedType[kind]))
     check_data_parallel(SimpleNamespace(distributed_type=DistributedType.MULTI_GPU))
+
+
+def test_lora_on_fsdp_shards_merges_the_gathered_weights(tiny_sft, tmp_path):
+    """accelerate runs FSDP on GPUs only, so the gather-then-merge of `train.models` is run
+    here on a LoRA model sharded with torch's FSDP2 across two CPU processes (gloo): the
+    merged weights equal those of merging the unsharded model."""
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         str(Path(__file__).parent / "fsdp_merge_check.py"), str(tiny_sft),
+         str(tmp_path / "result.json")],
+        capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300,
+        check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads((tmp_path / "result.json").read_text())
+    assert outcome["sharded"] == ["DTensor", "DTensor"]  # each process held a shard
+    assert outcome["keys_match"] and outcome["max_difference"] < 1e-6
+    assert outcome["changed_by_the_adapter"] > 0

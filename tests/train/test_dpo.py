@@ -80,3 +80,75 @@ def test_ld_alpha_with_precomputed_reference(toy_dir, tmp_path):
 def test_simpo_rejects_reference_options():
     with pytest.raises(ValueError, match="reference-free"):
         DPOOptions(data="x.jsonl", output="run", loss="simpo", precompute_ref=True)
+
+
+def test_tokenising_once_trains_what_trl_tokenising_itself_trains(toy_dir, tmp_path):
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import DPOTrainer
+
+    prepared, trainer = build_dpo_trainer(DPOOptions(
+        data=toy_dir / "pairs.jsonl", output=tmp_path / "ours", max_steps=4, batch_size=4,
+        eval_split=0))
+    assert "prompt_ids" in trainer.train_dataset.column_names
+    trainer.train()
+    rows = [json.loads(line) for line in (toy_dir / "pairs.jsonl").read_text().splitlines()]
+    config = trainer.args
+    config.output_dir = str(tmp_path / "trl")
+    peer = DPOTrainer(model=prepared.model_source, args=config,
+                      train_dataset=Dataset.from_list(
+                          [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows]),
+                      processing_class=prepared.tokenizer)
+    peer.remove_callback(PrinterCallback)
+    peer.train()
+
+    def losses(t):
+        return [round(row["loss"], 5) for row in t.state.log_history if "loss" in row]
+
+    assert losses(trainer) == losses(peer) and len(losses(peer)) == 4
+
+
+@pytest.mark.parametrize(("loss", "beta"), [("sigmoid", 0.1), ("ipo", 0.01),
+                                             ("sigmoid_norm", 5.0), ("simpo", 2.0)])
+def test_beta_defaults_by_loss_from_the_papers(loss, beta):
+    options = DPOOptions(data="x.jsonl", output="run", loss=loss)
+    assert options.resolved_beta == beta
+    assert DPOOptions(data="x.jsonl", output="run", loss=loss, beta=0.3).resolved_beta == 0.3
+    assert options.resolved_simpo_gamma == 1.0
+
+
+def test_options_that_do_nothing_for_the_loss_are_warned_about(toy_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from train.cli import app
+
+    result = CliRunner().invoke(app, [
+        "dpo", "--data", str(toy_dir / "pairs.jsonl"), "-o", str(tmp_path / "run"),
+        "--loss", "ipo", "--label-smoothing", "0.1", "--simpo-gamma", "0.5", "--max-steps", "1",
+        "--eval-split", "0"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "warning: label_smoothing does nothing with --loss ipo" in output
+    assert "warning: simpo_gamma does nothing with --loss ipo" in output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["beta"] == 0.01 and len(summary["warnings"]) == 2
+    assert not DPOOptions(data="x", output="o", loss="robust", label_smoothing=0.1).ignored
+
+
+def test_held_out_pairs_from_a_file_and_the_label_strength_note(toy_dir, tmp_path):
+    from tests.train.conftest import statement_pairs, write_jsonl
+
+    held = statement_pairs(30, seed=9)
+    held[0]["meta"] = {"strength": 2.0}
+    eval_file = write_jsonl(tmp_path / "held.jsonl", held)
+    summary = train_dpo(DPOOptions(data=toy_dir / "pairs.jsonl", output=tmp_path / "run",
+                                   eval_data=eval_file, max_steps=2, batch_size=8))
+    data = summary["data"]
+    assert (data["train"], data["eval"], data["in"]) == (240, 30, 270)
+    assert data["eval_from"] == "file"
+    # both files draw sums of 0..9, so some held-out prompts are trained on: said, not hidden
+    shared = sum(json.dumps(p["prompt"]) in {json.dumps(q["prompt"]) for q in
+                                             map(json.loads, (toy_dir / "pairs.jsonl")
+                                                 .read_text().splitlines())} for p in held)
+    assert data["eval_prompts_in_train"] == shared > 0
+    assert any("share a prompt with training records" in note for note in summary["warnings"])

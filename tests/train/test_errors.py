@@ -12,6 +12,7 @@ from tests.train.conftest import sum_conversations, sum_pairs, write_jsonl
 from train.cli import app
 
 REWARDS = Path(__file__).parent / "rewards.py"
+WIDE = {"COLUMNS": "400", "TERMINAL_WIDTH": "400"}  # help tables without truncated cells
 
 
 def run(*args: str):
@@ -60,8 +61,7 @@ def test_a_missing_policy_for_ppo(tmp_path):
 def test_max_length_shorter_than_the_prompt(tmp_path):
     data = write_jsonl(tmp_path / "sft.jsonl", sum_conversations(4))
     assert_fails(run("sft", "--data", data, "-o", tmp_path / "sft", "--max-length", "5"),
-                 "max_length 5 is shorter than the prompt of every training record",
-                 "raise --max-length")
+                 "max_length 5 is too short: the shortest prompt has", "raise --max-length")
     # the half-made run directory (it held the tiny model) is gone: rerunning needs no flag
     assert not (tmp_path / "sft").exists()
     fixed = run("sft", "--data", data, "-o", tmp_path / "sft", "--max-length", "64",
@@ -69,14 +69,15 @@ def test_max_length_shorter_than_the_prompt(tmp_path):
     assert fixed.exit_code == 0, fixed.output
     pairs = write_jsonl(tmp_path / "pairs.jsonl", sum_pairs(4))
     assert_fails(run("dpo", "--data", pairs, "-o", tmp_path / "dpo", "--max-length", "5"),
-                 "max_length 5 is shorter than the prompt of every training pair")
+                 "max_length 5 is too short: the shortest prompt has")
     assert_fails(run("rm", "--data", pairs, "-o", tmp_path / "rm", "--max-length", "5"),
-                 "max_length 5 is shorter than every training pair")
+                 "max_length 5 is too short: the shortest prompt has")
     prompts = write_jsonl(tmp_path / "prompts.jsonl", [{"prompt": "What is 1 plus 2?"}] * 2)
     assert_fails(run("ppo", "--prompts", prompts, "--policy", tmp_path / "sft", "--reward-fn",
                      f"{REWARDS}:says_yes", "-o", tmp_path / "ppo", "--max-length", "12",
                      "--response-length", "4", "--eval-split", "0"),
-                 "max_length 12 minus response_length 4 is shorter than every prompt")
+                 "max_length 12 is too short: the shortest prompt has",
+                 "the response needs 4 more")
     assert not any((tmp_path / name).exists() for name in ("dpo", "rm", "ppo"))
 
 
@@ -177,14 +178,46 @@ def test_ppo_needs_exactly_one_reward(tmp_path):
 
 def test_every_command_has_help_with_an_example_and_the_common_flags():
     common = ("--max-steps", "--epochs", "--lr", "--batch-size", "--grad-accum", "--max-length",
-              "--seed", "--eval-split", "--lr-scheduler", "--warmup-ratio", "--resume",
-              "--report-to", "--config")
-    for command in ("sft", "rm", "dpo", "ppo"):
-        result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+              "--seed", "--eval-split", "--eval-data", "--eval-steps", "--save-steps",
+              "--lr-scheduler", "--warmup-ratio", "--resume", "--report-to", "--config",
+              "--bf16", "--gradient-checkpointing", "--attn-implementation", "--push-to-hub",
+              "--lora", "--overwrite")
+    for command in ("sft", "rm", "dpo", "ppo", "grpo"):
+        result = CliRunner().invoke(app, [command, "--help"], env=WIDE)
         assert result.exit_code == 0
         assert "Example" in result.output and f"train {command}" in result.output
         for flag in common:
             assert f" {flag} " in result.output, (command, flag)
+    for command in ("generate", "eval"):
+        result = CliRunner().invoke(app, [command, "--help"], env=WIDE)
+        assert result.exit_code == 0 and f"train {command}" in result.output
+        for flag in ("-k", "--temperature", "--top-p", "--max-new-tokens", "--seed", "--backend"):
+            assert f" {flag} " in result.output, (command, flag)
+
+
+def test_help_and_defaults_come_from_the_options_model():
+    """One definition: the flag's help text is the field's description, its default the
+    field's default."""
+    from train.options import TrainOptions
+
+    result = CliRunner().invoke(app, ["sft", "--help"], env=WIDE)
+    text = " ".join(result.output.split())
+    for name in ("batch_size", "grad_accum", "warmup_ratio", "save_steps"):
+        field = TrainOptions.model_fields[name]
+        assert f"{field.description} (default: {field.default})" in text, name
+
+
+def test_an_unknown_choice_names_the_option(tmp_path):
+    data = write_jsonl(tmp_path / "sft.jsonl", sum_conversations(3))
+    assert_fails(run("sft", "--data", data, "-o", tmp_path / "run", "--attn-implementation",
+                     "flash"), "field 'attn_implementation'")
+    assert_fails(run("sft", "--data", data, "-o", tmp_path / "run", "--attn-implementation",
+                     "flash_attention_2"), "--attn-implementation flash_attention_2: needs a "
+                                           "CUDA GPU")
+    assert_fails(run("sft", "-o", tmp_path / "run"), "train sft: --data is required")
+    assert_fails(run("sft", "--data", data, "-o", tmp_path / "run", "--bf16"),
+                 "precision: bf16 needs a GPU")
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_tracker_that_is_not_installed(tmp_path, monkeypatch):

@@ -179,3 +179,108 @@ def test_each_ppo_epoch_visits_every_rollout_once_in_minibatches(toy_dir, tiny_s
         visited = [index for part in micro_batches[4 * epoch:4 * epoch + 4] for index in part]
         assert sorted(visited) == list(range(8))
     assert math.isfinite(stats["value_loss"]) and 0 <= stats["clip_fraction"] <= 1
+
+
+def test_chunked_logprobs_and_entropies_equal_the_full_computation(tiny_sft):
+    """Chunks of 3 positions give what full-vocabulary log-softmax gives, values and
+    gradients (the backward pass recomputes each chunk)."""
+    from train.logprobs import response_logprobs
+
+    torch.manual_seed(0)
+    ids = torch.randint(0, 200, (2, 11))
+    mask = torch.ones_like(ids)
+    positions = torch.arange(11).expand(2, 11)
+    model = AutoModelForCausalLM.from_pretrained(tiny_sft)
+
+    logits = model(input_ids=ids).logits[:, 4:-1].float() / 0.7
+    full = torch.log_softmax(logits, dim=-1)
+    expected = full.gather(2, ids[:, 5:].unsqueeze(-1)).squeeze(-1)
+    expected_entropy = -(full.exp() * full).sum(-1)
+    (expected.sum() + expected_entropy.sum()).backward()
+    expected_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+
+    logprobs, entropy = response_logprobs(model, ids, mask, positions, context=5,
+                                          temperature=0.7, chunk_tokens=6, entropy=True)
+    (logprobs.sum() + entropy.sum()).backward()
+    torch.testing.assert_close(logprobs, expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(entropy, expected_entropy, atol=1e-5, rtol=1e-5)
+    for got, want in zip((p.grad for p in model.parameters()), expected_grads, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+
+
+@pytest.fixture
+def fresh_accelerator_state():
+    """accelerate keeps one state per process; a bf16 run in the test process needs its own."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
+def test_bf16_policy_starts_at_zero_kl_and_trains_on_fp32_master_weights(
+        toy_dir, tiny_sft, tmp_path, fresh_accelerator_state):
+    """In bf16 every model is bf16 (the policy computes what the bf16 reference computes: KL
+    0 at the start, where an fp32 policy under autocast drifts from a bf16 reference), and
+    the optimizer steps fp32 masters of the bf16 weights."""
+    from train.models import Device
+    from train.precision import MasterWeightsAdamW
+
+    prepared, reward_fn = prepare_ppo(PPOOptions(
+        prompts=toy_dir / "yes_no.jsonl", policy=str(tiny_sft), reward_fn=SAYS_YES,
+        output=tmp_path / "ppo", batch_size=8, response_length=6, eval_split=0, lr=1e-3))
+    prepared.device = Device("cpu", "bf16")  # CPU autocast runs bf16 too
+    trainer = build_ppo_trainer(prepared, reward_fn)
+    policy = trainer.accelerator.unwrap_model(trainer.model).policy
+    assert trainer.ref_policy.dtype == policy.dtype == torch.bfloat16
+    assert isinstance(trainer.optimizer.optimizer, MasterWeightsAdamW)
+
+    rollout = trainer.rollout([[user(f"Do you like {animal}?")] for animal in ANIMALS])
+    assert rollout.stats["kl"] == 0.0
+
+    before = {name: p.detach().clone() for name, p in policy.named_parameters()}
+    trainer.update(rollout)
+    masters = trainer.optimizer.optimizer.masters
+    assert all(m.dtype == torch.float32 for m in masters)
+    changed = [name for name, p in policy.named_parameters() if not torch.equal(p, before[name])]
+    assert changed  # the rounded masters were written back into the bf16 weights
+    for param, master in zip(trainer.optimizer.optimizer.model_params, masters, strict=True):
+        assert torch.equal(param, master.to(torch.bfloat16))
+
+
+def test_ppo_with_lora_uses_the_base_as_reference(toy_dir, tiny_sft, tmp_path):
+    run = tmp_path / "ppo"
+    summary = train_ppo(PPOOptions(prompts=toy_dir / "yes_no.jsonl", policy=str(tiny_sft),
+                                   reward_fn=SAYS_YES, output=run, max_steps=3, batch_size=8,
+                                   response_length=6, eval_split=0, lora="r=4,alpha=8",
+                                   lr=1e-3))
+    rows = metrics(run)
+    assert rows[0]["kl"] == 0.0  # a fresh adapter changes nothing: policy == reference
+    assert summary["trainable_parameters"] < summary["parameters"] / 5
+    config = (run / "config.yaml").read_text()
+    assert "reference: policy with its LoRA adapter disabled" in config
+    assert (run / "adapter" / "adapter_config.json").exists()
+    merged = AutoModelForCausalLM.from_pretrained(run)
+    base = AutoModelForCausalLM.from_pretrained(tiny_sft)
+    changed = [name for name, weight in merged.state_dict().items()
+               if not torch.equal(weight, base.state_dict()[name])]
+    assert changed and all("proj" in name for name in changed)
+    assert (run / "value_model" / "config.json").exists()
+
+
+def test_ppo_logs_every_logging_steps_and_evaluates_every_eval_steps(toy_dir, tiny_sft,
+                                                                     tmp_path):
+    run = tmp_path / "ppo"
+    summary = train_ppo(PPOOptions(prompts=toy_dir / "yes_no.jsonl", policy=str(tiny_sft),
+                                   reward_fn=SAYS_YES, output=run, max_steps=5, batch_size=4,
+                                   response_length=4, eval_split=2, logging_steps=2,
+                                   eval_steps=2, missing_eos_penalty=0.5))
+    rows = metrics(run)
+    assert [row["step"] for row in rows if "loss" in row] == [2, 4, 5]
+    assert [row["step"] for row in rows if "eval_mean_reward" in row] == [2, 4]
+    for row in (row for row in rows if "loss" in row):
+        # the reward PPO optimises is the score minus the penalty for each missing EOS
+        assert row["mean_reward"] == pytest.approx(
+            row["mean_score"] - 0.5 * (1 - row["eos_fraction"]), abs=1e-5)
+    assert summary["first_mean_score"] is not None and "mean_score" in summary["eval"]

@@ -18,8 +18,10 @@ def test_reward_model_ranks_held_out_pairs(toy_dir, tmp_path):
     summary = train_rm(RMOptions(data=toy_dir / "pairs.jsonl", output=run, max_steps=100,
                                  batch_size=16, eval_split=48))
 
-    assert summary["data"]["eval"] == 48
+    assert summary["data"]["eval"] >= 48  # whole prompts are held out
+    assert summary["data"]["eval_prompts_in_train"] == 0
     assert summary["eval"]["accuracy"] > 0.8
+    assert abs(summary["eval"]["length_baseline_accuracy"] - 0.5) < 0.15
     assert summary["eval"]["reward_accuracy"] == summary["eval"]["accuracy"]
     assert (run / "rewards.png").stat().st_size > 0
     model = AutoModelForSequenceClassification.from_pretrained(run)
@@ -27,7 +29,7 @@ def test_reward_model_ranks_held_out_pairs(toy_dir, tmp_path):
     end = end_of_turn_id(tokenizer)
     prompt = [user("What is 2 plus 1?")]
     right, wrong = (conversation_ids(tokenizer, prompt + [assistant(text)], end)
-                    for text in ("It is 3.", "It is 4."))
+                    for text in ("It is 3.", "Is it 4?"))
     with torch.no_grad():
         scores = score_sequences(model, [right, wrong], tokenizer.pad_token_id, "cpu")
     assert scores[0] > scores[1]

@@ -4,6 +4,7 @@ resume."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -61,11 +62,18 @@ def test_training_lowers_the_loss_and_the_model_saves_reloads_and_generates(toy_
         assert (run / artifact).stat().st_size > 0
     tokenizer = AutoTokenizer.from_pretrained(run)
     model = AutoModelForCausalLM.from_pretrained(run)
-    prompt = tokenizer.apply_chat_template([user("What is 1 plus 2?")], add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True)
-    output = model.generate(**prompt, max_new_tokens=12, do_sample=False)
-    answer = tokenizer.decode(output[0, prompt["input_ids"].shape[1]:])
-    assert "It is 3." in answer and answer.endswith("<|im_end|>")
+    answers = {}
+    for a in range(3):
+        for b in range(3):
+            prompt = tokenizer.apply_chat_template([user(f"What is {a} plus {b}?")],
+                                                   add_generation_prompt=True,
+                                                   return_tensors="pt", return_dict=True)
+            output = model.generate(**prompt, max_new_tokens=12, do_sample=False)
+            answers[a, b] = tokenizer.decode(output[0, prompt["input_ids"].shape[1]:])
+    # every answer has the trained form and stops; most sums are right (chance: 1 in 5 each)
+    assert all(re.fullmatch(r"It is \d\.<\|im_end\|>", answer) for answer in answers.values())
+    right = [key for key, answer in answers.items() if answer == f"It is {sum(key)}.<|im_end|>"]
+    assert len(right) >= 5, answers
 
 
 def test_gradient_accumulation_gives_the_same_loss_curve(toy_dir, tmp_path):
@@ -155,3 +163,31 @@ def test_learning_rate_warms_up_then_follows_the_schedule(toy_dir, tmp_path):
     # cosine decay towards 0
     assert rates[:4] == pytest.approx([0.0, 1e-3 / 3, 2e-3 / 3, 1e-3])
     assert rates[3] > rates[4] > rates[5] > 0
+
+
+def test_tokenising_once_trains_what_trl_tokenising_itself_trains(toy_dir, tmp_path):
+    """`train sft` hands TRL tokenised rows (its length check already tokenised them); the
+    loss curve is the one TRL gives when it tokenises the conversations itself."""
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import SFTTrainer
+
+    prepared, trainer = build_sft_trainer(SFTOptions(
+        data=toy_dir / "sft.jsonl", output=tmp_path / "ours", max_steps=5, batch_size=4,
+        eval_split=0))
+    ours = trainer.train()
+    rows = [json.loads(line) for line in (toy_dir / "sft.jsonl").read_text().splitlines()]
+    config = trainer.args
+    config.output_dir = str(tmp_path / "trl")
+    config.assistant_only_loss = True
+    peer = SFTTrainer(model=prepared.model_source, args=config,
+                      train_dataset=Dataset.from_list([{"messages": r["messages"]} for r in rows]),
+                      processing_class=prepared.tokenizer)
+    peer.remove_callback(PrinterCallback)
+    theirs = peer.train()
+
+    def losses(t):
+        return [round(row["loss"], 5) for row in t.state.log_history if "loss" in row]
+
+    assert losses(trainer) == losses(peer) and len(losses(peer)) == 5
+    assert ours.metrics["train_loss"] == pytest.approx(theirs.metrics["train_loss"])
