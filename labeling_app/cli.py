@@ -102,6 +102,24 @@ class Policy(str, Enum):
 class Format(str, Enum):
     dpo = "dpo"
     judgments = "judgments"
+    ratings = "ratings"
+
+
+class Task(str, Enum):
+    pairwise = "pairwise"
+    ranking = "ranking"
+    ratings = "ratings"
+
+
+class Voters(str, Enum):
+    human = "human"
+    ai = "ai"
+    all = "all"
+
+
+VotersOption = Annotated[Voters | None, typer.Option(
+    help="Whose votes count: human (labelers), ai (judges from `label judge`) or all "
+    "(default: human). Every output says which.")]
 
 
 @app.command("import")
@@ -119,14 +137,25 @@ def import_command(
         "--truncate", help="Cut texts over --max-chars with a marker saying how much was cut "
         "(counted in the stats and the item's meta.truncated) instead of rejecting them.")]
     = None,
+    task: Annotated[Task | None, typer.Option(
+        help="The project's task, fixed at the first import: pairwise (A/B items), ranking or "
+        "ratings (items with K responses). Default: the database's, else ranking for items "
+        "with responses, pairwise otherwise.")] = None,
+    criteria: Annotated[Path | None, typer.Option(
+        help="Ratings: a YAML file of criteria (name, low, high, guideline) and flags "
+        "(default: helpful, truthful, harmless on 1-7; flags unsafe, hallucination, "
+        "refusal).")] = None,
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
 ) -> None:
-    """Load A/B items into the database (created if missing).
+    """Load items into the database (created if missing).
 
-    An item is {id, prompt, response_a, response_b, source_a, source_b, meta}
-    with an optional gold answer (a, b or tie). Importing again is safe:
+    An A/B item is {id, prompt, response_a, response_b, source_a, source_b,
+    meta} with an optional gold answer (a, b or tie). A K-way item is {id,
+    prompt, responses, sources, meta} (from `curate pairs --from-candidates
+    --task ranking`), ranked or rated per criterion (--task ratings) in the
+    app, with an optional gold ranking. Importing again is safe:
     identical items are unchanged, a new --overlap is applied, and an id with
     other content is bad input. In raise mode nothing is imported on error.
     An empty file, a line that is not UTF-8 and a text over --max-chars are
@@ -136,12 +165,15 @@ def import_command(
     skip).
 
     Example: label import items.jsonl -d labels.sqlite --overlap 3
+
+    Example: label import ranking.jsonl -d ratings.sqlite --task ratings
     """
     from labeling_app.importing import ImportOptions, import_items, write_import_sidecars
     from labeling_app.store import Store
 
     options = build_options(ImportOptions, config=config, overlap=overlap, max_chars=max_chars,
-                            truncate=truncate)
+                            truncate=truncate, task=task.value if task else None,
+                            criteria=criteria)
     rejects = Rejects(on_error.value)
     created = not db.exists()
     try:
@@ -156,7 +188,8 @@ def import_command(
     extra = stats.model_extra or {}
     cut = f", {extra['truncated']} truncated" if extra["truncated"] else ""
     typer.echo(f"{stats.summary_line()} (added {extra['added']}, updated {extra['updated']}, "
-               f"unchanged {extra['unchanged']}{cut}; overlap {options.overlap})", err=True)
+               f"unchanged {extra['unchanged']}{cut}; overlap {options.overlap}; "
+               f"{extra['task']} project)", err=True)
 
 
 @users_app.command("add")

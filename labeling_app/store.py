@@ -348,18 +348,20 @@ class Store:
         """Set the project at the first import. Afterwards the task is fixed; a ratings
         project's criteria and flags may change only while nobody has judged yet."""
         with self._write() as conn:
-            current = _project(conn)
-            if current == project:
-                return
-            if current is not None:
-                if current.task != project.task:
-                    raise StoreError(f"{self.path} is a {current.task} project; its task cannot "
-                                     f"become {project.task} (use a new database)")
-                if conn.execute("SELECT 1 FROM judgments LIMIT 1").fetchone():
-                    raise StoreError(f"{self.path}: the criteria differ from the project's, and "
-                                     "items are already judged; use the same criteria file")
-            conn.execute("INSERT OR REPLACE INTO project VALUES (1, ?)",
-                         (project.model_dump_json(),))
+            self._set_project(conn, project)
+
+    def _set_project(self, conn: sqlite3.Connection, project: Project) -> None:
+        current = _project(conn)
+        if current == project:
+            return
+        if current is not None:
+            if current.task != project.task:
+                raise StoreError(f"{self.path} is a {current.task} project; its task cannot "
+                                 f"become {project.task} (use a new database)")
+            if conn.execute("SELECT 1 FROM judgments LIMIT 1").fetchone():
+                raise StoreError(f"{self.path}: the criteria differ from the project's, and "
+                                 "items are already judged; use the same criteria file")
+        conn.execute("INSERT OR REPLACE INTO project VALUES (1, ?)", (project.model_dump_json(),))
 
     @property
     def task(self) -> str:
@@ -370,16 +372,19 @@ class Store:
     # -- items -----------------------------------------------------------------------
 
     def add_items(self, items: Iterable[Item | MultiItem], *, overlap: int,
-                  all_or_nothing: bool = False) -> list[str]:
+                  all_or_nothing: bool = False, project: Project | None = None) -> list[str]:
         """Insert items in one transaction; per item `added`, `unchanged`, `updated` or
         `conflict` (same id, other content: that item is left as it was). With
-        `all_or_nothing`, a conflict raises `ItemConflict` and nothing is written. The
-        first items set the project (pairwise for `Item`s, ranking for `MultiItem`s) unless
-        `set_project` did; items of the other kind are refused."""
+        `all_or_nothing`, a conflict raises `ItemConflict` and nothing is written. `project`
+        is set in the same transaction (see `set_project`); without one, the first items set
+        it (pairwise for `Item`s, ranking for `MultiItem`s). Items of the other kind are
+        refused."""
         if overlap < 1:
             raise ValueError("overlap: must be at least 1")
         now, statuses = self.clock(), []
         with self._write() as conn:
+            if project is not None:
+                self._set_project(conn, project)
             project = _project(conn)
             for index, item in enumerate(items):
                 multi = isinstance(item, MultiItem)
