@@ -293,7 +293,8 @@ def users_remove(
 @users_app.command("list")
 @label_errors
 def users_list(db: Db) -> None:
-    """List users as JSON lines: name, role, simulated, disabled, can_log_in,
+    """List users as JSON lines: name, role, kind (human or ai), simulated,
+    disabled, can_log_in,
     judgments, sessions (live logins).
 
     Example: label users list -d labels.sqlite

@@ -1,4 +1,7 @@
-"""Votes to training data: majority-vote `PreferencePair`s, raw judgments, length statistics."""
+"""Votes to training data: majority-vote `PreferencePair`s, raw judgments, length statistics.
+
+A/B items here; rankings and ratings in `labeling_app.multi_export`. Whose votes count is an
+option (`voters`: human by default, or the AI judges, or all), said in every output."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ STEP = "label export"
 _JUDGMENT_SCHEMA = {"item_id": str, "user": str, "choice": str, "winner": str, "strength": float,
                     "shown": str, "left": str, "seconds": float, "guideline_version": str,
                     "rationale": str, "simulated": bool, "created_at": float, "len_a": int,
-                    "len_b": int, "source_a": str, "source_b": str, "gold": str}
+                    "len_b": int, "source_a": str, "source_b": str, "gold": str, "kind": str}
 
 
 class ExportOptions(BaseModel):
@@ -31,7 +34,9 @@ class ExportOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["dpo", "judgments"] = "dpo"
+    format: Literal["dpo", "judgments", "ratings"] = Field(
+        "dpo", description="dpo: preference pairs; judgments: every raw judgment; ratings "
+        "(ratings projects): per response, the mean score per criterion and flag shares.")
     min_agreement: float = Field(0.0, ge=0, le=1, description="Drop pairs whose majority has a "
                                  "smaller share of the votes.")
     drop_ties: bool = Field(False, description="Ignore tie votes when finding the majority and "
@@ -41,6 +46,21 @@ class ExportOptions(BaseModel):
     include_simulated: bool = Field(False, description="Count votes of simulated labelers "
                                     "(`label simulate`); left out by default, so demo votes "
                                     "never reach training data by accident.")
+    voters: Literal["human", "ai", "all"] = Field("human", description="Whose votes count: "
+                                                  "labelers, AI judges (`label judge`) or both.")
+    rule: str = Field("overall", description="Ratings to preferences: 'overall' (the mean of "
+                      "the criteria, each rescaled to 0-1) or criteria in priority order, e.g. "
+                      "'harmless,helpful' (harmlessness first, helpfulness breaks ties).")
+
+    def counts(self, kind: str, simulated: bool) -> bool:
+        """Whether a vote of this kind (and simulated or not) is counted."""
+        return (self.voters == "all" or kind == self.voters) and \
+            (self.include_simulated or not simulated)
+
+    def voters_note(self) -> str:
+        who = {"human": "human votes only", "ai": "AI judges' votes only",
+               "all": "human and AI votes"}[self.voters]
+        return who + ("" if self.include_simulated else ", simulated votes excluded")
 
 
 @dataclass(frozen=True)
@@ -82,13 +102,17 @@ def preference_pairs(items: Iterable[tuple[Item, int, int]], judgments: list[dic
     `empty_response`: a side with no text)."""
     votes: dict[str, list[dict[str, Any]]] = defaultdict(list)
     simulated: Counter[str] = Counter()
+    other_voters = 0
     for row in judgments:
         if row["choice"] == "skip":
             continue
-        if row["simulated"] and not options.include_simulated:
+        kind = row.get("kind", "human")
+        if options.counts(kind, False) and not options.counts(kind, row["simulated"]):
             simulated[row["item_id"]] += 1
-        else:
+        elif options.counts(kind, row["simulated"]):
             votes[row["item_id"]].append(row)
+        else:
+            other_voters += 1
     kept, removed = [], []
     for item, overlap, _ in items:
         advance()
@@ -123,7 +147,9 @@ def preference_pairs(items: Iterable[tuple[Item, int, int]], judgments: list[dic
             continue
         kept.append(pair)
     return StepResult(kept, removed, {"lengths": length_stats(kept),
-                                      "simulated_votes_left_out": sum(simulated.values())})
+                                      "simulated_votes_left_out": sum(simulated.values()),
+                                      "voters": options.voters,
+                                      "other_voters_votes_left_out": other_voters})
 
 
 def degenerate_reason(pair: dict[str, Any]) -> str | None:
@@ -154,6 +180,7 @@ def _pair(item: Item, result: Verdict, counts: dict[str, int],
         chosen=as_messages(getattr(item, f"response_{result.winner}"), "assistant"),
         rejected=as_messages(getattr(item, f"response_{loser}"), "assistant"),
         meta={"item_id": item.id, "strength": result.strength, "votes": counts,
+              "voters": sorted({row.get("kind", "human") for row in rows}),
               "n_votes": len(rows), "agreement": result.agreement, "chosen_side": result.winner,
               "source_chosen": getattr(item, f"source_{result.winner}"),
               "source_rejected": getattr(item, f"source_{loser}"),
@@ -207,14 +234,20 @@ def csv_unescape(value: str | None) -> str | None:
     return value[1:] if value and value[0] == "'" and _FORMULA.match(value[1:]) else value
 
 
-def write_judgments(path: str | Path, records: list[dict[str, Any]]) -> None:
-    """Raw judgments to .csv (via polars; text cells escaped with `csv_escape`) or any record
-    format, atomically."""
+def write_judgments(path: str | Path, records: list[dict[str, Any]],
+                    schema: dict[str, type] | None = None) -> None:
+    """Raw judgments to .csv (via polars; text cells escaped with `csv_escape`, JSON values
+    as JSON text) or any record format, atomically."""
+    schema = schema or _JUDGMENT_SCHEMA
     if str(path).lower().endswith(".csv"):
+        import json
+
         import polars as pl
 
-        frame = pl.from_dicts(records, schema=_JUDGMENT_SCHEMA)
-        text = [name for name, kind in _JUDGMENT_SCHEMA.items() if kind is str]
+        rows = [{name: json.dumps(value) if isinstance(value, dict | list) else value
+                 for name, value in record.items()} for record in records]
+        frame = pl.from_dicts(rows, schema=schema)
+        text = [name for name, kind in schema.items() if kind is str]
         frame = frame.with_columns(pl.col(text).map_elements(csv_escape, return_dtype=pl.String))
         with atomic_path(path) as temp:
             frame.write_csv(temp)
@@ -223,47 +256,90 @@ def write_judgments(path: str | Path, records: list[dict[str, Any]]) -> None:
 
 
 def judgment_records(rows: list[dict[str, Any]], options: ExportOptions) -> list[dict[str, Any]]:
-    """Raw judgments (skips included) with `winner` and `strength` spelled out."""
+    """Raw A/B judgments (skips included) with `winner` and `strength` spelled out."""
     return [row | {"winner": WINNER.get(row["choice"]), "strength": STRENGTH.get(row["choice"])}
-            for row in rows if options.include_simulated or not row["simulated"]]
+            for row in rows if options.counts(row.get("kind", "human"), row["simulated"])]
 
 
 def export_database(db: Path, output: Path, options: ExportOptions, *,
                     quiet: bool = False) -> list[str]:
     """Run `label export`: write OUT and its sidecars; return the summary lines."""
+    from labeling_app import multi_export
+    from labeling_app.multi_metrics import load_multi
     from labeling_app.store import Store
 
     if Path(output).resolve() == Path(db).resolve():
         raise ValueError(f"{output}: is the database itself; write the export elsewhere")
     with Store(db) as store:
-        rows = store.judgment_rows()
+        task = store.task
+        if options.format == "ratings" and task != "ratings":
+            raise ValueError(f"--format ratings: {db} is a {task} project, not a ratings one")
+        if options.format == "judgments":
+            rows = store.judgment_rows() if task == "pairwise" else store.judgments_of()
+            return _export_judgments(db, output, options, rows, task)
         items = list(store.items())
-    if options.format == "dpo":
-        with progress(STEP, "pairs", len(items), unit="items", quiet=quiet) as advance:
+        mv = load_multi(store) if task != "pairwise" else None
+        rows = store.judgment_rows() if task == "pairwise" else []
+    with progress(STEP, "pairs", len(items), unit="items", quiet=quiet) as advance:
+        if options.format == "ratings":
+            result = multi_export.ratings_records(items, mv, options)
+        elif mv is not None:
+            result = multi_export.preference_pairs(items, mv, options, advance)
+        else:
             result = preference_pairs(items, rows, options, advance)
-        with StepOutput(STEP, output, inputs=[str(db)], quiet=True) as step:
-            step.n_in = len(items)
-            step.add(result)
-        lines = [step.stats.summary_line(), length_line(result.extra["lengths"])]
-        left_out = result.extra["simulated_votes_left_out"]
-        if left_out:
-            lines.append(f"simulated votes: {left_out:,} left out (--include-simulated counts "
-                         "them)")
-        return lines
+    with StepOutput(STEP, output, inputs=[str(db)], quiet=True) as step:
+        step.n_in = len(items)
+        step.add(result)
+        step.used = result.used
+    lines = [step.stats.summary_line() + f" ({options.voters_note()})"]
+    if options.format == "dpo":
+        lines.append(length_line(result.extra["lengths"]))
+    if result.extra.get("pairs_left_out"):
+        lines.append("pairs left out: " + ", ".join(
+            f"{count} {reason}" for reason, count in sorted(result.extra["pairs_left_out"].items())))
+    lines += _left_out_lines(result.extra["simulated_votes_left_out"],
+                             result.extra["other_voters_votes_left_out"], options)
+    return lines
+
+
+def _left_out_lines(simulated: int, others: int, options: ExportOptions) -> list[str]:
+    lines = []
+    if simulated:
+        lines.append(f"simulated votes: {simulated:,} left out (--include-simulated counts "
+                     "them)")
+    if others:
+        other = "AI judges'" if options.voters == "human" else "human"
+        lines.append(f"{other} votes: {others:,} left out (--voters all counts them)")
+    return lines
+
+
+def _export_judgments(db: Path, output: Path, options: ExportOptions,
+                      rows: list[dict[str, Any]], task: str) -> list[str]:
+    from labeling_app import multi_export
+
     started = time.perf_counter()
-    kept = judgment_records(rows, options)
-    removed = [removal(row, "simulated", STEP) for row in rows
-               if row["simulated"] and not options.include_simulated]
-    write_judgments(output, kept)
+    if task == "pairwise":
+        kept, schema = judgment_records(rows, options), _JUDGMENT_SCHEMA
+    else:
+        kept, schema = multi_export.judgment_records(rows, options), multi_export.JUDGMENT_SCHEMA
+    removed = []
+    for row in rows:
+        kind = row.get("kind", "human")
+        if not options.counts(kind, False):
+            removed.append(removal(row, "other_voters", STEP))
+        elif not options.counts(kind, row["simulated"]):
+            removed.append(removal(row, "simulated", STEP))
+    write_judgments(output, kept, schema)
     write_records(_sidecar(output, "removed.jsonl"), removed)
     seconds = time.perf_counter() - started
+    reasons = Counter(line["reason"] for line in removed)
     stats = StepStats(step=STEP, n_in=len(rows), n_out=len(kept), removed=len(removed),
-                      removed_by_reason={"simulated": len(removed)} if removed else {},
+                      removed_by_reason=dict(reasons), voters=options.voters,
                       seconds=round(seconds, 4), inputs=[str(db)], output=str(output),
                       docs_per_s=round(len(rows) / seconds, 1) if seconds else 0.0)
     write_json(_sidecar(output, "stats.json"), stats.model_dump(by_alias=True))
-    return [stats.summary_line()] + ([(f"simulated votes: {len(removed):,} left out "
-                                      "(--include-simulated keeps them)")] if removed else [])
+    return [stats.summary_line() + f" ({options.voters_note()})"] + _left_out_lines(
+        reasons["simulated"], reasons["other_voters"], options)
 
 
 def _sidecar(output: Path, kind: str) -> Path:

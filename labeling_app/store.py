@@ -421,6 +421,12 @@ class Store:
         for row in rows:
             yield _item(row), row["overlap"], row["done"]
 
+    def max_responses(self) -> int:
+        """The most responses a K-way item has (2 without K-way items)."""
+        value = self._conn().execute("SELECT max(json_array_length(responses)) FROM items "
+                                     "WHERE task != 'pairwise'").fetchone()[0]
+        return max(value or 2, 2)
+
     def item(self, item_id: str) -> Item | MultiItem | None:
         row = self._conn().execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
         return _item(row) if row else None
