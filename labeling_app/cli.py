@@ -117,6 +117,10 @@ class Voters(str, Enum):
     all = "all"
 
 
+RuleOption = Annotated[str | None, typer.Option(
+    help="Ratings projects: how ratings become pair preferences: 'overall' (the mean of the "
+    "criteria, each rescaled to 0-1) or criteria in priority order, e.g. 'harmless,helpful' "
+    "(default: overall).")]
 VotersOption = Annotated[Voters | None, typer.Option(
     help="Whose votes count: human (labelers), ai (judges from `label judge`) or all "
     "(default: human). Every output says which.")]
@@ -467,7 +471,9 @@ def export_command(
     output: Output,
     output_format: Annotated[Format | None, typer.Option(
         "--format", help="dpo: PreferencePair records for `train dpo` / `train rm`; "
-        "judgments: every raw judgment (.jsonl, .csv or .parquet) (default: dpo).")] = None,
+        "judgments: every raw judgment (.jsonl, .csv or .parquet); ratings (ratings "
+        "projects): per response, mean scores per criterion and flag shares (default: dpo).")]
+    = None,
     min_agreement: Annotated[float | None, typer.Option(
         help="dpo: drop pairs whose majority has a smaller share of the votes (default: 0).")]
     = None,
@@ -478,11 +484,16 @@ def export_command(
         help="dpo: votes an item needs (default: its overlap, so complete items only).")]
     = None,
     include_simulated: IncludeSimulated = False,
+    voters: VotersOption = None,
+    rule: RuleOption = None,
     config: Config = None,
 ) -> None:
     """Export votes: majority-vote preference pairs (prompt, chosen,
     rejected; meta has strength, votes, agreement, item_id, source_chosen,
-    source_rejected, simulated) or the raw judgments.
+    source_rejected, simulated, voters) or the raw judgments. A ranking
+    gives every pair of its responses that the votes decide, with the rank
+    gap as strength; ratings give pairs by --rule, and --format ratings
+    writes per-criterion scores per response (reward-model data).
 
     Writes OUT, OUT.removed.jsonl (items left out, with the reason, e.g.
     no_majority, identical_responses, empty_response) and OUT.stats.json,
@@ -492,13 +503,16 @@ def export_command(
 
     Example: label export -d labels.sqlite -o prefs.jsonl --format dpo
     --min-agreement 0.6 --drop-ties
+
+    Example: label export -d ratings.sqlite -o prefs.jsonl --rule harmless,helpful
     """
     from labeling_app.export import ExportOptions, export_database
 
     options = build_options(ExportOptions, config=config,
                             format=output_format.value if output_format else None,
                             min_agreement=min_agreement, drop_ties=drop_ties,
-                            min_votes=min_votes, include_simulated=include_simulated or None)
+                            min_votes=min_votes, include_simulated=include_simulated or None,
+                            voters=voters.value if voters else None, rule=rule)
     for line in export_database(db, Path(output), options):
         typer.echo(line, err=True)
 
@@ -523,11 +537,13 @@ def report_command(
     seed: Annotated[int | None, typer.Option(
         help="Seed of the bootstrap intervals (default: 0).")] = None,
     include_simulated: IncludeSimulated = False,
+    voters: VotersOption = None,
+    rule: RuleOption = None,
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
 ) -> None:
-    """Agreement, length bias and position bias of pairwise judgments, from
-    people or AI judges.
+    """Agreement, length bias and position bias of judgments, from people
+    or AI judges; of rankings and ratings as votes on pairs of responses.
 
     Agreement: percent (with and without ties), Cohen's kappa per labeler
     pair, Krippendorff's alpha (nominal, 3 classes; ordinal, 5 points).
@@ -535,7 +551,11 @@ def report_command(
     difference, a logistic coefficient on tanh(length difference / sd), and
     length-controlled win rates per source model (AlpacaEval's method).
     Position: P(left wins). Per labeler: speed, left and longer shares,
-    agreement, gold accuracy, flags.
+    agreement, gold accuracy, flags. Rankings add Kendall's W; ratings add
+    Krippendorff's alpha (interval, ordinal) per criterion and flag shares.
+    AI judges (`label judge`) get a bias report against the labelers on the
+    same items: agreement, P(longer wins), position consistency, self-
+    preference. Human votes are counted by default (--voters).
 
     Example: label report -d labels.sqlite -o report.html
 
@@ -554,7 +574,8 @@ def report_command(
         fail(f"{db}: not a labeling database (SQLite); a judgment file goes without -d"
              if db.exists() else f"{db}: no such database")
     options = build_options(ReportOptions, config=config, min_length_diff=min_length_diff,
-                            seed=seed, include_simulated=include_simulated or None)
+                            seed=seed, include_simulated=include_simulated or None,
+                            voters=voters.value if voters else None, rule=rule)
     summary, line = run_report(str(db or source), options, output=output,
                                rejects=Rejects(on_error.value))
     if as_json:

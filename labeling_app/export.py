@@ -261,85 +261,112 @@ def judgment_records(rows: list[dict[str, Any]], options: ExportOptions) -> list
             for row in rows if options.counts(row.get("kind", "human"), row["simulated"])]
 
 
+@dataclass
+class Computed:
+    """An export before it is written: OUT's records, the removed lines, the stats' extra
+    fields, the inputs counted (items, or judgments for raw judgments)."""
+
+    format: str
+    records: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    extra: dict[str, Any]
+    n_in: int
+    used: int | None = None
+    schema: dict[str, type] | None = None  # raw judgments: the CSV columns
+
+    def write(self, path: Path) -> None:
+        if self.format == "judgments":
+            write_judgments(path, self.records, self.schema)
+        else:
+            write_records(path, self.records)
+
+    def lines(self, options: ExportOptions) -> list[str]:
+        """What to say after the summary line: lengths, pairs left out, votes left out."""
+        lines = [length_line(self.extra["lengths"])] if "lengths" in self.extra else []
+        if self.extra.get("pairs_left_out"):
+            lines.append("pairs left out: " + ", ".join(
+                f"{count} {reason}" for reason, count in
+                sorted(self.extra["pairs_left_out"].items())))
+        simulated = self.extra.get("simulated_votes_left_out", 0)
+        if simulated:
+            lines.append(f"simulated votes: {simulated:,} left out (--include-simulated counts "
+                         "them)")
+        others = self.extra.get("other_voters_votes_left_out", 0)
+        if others:
+            other = "AI judges'" if options.voters == "human" else "human"
+            lines.append(f"{other} votes: {others:,} left out (--voters all counts them)")
+        return lines
+
+
+def compute(store: Any, options: ExportOptions,
+            advance: Callable[..., None] = lambda n=1: None) -> Computed:
+    """The export `options` asks for, from an open store, for any task."""
+    from labeling_app import multi_export
+    from labeling_app.multi_metrics import load_multi
+
+    task = store.task
+    if options.format == "ratings" and task != "ratings":
+        raise ValueError(f"--format ratings: {store.path} is a {task} project, not a ratings one")
+    if options.format == "judgments":
+        if task == "pairwise":
+            rows, schema = store.judgment_rows(), _JUDGMENT_SCHEMA
+            kept = judgment_records(rows, options)
+        else:
+            rows, schema = store.judgments_of(), multi_export.JUDGMENT_SCHEMA
+            kept = multi_export.judgment_records(rows, options)
+        removed = []
+        for row in rows:
+            kind = row.get("kind", "human")
+            if not options.counts(kind, False):
+                removed.append(removal(row, "other_voters", STEP))
+            elif not options.counts(kind, row["simulated"]):
+                removed.append(removal(row, "simulated", STEP))
+        reasons = Counter(line["reason"] for line in removed)
+        return Computed("judgments", kept, removed,
+                        {"voters": options.voters, "simulated_votes_left_out":
+                         reasons["simulated"], "other_voters_votes_left_out":
+                         reasons["other_voters"]}, len(rows), schema=schema)
+    items = list(store.items())
+    if task == "pairwise":
+        result = preference_pairs(items, store.judgment_rows(), options, advance)
+    elif options.format == "ratings":
+        result = multi_export.ratings_records(items, load_multi(store), options)
+    else:
+        result = multi_export.preference_pairs(items, load_multi(store), options, advance)
+    return Computed(options.format, result.kept, result.removed, result.extra, len(items),
+                    used=result.used)
+
+
 def export_database(db: Path, output: Path, options: ExportOptions, *,
                     quiet: bool = False) -> list[str]:
     """Run `label export`: write OUT and its sidecars; return the summary lines."""
-    from labeling_app import multi_export
-    from labeling_app.multi_metrics import load_multi
     from labeling_app.store import Store
 
     if Path(output).resolve() == Path(db).resolve():
         raise ValueError(f"{output}: is the database itself; write the export elsewhere")
-    with Store(db) as store:
-        task = store.task
-        if options.format == "ratings" and task != "ratings":
-            raise ValueError(f"--format ratings: {db} is a {task} project, not a ratings one")
-        if options.format == "judgments":
-            rows = store.judgment_rows() if task == "pairwise" else store.judgments_of()
-            return _export_judgments(db, output, options, rows, task)
-        items = list(store.items())
-        mv = load_multi(store) if task != "pairwise" else None
-        rows = store.judgment_rows() if task == "pairwise" else []
-    with progress(STEP, "pairs", len(items), unit="items", quiet=quiet) as advance:
-        if options.format == "ratings":
-            result = multi_export.ratings_records(items, mv, options)
-        elif mv is not None:
-            result = multi_export.preference_pairs(items, mv, options, advance)
-        else:
-            result = preference_pairs(items, rows, options, advance)
-    with StepOutput(STEP, output, inputs=[str(db)], quiet=True) as step:
-        step.n_in = len(items)
-        step.add(result)
-        step.used = result.used
-    lines = [step.stats.summary_line() + f" ({options.voters_note()})"]
-    if options.format == "dpo":
-        lines.append(length_line(result.extra["lengths"]))
-    if result.extra.get("pairs_left_out"):
-        lines.append("pairs left out: " + ", ".join(
-            f"{count} {reason}" for reason, count in sorted(result.extra["pairs_left_out"].items())))
-    lines += _left_out_lines(result.extra["simulated_votes_left_out"],
-                             result.extra["other_voters_votes_left_out"], options)
-    return lines
-
-
-def _left_out_lines(simulated: int, others: int, options: ExportOptions) -> list[str]:
-    lines = []
-    if simulated:
-        lines.append(f"simulated votes: {simulated:,} left out (--include-simulated counts "
-                     "them)")
-    if others:
-        other = "AI judges'" if options.voters == "human" else "human"
-        lines.append(f"{other} votes: {others:,} left out (--voters all counts them)")
-    return lines
-
-
-def _export_judgments(db: Path, output: Path, options: ExportOptions,
-                      rows: list[dict[str, Any]], task: str) -> list[str]:
-    from labeling_app import multi_export
-
     started = time.perf_counter()
-    if task == "pairwise":
-        kept, schema = judgment_records(rows, options), _JUDGMENT_SCHEMA
-    else:
-        kept, schema = multi_export.judgment_records(rows, options), multi_export.JUDGMENT_SCHEMA
-    removed = []
-    for row in rows:
-        kind = row.get("kind", "human")
-        if not options.counts(kind, False):
-            removed.append(removal(row, "other_voters", STEP))
-        elif not options.counts(kind, row["simulated"]):
-            removed.append(removal(row, "simulated", STEP))
-    write_judgments(output, kept, schema)
-    write_records(_sidecar(output, "removed.jsonl"), removed)
+    with Store(db) as store:
+        total = sum(1 for _ in store.items()) if options.format != "judgments" else 0
+        with progress(STEP, "pairs", total, unit="items", quiet=quiet) as advance:
+            computed = compute(store, options, advance)
+    note = f" ({options.voters_note()})"
+    if computed.format != "judgments":
+        with StepOutput(STEP, output, inputs=[str(db)], quiet=True) as step:
+            step.n_in = computed.n_in
+            step.add(StepResult(computed.records, computed.removed, computed.extra))
+            step.used = computed.used
+        return [step.stats.summary_line() + note] + computed.lines(options)
+    computed.write(output)
+    write_records(_sidecar(output, "removed.jsonl"), computed.removed)
     seconds = time.perf_counter() - started
-    reasons = Counter(line["reason"] for line in removed)
-    stats = StepStats(step=STEP, n_in=len(rows), n_out=len(kept), removed=len(removed),
-                      removed_by_reason=dict(reasons), voters=options.voters,
-                      seconds=round(seconds, 4), inputs=[str(db)], output=str(output),
-                      docs_per_s=round(len(rows) / seconds, 1) if seconds else 0.0)
+    reasons = Counter(line["reason"] for line in computed.removed)
+    stats = StepStats(step=STEP, n_in=computed.n_in, n_out=len(computed.records),
+                      removed=len(computed.removed), removed_by_reason=dict(reasons),
+                      voters=options.voters, seconds=round(seconds, 4), inputs=[str(db)],
+                      output=str(output),
+                      docs_per_s=round(computed.n_in / seconds, 1) if seconds else 0.0)
     write_json(_sidecar(output, "stats.json"), stats.model_dump(by_alias=True))
-    return [stats.summary_line() + f" ({options.voters_note()})"] + _left_out_lines(
-        reasons["simulated"], reasons["other_voters"], options)
+    return [stats.summary_line() + note] + computed.lines(options)
 
 
 def _sidecar(output: Path, kind: str) -> Path:
