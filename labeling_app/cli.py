@@ -379,7 +379,8 @@ def serve_command(
     elif not any(user["can_log_in"] for user in store.users()):
         fail(f"nobody can log in to {db}: add a user with `label users add NAME -d {db} --role "
              "admin`, or serve with --open")
-    labeling = LabelingApp(store, load_guidelines(options.guidelines, options.guidelines_version),
+    labeling = LabelingApp(store, load_guidelines(options.guidelines, options.guidelines_version,
+                                                  task=store.task),
                            min_seconds=options.min_seconds, open_mode=options.open)
     access = Access(open_mode=options.open, allowed_hosts=tuple(options.allowed_host),
                     session_hours=options.session_hours,
