@@ -54,8 +54,8 @@ class _OneLineErrors(TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
 
-app = typer.Typer(name="label", help="Label A/B preference pairs in the browser: import, serve, "
-                  "users, simulate, export, report, backup.", no_args_is_help=True,
+app = typer.Typer(name="label", help="Label preferences in the browser (A/B pairs, rankings, "
+                  "ratings): import, serve, users, simulate, judge, export, report, backup.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False, cls=_OneLineErrors)
 users_app = typer.Typer(help="Add, list, disable and remove labelers and admins.",
                         no_args_is_help=True)
@@ -463,6 +463,119 @@ def simulate_command(
     typer.echo(f"label simulate: {sum(votes.values())} simulated votes by {len(votes)} labelers "
                f"(policy {options.policy}, seed {options.seed}) {seconds:.2f}s; export, report "
                "and the dashboard count them only with --include-simulated", err=True)
+
+
+@app.command("judge")
+@label_errors
+def judge_command(
+    db: Db,
+    judge: Annotated[str | None, typer.Option(
+        help="A local causal LM judge: a model directory, a hub id, or tiny (a small random "
+        "model built on the spot: for trying the pipeline).")] = None,
+    judge_url: Annotated[str | None, typer.Option(
+        help="An OpenAI-compatible endpoint instead, e.g. http://localhost:8000/v1.")] = None,
+    judge_model: Annotated[str | None, typer.Option(
+        help="The model name the endpoint serves.")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="The judge's user name (default: ai-MODEL).")] = None,
+    source_name: Annotated[str | None, typer.Option(
+        help="The judge's model as the items' sources name it, for the self-preference "
+        "measure (default: the model name).")] = None,
+    template: Annotated[Path | None, typer.Option(
+        help="A judge prompt template ($guidelines, $prompt, $responses, ...; default: the "
+        "bundled one of the task).")] = None,
+    guidelines: Annotated[Path | None, typer.Option(
+        help="Guidelines put in the prompt (default: the bundled ones of the task).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Judge at most this many items.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Requests at once to an endpoint (default: 4).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        help="Longest answer from an endpoint (default: 1024).")] = None,
+    api_key_env: Annotated[str | None, typer.Option(
+        help="Environment variable with the endpoint's key (default: OPENAI_API_KEY).")]
+    = None,
+    config: Config = None,
+) -> None:
+    """Let an AI judge vote on every item it has not judged yet, in both
+    orders (a disagreement between the orders counts as a tie). Its votes
+    are stored as a user of kind ai: report, export and the dashboard count
+    only human votes unless asked (--voters), and `label report` compares
+    the judge with the labelers on the same items: agreement, P(longer wins),
+    position consistency, self-preference.
+
+    Writes DB.judge.stats.json (and DB.judge.unparsed.jsonl: answers that
+    could not be read; those items are judged again next time).
+
+    Example: label judge -d labels.sqlite --judge tiny --limit 20
+
+    Example: label judge -d labels.sqlite --judge-url http://localhost:8000/v1
+    --judge-model Qwen2.5-7B-Instruct
+    """
+    import tempfile
+
+    from curate.progress import progress
+    from labeling_app.app import load_guidelines
+    from labeling_app.judge_models import open_backend
+    from labeling_app.judging import (
+        JudgeOptions,
+        judge_user_name,
+        load_template,
+        model_texts,
+        run_judge,
+    )
+    from labeling_app.store import Store
+
+    options = build_options(JudgeOptions, config=config, judge=judge, judge_url=judge_url,
+                            judge_model=judge_model, name=name, source_name=source_name,
+                            template=template, guidelines=guidelines, limit=limit,
+                            workers=workers, max_tokens=max_tokens, api_key_env=api_key_env)
+    if bool(options.judge) == bool(options.judge_url):
+        fail("name one judge: --judge MODEL (local) or --judge-url URL --judge-model NAME")
+    model = options.judge_model if options.judge_url else options.judge
+    user = options.name or judge_user_name(model or "")
+    started = time.perf_counter()
+    with Store(db) as store, tempfile.TemporaryDirectory(prefix="prefkit-judge-") as work:
+        if store.project() is None:
+            fail(f"{db}: no items yet (load them with `label import`)")
+        task = store.task
+        prompt_template = load_template(task, options.template)
+        rules = load_guidelines(options.guidelines, task=task)
+        existing = {u["name"]: u for u in store.users()}
+        if user not in existing:
+            store.add_user(user, kind="ai")
+        elif existing[user]["kind"] != "ai":
+            fail(f"user {user!r} exists and is not an AI judge; pick another --name")
+        backend = open_backend(judge=options.judge, url=options.judge_url,
+                               model=options.judge_model, workdir=work,
+                               items_texts=model_texts(item for item, _, _ in store.items()),
+                               api_key_env=options.api_key_env, max_tokens=options.max_tokens)
+        todo = sum(1 for _ in store.items()) - len(store.judged_by(user))
+        todo = min(todo, options.limit) if options.limit else todo
+        try:
+            with progress("label judge", "items", todo, unit="items") as advance:
+                run = run_judge(store, backend, user=user,
+                                judge_source=options.source_name or model, guidelines=rules,
+                                template=prompt_template, limit=options.limit,
+                                workers=options.workers if options.judge_url else 1,
+                                on_item=advance)
+        finally:
+            backend.close()
+    seconds = time.perf_counter() - started
+    unparsed_path = db.with_suffix(".judge.unparsed.jsonl")
+    if run.unparsed:
+        write_records(unparsed_path, run.unparsed)
+    consistency = run.position_consistency
+    write_json(db.with_suffix(".judge.stats.json"),
+               {"step": "label judge", "judge": user, "model": model, "task": task,
+                "template": prompt_template.version, "guidelines_version": rules.version,
+                "judged": run.judged, "judged_before": run.already,
+                "unparsed": len(run.unparsed), "position_consistency": consistency,
+                "seconds": round(seconds, 3)})
+    same = f"{consistency:.0%}" if consistency is not None else "n/a"
+    typer.echo(f"label judge: {run.judged} items judged by {user} in both orders (same verdict "
+               f"{same}); {len(run.unparsed)} unparsed"
+               + (f" (see {unparsed_path})" if run.unparsed else "")
+               + f"; template {prompt_template.version} {seconds:.2f}s", err=True)
 
 
 @app.command("export")

@@ -77,7 +77,8 @@ class MultiView:
         if not self.ratings:
             gr.HTML("", elem_id="rank-keys")
         with gr.Row(elem_id="votes"):
-            self.buttons = [gr.Button("Submit [Enter]", elem_id="vote-submit", variant="primary",
+            submit = "Submit" if self.ratings else "Submit [Enter]"
+            self.buttons = [gr.Button(submit, elem_id="vote-submit", variant="primary",
                                       interactive=False, min_width=140),
                             gr.Button("Skip [s]", elem_id="vote-skip", interactive=False,
                                       elem_classes="aside", min_width=110)]
@@ -115,8 +116,10 @@ class MultiView:
     def wire(self) -> None:
         app, outputs = self.app, self.outputs
 
-        def submit(lease_id: int | None, rationale: str, *values: Any,
-                   request: gr.Request) -> tuple[Any, ...]:
+        # The request comes first: Gradio inserts it by its place among the parameters, and
+        # one after `*values` is never filled.
+        def submit(request: gr.Request, lease_id: int | None, rationale: str,
+                   *values: Any) -> tuple[Any, ...]:
             return self.on_submit(lease_id, rationale, list(values), request)
 
         def skip(lease_id: int | None, rationale: str, request: gr.Request) -> tuple[Any, ...]:
