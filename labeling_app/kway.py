@@ -140,7 +140,7 @@ class Rule:
 
 def _compare(first: tuple[float, ...], second: tuple[float, ...]) -> tuple[str, float]:
     for x, y in zip(first, second, strict=True):
-        if x != y:
+        if abs(x - y) > 1e-9:  # an overall score is a mean of fractions
             return ("a" if x > y else "b"), abs(x - y)
     return "tie", 0.0
 

@@ -30,6 +30,8 @@ from labeling_app.project import Project
 _VOTES = {"item": pl.String, "user": pl.String, "choice": pl.String, "value": pl.String,
           "shown_order": pl.String, "seconds": pl.Float64, "simulated": pl.Boolean}
 _WINNER = np.array(["a", "b", "tie"])
+EPSILON = 1e-9
+"""Keys closer than this are equal (an overall score is a mean of fractions)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def pair_frame(mv: MultiVotes, rule: Rule = Rule()) -> pl.DataFrame:
         shown = positions(group["shown_order"], k)
         for i, j in itertools.combinations(range(k), 2):
             diff = key[:, i, :] - key[:, j, :]
-            nonzero = diff != 0
+            nonzero = np.abs(diff) > EPSILON
             decided = nonzero.any(axis=1)
             first = diff[np.arange(len(diff)), nonzero.argmax(axis=1)]
             code = np.where(decided, np.where(first > 0, 0, 1), 2)
