@@ -20,8 +20,8 @@ from typing import Any
 from labeling_app.judging import Grammar
 
 
-class JudgeError(RuntimeError):
-    """The judge could not be reached or loaded."""
+class JudgeError(ValueError):
+    """A judge that cannot be used: unreachable, or not answering as an OpenAI endpoint."""
 
 
 class EndpointJudge:
@@ -48,7 +48,7 @@ class EndpointJudge:
             except httpx.HTTPError as exc:
                 if attempt == self.retries:
                     raise JudgeError(f"{self.url}: {exc}") from None
-            time.sleep(min(2 ** attempt, 30))
+            time.sleep(min(0.5 * 2 ** attempt, 30))  # 0.5, 1, 2 s: a busy server recovers
         if response.status_code != 200:
             raise JudgeError(f"{self.url}: HTTP {response.status_code}: {response.text[:200]}")
         try:
