@@ -34,9 +34,22 @@
    the `krippendorff` package's alpha (dense labelers x items matrix) and sklearn's
    `cohen_kappa_score` called per labeler pair.
 
+5. Rankings (K = 4) and ratings (K = 4 responses, 3 criteria and flags) over HTTP: N paced
+   labelers submit as in 1, against the ranking and the ratings tabs. Reported as in 1
+   (lost, duplicated, overfilled included). Peer, same run: a Gradio app with the same
+   submit endpoint (inputs and outputs) whose handler does nothing.
+
+6. Dashboard metrics for 100k ranking judgments and 100k ratings judgments (K = 4, 50
+   labelers, overlap 3): `summary.database_summary`, which reads the votes, expands each
+   into its 6 pair votes and computes everything of 4 plus Kendall's W, or alpha per
+   criterion. Peers on the same votes: the plain Python loop that expands votes into pair
+   votes one by one (rankings), and the `krippendorff` package's alpha per criterion
+   (ratings).
+
     python benchmarks/label_bench.py
     python benchmarks/label_bench.py --labelers 1 10 --votes 10 --judgments 20000
     python benchmarks/label_bench.py --sections flood
+    python benchmarks/label_bench.py --sections multi-http multi-metrics --labelers 50
 """
 
 from __future__ import annotations
@@ -78,7 +91,8 @@ from schemas.labeling import Item
 PASSWORD = "bench-password-long"
 OVERLAP = 3
 SCALE = ("left_much", "left", "tie", "right", "right_much")
-SECTIONS = ["http", "storage", "flood", "metrics"]
+SECTIONS = ["http", "storage", "flood", "metrics", "multi-http", "multi-metrics"]
+K = 4
 
 
 # -- items ----------------------------------------------------------------------------------
@@ -559,6 +573,282 @@ def peers(frame, summary) -> None:
           f"{alpha:.6f} vs {reference:.6f}")
 
 
+# -- rankings and ratings ------------------------------------------------------------------
+
+def multi_items(count: int) -> list:
+    """K-way items from AlpacaEval: each prompt with both models' answers and two shortened
+    copies (the texts of real responses, four of them)."""
+    from schemas.labeling import MultiItem
+
+    base = alpaca_items(min(count, 800))
+    out = []
+    for n in range(count):
+        item = base[n % len(base)]
+        a, b = item.response_a, item.response_b
+        out.append(MultiItem(id=f"k{n}", prompt=item.prompt,
+                             responses=[a, b, a[: len(a) // 2], b[: len(b) // 2]],
+                             sources=[item.source_a, item.source_b, "short-a", "short-b"]))
+    return out
+
+
+def _serve_prefkit_multi(db: str, task: str, pipe) -> None:
+    from labeling_app.app import LabelingApp, launch, load_guidelines
+
+    store = Store(db)
+    running = launch(LabelingApp(store, load_guidelines(task=task), min_seconds=0))
+    pipe.send(running.url)
+    pipe.recv()
+    running.close()
+
+
+def _serve_noop_multi(texts: list[str], task: str, users: list[str], pipe) -> None:
+    """The K-way tab's submit endpoint (same inputs and outputs) with a handler that does
+    nothing."""
+    import gradio as gr
+
+    from labeling_app.project import ratings_project
+
+    criteria = ratings_project().criteria if task == "ratings" else []
+    per_pane = len(criteria) + 1 if criteria else 1
+
+    def view(*_):
+        panes = [x for text in texts[1:] for x in (gr.update(visible=True), text,
+                                                    *([gr.update(value=None)] * per_pane))]
+        return (None, texts[0], *panes, "counter", "Saved.", "", *(gr.update() for _ in range(2)))
+
+    with gr.Blocks() as blocks:
+        lease = gr.State(None)
+        prompt = gr.HTML()
+        outputs, controls = [lease, prompt], []
+        for _ in range(K):
+            with gr.Column() as column:
+                pane = gr.HTML()
+                if criteria:
+                    mine = [gr.Radio([str(v) for v in c.points]) for c in criteria]
+                    mine.append(gr.CheckboxGroup(["unsafe", "hallucination", "refusal"]))
+                else:
+                    mine = [gr.Radio([str(r) for r in range(1, K + 1)])]
+            outputs += [column, pane, *mine]
+            controls += mine
+        counter, message, rationale = gr.Markdown(), gr.Markdown(), gr.Textbox()
+        buttons = [gr.Button("submit"), gr.Button("skip")]
+        outputs += [counter, message, rationale, *buttons]
+        blocks.load(view, None, outputs, api_name="load", queue=False)
+        buttons[0].click(view, [lease, rationale, *controls], outputs, api_name="submit",
+                         queue=False)
+    blocks.queue(default_concurrency_limit=2)
+    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True, ssr_mode=False,
+                              auth=[(user, PASSWORD) for user in users])
+    pipe.send(url)
+    pipe.recv()
+    with contextlib.redirect_stdout(io.StringIO()):
+        blocks.close()
+
+
+def _submission(task: str, rng: random.Random) -> list:
+    if task == "ranking":
+        return [str(rng.randint(1, K)) for _ in range(K)]
+    values = []
+    for _ in range(K):
+        values += [str(rng.randint(1, 7)) for _ in range(3)]
+        values.append(["unsafe"] if rng.random() < 0.1 else [])
+    return values
+
+
+async def run_multi_labelers(url: str, users: list[str], votes_each: int, seed: int,
+                             think: tuple[float, float], task: str) -> dict:
+    """As `run_labelers`, submitting rankings or ratings."""
+    labelers = [Labeler(url, user) for user in users]
+    await asyncio.gather(*(labeler.login() for labeler in labelers))
+    screens = await asyncio.gather(*(labeler.call("load", []) for labeler in labelers))
+    per_pane = 2 + (4 if task == "ratings" else 1)  # column, pane, controls
+    message = 2 + K * per_pane + 1
+    latencies: list[float] = []
+    acknowledged: dict[str, int] = {}
+    failed = 0
+
+    async def work(labeler: Labeler, rng: random.Random, data: list) -> None:
+        nonlocal failed
+        count = tries = 0
+        while data[3] and count < votes_each and tries < 3 * votes_each:  # data[3]: pane 1
+            tries += 1
+            await asyncio.sleep(rng.uniform(*think))
+            try:
+                data, seconds = await labeler.call("submit", [None, "", *_submission(task,
+                                                                                     rng)])
+            except (httpx.HTTPError, RuntimeError):
+                failed += 1
+                continue
+            latencies.append(seconds)
+            count += data[message] == "Saved."
+        acknowledged[labeler.user] = count
+
+    started = time.perf_counter()
+    await asyncio.gather(*(work(labeler, random.Random(seed + i), data)
+                           for i, (labeler, (data, _)) in enumerate(zip(labelers, screens,
+                                                                        strict=True))))
+    wall = time.perf_counter() - started
+    for labeler in labelers:
+        await labeler.http.aclose()
+    return {"votes": len(latencies), "failed": failed, "acknowledged": acknowledged, "wall": wall,
+            "p50": float(np.percentile(latencies, 50)) * 1000,
+            "p95": float(np.percentile(latencies, 95)) * 1000}
+
+
+def multi_http_benchmark(labeler_counts: list[int], votes_each: int, folder: Path,
+                         think: tuple[float, float]) -> None:
+    from labeling_app.project import Project, ratings_project
+
+    most = max(labeler_counts)
+    items = multi_items(max(200, -(-most * votes_each * 3 // OVERLAP) * 2))
+    texts = [items[0].prompt, *items[0].responses]
+    print(f"\n5. Rankings and ratings over HTTP ({len(items)} items of K = {K} AlpacaEval "
+          f"responses, overlap {OVERLAP}; paced {think[0]:g} to {think[1]:g} s)")
+    print(f"{'task':>8} {'N':>3} {'votes':>6} {'p50 ms':>8} {'p95 ms':>8} {'votes/s':>8} "
+          f"{'lost':>5} {'dup':>4} {'over':>5} | {'floor p50':>9} {'floor p95':>9} | "
+          f"{'p50 x':>6} {'p95 x':>6}")
+    for task, project in (("ranking", Project(task="ranking")), ("ratings", ratings_project())):
+        for n in labeler_counts:
+            users = [f"labeler-{i:02d}" for i in range(n)]
+            db = folder / f"{task}-{n}-{secrets.token_hex(3)}.sqlite"
+            with Store(db, create=True) as store:
+                store.add_items(items, overlap=OVERLAP, project=project)
+                for user in users:
+                    store.add_user(user, password=PASSWORD)
+            with Server(_serve_prefkit_multi, str(db), task) as url:
+                ours = asyncio.run(run_multi_labelers(url, users, votes_each, n, think, task))
+            with Server(_serve_noop_multi, texts, task, users) as url:
+                floor = asyncio.run(run_multi_labelers(url, users, votes_each, n, think, task))
+            lost, duplicates, overfilled = audit(db, ours["acknowledged"])
+            print(f"{task:>8} {n:>3} {ours['votes']:>6} {ours['p50']:>8.1f} {ours['p95']:>8.1f} "
+                  f"{ours['votes'] / ours['wall']:>8.1f} {lost:>5} {duplicates:>4} "
+                  f"{overfilled:>5} | {floor['p50']:>9.1f} {floor['p95']:>9.1f} | "
+                  f"{ours['p50'] / floor['p50']:>6.2f} {ours['p95'] / floor['p95']:>6.2f}")
+    print("floor: the same submit endpoint with a handler that does nothing (no database)")
+
+
+def multi_database(folder: Path, task: str, n_judgments: int, seed: int = 0) -> Path:
+    """`n_judgments` rankings or ratings of K = 4 responses (50 labelers, overlap 3), written
+    straight into a database of the current schema."""
+    from labeling_app.project import Project, ratings_project
+
+    rng = np.random.default_rng(seed)
+    n_items, labelers, models = n_judgments // OVERLAP, 50, [f"model-{i}" for i in range(5)]
+    project = Project(task="ranking") if task == "ranking" else ratings_project()
+    db = folder / f"{task}-metrics.sqlite"
+    with Store(db, create=True) as store:
+        store.set_project(project)
+        conn = store._conn()
+        lengths = rng.integers(50, 3000, size=(n_items, K))
+        sources = [rng.choice(len(models), K) for _ in range(n_items)]
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO items (id, task, prompt, response_a, response_b, meta, responses, "
+            "sources, lengths, len_a, len_b, overlap, done, imported_at) VALUES (?, ?, '\"q\"', "
+            "'null', 'null', '{}', ?, ?, ?, 0, 0, ?, ?, 0)",
+            [(f"i{i}", task, json.dumps(["r"] * K), json.dumps([models[s] for s in sources[i]]),
+              json.dumps(lengths[i].tolist()), OVERLAP, OVERLAP) for i in range(n_items)])
+        conn.executemany("INSERT INTO users (name, role, simulated, created_at) "
+                         "VALUES (?, 'annotator', 0, 0)", [(f"u{i:02d}",) for i in range(labelers)])
+        rows = []
+        for i in range(n_items):
+            by_length = (-lengths[i]).argsort().argsort() + 1  # longer ranked better
+            for user in rng.choice(labelers, OVERLAP, replace=False):
+                order = rng.permutation(K).tolist()
+                if task == "ranking":
+                    value = [int(r) if rng.random() < 0.6 else int(rng.integers(1, K + 1))
+                             for r in by_length]
+                else:
+                    value = {"scores": {c.name: [int(min(7, max(1, 8 - r - rng.integers(0, 2))))
+                                                 for r in by_length] for c in project.criteria},
+                             "flags": [["unsafe"] if rng.random() < 0.05 else [] for _ in range(K)]}
+                rows.append((f"i{i}", f"u{user:02d}", "ranked" if task == "ranking" else "rated",
+                             float(rng.gamma(4, 5)), "1", "", 0, 0.0, json.dumps(value),
+                             json.dumps(order)))
+        conn.executemany("INSERT INTO judgments (item_id, user, choice, seconds, "
+                         "guideline_version, rationale, simulated, created_at, value, shown_order)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    return db
+
+
+def multi_metrics_benchmark(n_judgments: int, folder: Path) -> None:
+    from labeling_app.multi_metrics import load_multi, pair_frame
+    from labeling_app.summary import database_summary
+
+    print(f"\n6. Dashboard metrics of rankings and ratings: {n_judgments // OVERLAP * OVERLAP:,} "
+          f"judgments each (K = {K}, 50 labelers, overlap {OVERLAP})")
+    for task in ("ranking", "ratings"):
+        db = multi_database(folder, task, n_judgments)
+        with Store(db) as store:
+            database_summary(store)  # imports (sklearn) paid once, as the server does
+            started = time.perf_counter()
+            summary = database_summary(store)
+            seconds = time.perf_counter() - started
+            mv = load_multi(store)
+        extra = (f"Kendall's W mean {summary['kendall_w']['mean']:.3f}" if task == "ranking"
+                 else "alpha interval " + ", ".join(f"{n} {v['alpha_interval']:.3f}"
+                                                     for n, v in summary["criteria"].items()))
+        print(f"{task}: prefkit dashboard {seconds:.2f}s (target < 2 s) for "
+              f"{summary['n_judgments']:,} judgments = {summary['n_pairs']:,} pair votes; {extra}")
+        if task == "ranking":
+            started = time.perf_counter()
+            ours = pair_frame(mv)
+            our_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            naive = _naive_pairs(store_rows(db))
+            peer_seconds = time.perf_counter() - started
+            same = sorted(ours.select("item", "user", "i", "j", "winner").rows()) == sorted(naive)
+            print(f"pair votes: prefkit {our_seconds:.2f}s vs a Python loop over the votes "
+                  f"{peer_seconds:.2f}s: {peer_seconds / our_seconds:.1f}x faster, same pairs: "
+                  f"{same}")
+        else:
+            _alpha_peer(mv, summary)
+
+
+def store_rows(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT item_id, user, value FROM judgments").fetchall()
+    conn.close()
+    return rows
+
+
+def _naive_pairs(rows: list[tuple]) -> list[tuple]:
+    """The obvious implementation: decode each vote, compare every pair of responses."""
+    out = []
+    for item, user, value in rows:
+        ranks = json.loads(value)
+        for i, j in itertools.combinations(range(len(ranks)), 2):
+            winner = "a" if ranks[i] < ranks[j] else "b" if ranks[i] > ranks[j] else "tie"
+            out.append((item, user, i, j, winner))
+    return out
+
+
+def _alpha_peer(mv, summary) -> None:
+    try:
+        import krippendorff
+    except ImportError:
+        print("krippendorff package not installed: `pip install krippendorff` for that peer")
+        return
+    from labeling_app.multi_metrics import scores
+
+    started = time.perf_counter()
+    users = {u: n for n, u in enumerate(sorted(mv.votes["user"].unique()))}
+    items = {it: n for n, it in enumerate(mv.votes["item"].unique(maintain_order=True))}
+    by_criterion = scores(mv.votes, mv.project, K)
+    results = {}
+    for name, array in by_criterion.items():
+        matrix = np.full((len(users), len(items) * K), np.nan)
+        for n, (item, user) in enumerate(mv.votes.select("item", "user").iter_rows()):
+            matrix[users[user], items[item] * K:(items[item] + 1) * K] = array[n]
+        results[name] = krippendorff.alpha(reliability_data=matrix,
+                                           level_of_measurement="interval")
+    peer_seconds = time.perf_counter() - started
+    same = all(np.isclose(results[n], summary["criteria"][n]["alpha_interval"]) for n in results)
+    print(f"alpha interval per criterion: krippendorff.alpha (dense matrices) {peer_seconds:.2f}s "
+          f"for the three alone; same values: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labelers", type=int, nargs="+", default=[1, 10, 50])
@@ -582,6 +872,10 @@ def main() -> None:
                             Path(folder), tuple(args.think), args.flood_connections)
         if "metrics" in args.sections:
             metrics_benchmark(args.judgments, Path(folder))
+        if "multi-http" in args.sections:
+            multi_http_benchmark(args.labelers, args.votes, Path(folder), tuple(args.think))
+        if "multi-metrics" in args.sections:
+            multi_metrics_benchmark(args.judgments, Path(folder))
 
 
 if __name__ == "__main__":

@@ -5,14 +5,18 @@
 * `blind_pairs`: existing chosen/rejected pairs re-labeled blind. Which side becomes A
   is drawn per pair from the seed and the pair's id, and the truth is kept in
   `meta.truth`, so agreement with the original labels can be measured. A seeded share
-  of them can be marked gold (`--gold-fraction`).
+  of them can be marked gold (`--gold-fraction`);
+* `candidate_items`: K responses per prompt (`train generate -k K`, or any file with a list
+  of responses per prompt) as all C(K,2) A/B items, or as one K-way ranking item
+  (`schemas.labeling.MultiItem`). Each response keeps its source model.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,13 +24,16 @@ from curate.io import BadRecord, Loc, Rejects
 from curate.step import StepResult, removal
 from curate.views import text_view
 from schemas import PreferencePair, first_error
-from schemas.labeling import Item
+from schemas.labeling import MAX_RESPONSES, Item, MultiItem, as_text
 
 STEP = "pairs"
 _TEXT_FIELDS = frozenset({"messages", "prompt", "instruction", "input", "question", "problem",
                           "query", "output", "answer", "solution", "response", "completion",
                           "chosen", "rejected", "text"})
 _SOURCE_FIELDS = ("generator", "model", "model_id", "source")
+RESPONSE_LISTS = ("responses", "outputs", "completions", "candidates", "generations")
+"""Fields that hold a list of responses to one prompt (`--from-candidates`)."""
+_RESPONSE_TEXT = ("content", "text", "output", "response", "completion")
 
 Row = tuple[Loc, dict[str, Any]]
 
@@ -45,6 +52,9 @@ class PairsOptions(BaseModel):
                       "(--from-preference).")
     gold_fraction: float = Field(0.0, ge=0, le=1, description="Share of --from-preference items "
                                  "marked gold, with the original label as the answer.")
+    task: Literal["pairwise", "ranking"] = Field(
+        "pairwise", description="--from-candidates: every pair of responses as an A/B item "
+        "(pairwise), or one item ranking all K (ranking).")
 
 
 def pair_outputs(rows_a: list[Row], rows_b: list[Row], options: PairsOptions, *,
@@ -211,3 +221,159 @@ def positioned_blind_pairs(rows: list[tuple[Any, Row]], options: PairsOptions, *
             continue
         out.append((position, "kept", item.model_dump(exclude_none=True)))
     return out
+
+
+# -- candidates: K responses per prompt -----------------------------------------------------
+
+def candidate_key(record: dict[str, Any]) -> str:
+    """The shuffle key of a candidates record: its id, else its prompt text."""
+    if isinstance(record.get("id"), str | int) and str(record["id"]):
+        return f"id:{record['id']}"
+    try:
+        return "prompt:" + " ".join(text_view(record, "prompt").split())
+    except (KeyError, TypeError, AttributeError):
+        return ""  # the conversion rejects it with the field it lacks
+
+
+def candidate_items(rows: list[Row], options: PairsOptions, *, source: str,
+                    rejects: Rejects) -> StepResult:
+    """Items from candidates records (see `positioned_candidate_items`)."""
+    items = positioned_candidate_items(list(enumerate(rows)), options, source=source,
+                                       rejects=rejects)
+    kept = [line for _, kind, line in sorted(items, key=lambda x: x[0]) if kind == "kept"]
+    removed = [line for _, kind, line in sorted(items, key=lambda x: x[0]) if kind == "removed"]
+    return StepResult(kept, removed)
+
+
+def positioned_candidate_items(rows: list[tuple[Any, Row]], options: PairsOptions, *,
+                               source: str, rejects: Rejects
+                               ) -> list[tuple[Any, str, dict[str, Any]]]:
+    """Per candidates record, in input order: its C(K,2) A/B items (`pairwise`) or its
+    ranking item, as `(position, "kept", item)`, or `(position, "removed", line)` with the
+    reason: `duplicate_id` (an id seen earlier), `fewer_than_two_responses`,
+    `too_many_responses` (ranking: over `MAX_RESPONSES`), `no_distinct_pair` (pairwise:
+    every pair identical or with an empty side). Pairs left out of a record that gave
+    items are counted (`(position, "stats", counts)`): `identical_pairs`, `empty_pairs`.
+    `source` names the model of responses that name none (the file name by default)."""
+    out: list[tuple[Any, str, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for position, (loc, record) in sorted(rows, key=lambda row: row[0]):
+        try:
+            parsed = read_candidates(loc, record, source)
+        except BadRecord as error:
+            rejects(error)
+            continue
+        item_id, prompt, responses, sources, provenance = parsed
+        if item_id in seen:
+            out.append((position, "removed", removal(record, "duplicate_id", STEP, id=item_id,
+                                                     line=loc.line)))
+            continue
+        seen.add(item_id)
+        k = len(responses)
+        if k < 2:
+            out.append((position, "removed", removal(record, "fewer_than_two_responses", STEP,
+                                                     k=k)))
+            continue
+        meta = {"candidates_id": item_id, "k": k, **provenance}
+        if options.task == "ranking":
+            if k > MAX_RESPONSES:
+                out.append((position, "removed",
+                            removal(record, "too_many_responses", STEP, k=k, limit=MAX_RESPONSES,
+                                    hint="--task pairwise makes A/B items of any K")))
+                continue
+            item = MultiItem(id=item_id, prompt=prompt, responses=responses, sources=sources,
+                             meta=meta)
+            out.append((position, "kept", item.model_dump(exclude_none=True)))
+            continue
+        counts = {"identical_pairs": 0, "empty_pairs": 0}
+        made = []
+        for i, j in itertools.combinations(range(k), 2):
+            first, second = (as_text(responses[n]).strip() for n in (i, j))
+            if not first or not second:
+                counts["empty_pairs"] += 1
+            elif first == second:
+                counts["identical_pairs"] += 1
+            else:
+                made.append(Item(id=f"{item_id}:{i}-{j}", prompt=prompt, response_a=responses[i],
+                                 response_b=responses[j], source_a=sources[i],
+                                 source_b=sources[j], meta={**meta, "pair": [i, j]}))
+        if not made:
+            out.append((position, "removed", removal(record, "no_distinct_pair", STEP, k=k,
+                                                     **counts)))
+            continue
+        out.extend((position, "kept", item.model_dump(exclude_none=True)) for item in made)
+        if any(counts.values()):
+            out.append((position, "stats", counts))
+    return out
+
+
+def read_candidates(loc: Loc, record: dict[str, Any], source: str
+                    ) -> tuple[str, Any, list[Any], list[str], dict[str, Any]]:
+    """`(id, prompt, responses, sources, provenance)` of one candidates record, or a
+    `BadRecord` naming the field. Accepted: `train generate`'s lines (`prompt` turns,
+    `responses: [{"content", "source"}]`) and any record with a prompt (`prompt`,
+    `messages`, `instruction` + `input`, `question`, ...) and a list of responses under one
+    of `RESPONSE_LISTS`, each a string, chat turns, or an object with its text under
+    content/text/output/response/completion (and its model under source/model/generator)."""
+    field = next((name for name in RESPONSE_LISTS if name in record), None)
+    if field is None:
+        raise BadRecord(loc, "responses", "no list of responses (a candidates record has one "
+                        f"under {', '.join(RESPONSE_LISTS)})", reason="missing_field",
+                        record=record)
+    listed = record[field]
+    if not isinstance(listed, list):
+        raise BadRecord(loc, field, f"must be a list of responses, not {type(listed).__name__}",
+                        reason="bad_field", record=record)
+    default_source = _source(record, source)
+    responses, sources = [], []
+    for index, entry in enumerate(listed):
+        where = f"{field}[{index}]"
+        if isinstance(entry, dict):
+            text = next((entry[key] for key in _RESPONSE_TEXT if key in entry), None)
+            if not isinstance(text, str | list):
+                raise BadRecord(loc, where, "an object needs its text under one of "
+                                f"{', '.join(_RESPONSE_TEXT)}", reason="bad_field", record=record)
+            sources.append(_source(entry, default_source))
+        elif isinstance(entry, str | list):
+            text = entry
+            sources.append(default_source)
+        else:
+            raise BadRecord(loc, where, f"a response is text, chat turns or an object, not "
+                            f"{type(entry).__name__}", reason="bad_field", record=record)
+        responses.append(text)
+    prompt = _candidate_prompt(loc, record)
+    checks = [("prompt", {"prompt": prompt, "responses": ["", ""]})] + \
+        [(f"{field}[{index}]", {"prompt": "x", "responses": [response, ""]})
+         for index, response in enumerate(responses)]
+    checked = []
+    for where, fields in checks:
+        try:
+            checked.append(MultiItem(id="check", **fields))
+        except ValidationError as exc:
+            inner, message = first_error(exc)
+            raise BadRecord(loc, where if where != "prompt" else inner, message,
+                            reason="invalid_record", record=record) from None
+    prompt, responses = checked[0].prompt, [item.responses[0] for item in checked[1:]]
+    raw_id = record.get("id")
+    item_id = str(raw_id) if isinstance(raw_id, str | int) and str(raw_id) else \
+        _item_id(as_text(prompt))
+    provenance = {("candidates_meta" if key == "meta" else key): value
+                  for key, value in record.items()
+                  if key not in _TEXT_FIELDS and key not in (field, "id")}
+    return item_id, prompt, responses, sources, provenance
+
+
+def _candidate_prompt(loc: Loc, record: dict[str, Any]) -> Any:
+    for name in ("prompt", "messages"):
+        value = record.get(name)
+        if isinstance(value, str) or (isinstance(value, list) and value):
+            return value
+    try:
+        text = text_view(record, "prompt")
+    except KeyError:
+        text = ""
+    if not text.strip():
+        raise BadRecord(loc, "prompt", "no prompt (prompt, messages, instruction, question, "
+                        "problem or query)", reason="missing_field", record=record)
+    return text
+

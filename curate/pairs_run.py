@@ -1,6 +1,6 @@
-"""`curate pairs` out of core: the inputs are shuffled by the join key (two models' outputs)
-or by pair id (blind preference pairs), each partition is paired alone, and the items are
-merged in input order (`curate.grouped`)."""
+"""`curate pairs` out of core: the inputs are shuffled by the join key (two models' outputs),
+by pair id (blind preference pairs) or by record id (candidates), each partition is paired
+alone, and the items are merged in input order (`curate.grouped`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ from curate.engine import EngineOptions
 from curate.grouped import run_grouped_step
 from curate.io import Rejects
 from curate.io.sources import plan_splits
-from curate.pairs import STEP, PairsOptions, positioned_blind_pairs, positioned_pairs
+from curate.pairs import (
+    STEP,
+    PairsOptions,
+    candidate_key,
+    positioned_blind_pairs,
+    positioned_candidate_items,
+    positioned_pairs,
+)
 from curate.views import text_view
 from schemas import StepStats
 
@@ -63,6 +70,41 @@ def group_blind(rows: list[Any], options: PairsOptions,
             if "gold" in payload["records"][0]:
                 gold.append((position, {"kind": "stats", "counts": {"gold": 1}}))
     return payloads + gold
+
+
+def group_candidates(rows: list[Any], options: dict[str, Any],
+                     rejects: Rejects) -> list[tuple[Any, dict[str, Any]]]:
+    """Each candidates record's items as one payload (they keep its place in the input)."""
+    items = positioned_candidate_items([(row.position, (row.loc, row.record)) for row in rows],
+                                       options["options"], source=options["source"],
+                                       rejects=rejects)
+    out: list[tuple[Any, dict[str, Any]]] = []
+    for position, kind, line in items:
+        if kind == "kept":
+            if out and out[-1][0] == position and out[-1][1]["kind"] == "kept":
+                out[-1][1]["records"].append(line)
+            else:
+                out.append((position, {"kind": "kept", "records": [line], "used": 1}))
+        elif kind == "removed":
+            out.append((position, {"kind": "removed", "line": line}))
+        else:
+            out.append((position, {"kind": "stats", "counts": line}))
+    return out
+
+
+def candidates_inputs(inputs: list[str], out: str | Path, options: PairsOptions, *,
+                      on_error: str = "raise", split: str = "train",
+                      engine: EngineOptions = EngineOptions(), sharding: Sharding = Sharding(),
+                      source: str | None = None, quiet: bool = False) -> StepStats:
+    """A/B items (every pair) or ranking items from K responses per prompt."""
+    source = source or Path(str(inputs[0])).name.split(".")[0]
+    counters = ("identical_pairs", "empty_pairs")
+    return run_grouped_step(
+        STEP, {"options": options, "source": source}, [(0, plan_splits(inputs, split=split))],
+        inputs, out, key=candidate_key, group=group_candidates, on_error=on_error,
+        engine=engine, sharding=sharding, quiet=quiet,
+        finish=lambda extra, counts: {"task": options.task, "items": counts.n_out,
+                                      **{name: extra.get(name, 0) for name in counters}})
 
 
 def pair_outputs_inputs(inputs_a: list[str], inputs_b: list[str], out: str | Path,

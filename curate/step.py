@@ -63,6 +63,7 @@ class StepOutput:
         import time
         from pathlib import Path
 
+        from curate.engine import part_format
         from curate.io.outputs import OutputSet
         from curate.io.write import PartWriter
 
@@ -73,9 +74,9 @@ class StepOutput:
         if self.rejects.mode == "skip":
             self._outset.add("rejects", self._outset.sidecar_path("rejects"))
         self._outset.__enter__()
-        from curate.engine import part_format
-
-        fmt = part_format(self._outset.format)  # joined byte for byte, or converted
+        # OUT's own line format (zstd lines for .json/.parquet, which the join rewrites): the
+        # join copies JSON Lines parts byte for byte.
+        fmt = part_format(self._outset.format)
         self._part = PartWriter(self._outset.staging / f"kept.{fmt}", fmt)
         return self
 

@@ -54,8 +54,8 @@ class _OneLineErrors(TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
 
-app = typer.Typer(name="label", help="Label A/B preference pairs in the browser: import, serve, "
-                  "users, simulate, export, report, backup.", no_args_is_help=True,
+app = typer.Typer(name="label", help="Label preferences in the browser (A/B pairs, rankings, "
+                  "ratings): import, serve, users, simulate, judge, export, report, backup.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False, cls=_OneLineErrors)
 users_app = typer.Typer(help="Add, list, disable and remove labelers and admins.",
                         no_args_is_help=True)
@@ -102,6 +102,28 @@ class Policy(str, Enum):
 class Format(str, Enum):
     dpo = "dpo"
     judgments = "judgments"
+    ratings = "ratings"
+
+
+class Task(str, Enum):
+    pairwise = "pairwise"
+    ranking = "ranking"
+    ratings = "ratings"
+
+
+class Voters(str, Enum):
+    human = "human"
+    ai = "ai"
+    all = "all"
+
+
+RuleOption = Annotated[str | None, typer.Option(
+    help="Ratings projects: how ratings become pair preferences: 'overall' (the mean of the "
+    "criteria, each rescaled to 0-1) or criteria in priority order, e.g. 'harmless,helpful' "
+    "(default: overall).")]
+VotersOption = Annotated[Voters | None, typer.Option(
+    help="Whose votes count: human (labelers), ai (judges from `label judge`) or all "
+    "(default: human). Every output says which.")]
 
 
 @app.command("import")
@@ -119,14 +141,25 @@ def import_command(
         "--truncate", help="Cut texts over --max-chars with a marker saying how much was cut "
         "(counted in the stats and the item's meta.truncated) instead of rejecting them.")]
     = None,
+    task: Annotated[Task | None, typer.Option(
+        help="The project's task, fixed at the first import: pairwise (A/B items), ranking or "
+        "ratings (items with K responses). Default: the database's, else ranking for items "
+        "with responses, pairwise otherwise.")] = None,
+    criteria: Annotated[Path | None, typer.Option(
+        help="Ratings: a YAML file of criteria (name, low, high, guideline) and flags "
+        "(default: helpful, truthful, harmless on 1-7; flags unsafe, hallucination, "
+        "refusal).")] = None,
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
     split: Split = "train",
 ) -> None:
-    """Load A/B items into the database (created if missing).
+    """Load items into the database (created if missing).
 
-    An item is {id, prompt, response_a, response_b, source_a, source_b, meta}
-    with an optional gold answer (a, b or tie). Importing again is safe:
+    An A/B item is {id, prompt, response_a, response_b, source_a, source_b,
+    meta} with an optional gold answer (a, b or tie). A K-way item is {id,
+    prompt, responses, sources, meta} (from `curate pairs --from-candidates
+    --task ranking`), ranked or rated per criterion (--task ratings) in the
+    app, with an optional gold ranking. Importing again is safe:
     identical items are unchanged, a new --overlap is applied, and an id with
     other content is bad input. In raise mode nothing is imported on error.
     An empty file, a line that is not UTF-8 and a text over --max-chars are
@@ -136,12 +169,15 @@ def import_command(
     skip).
 
     Example: label import items.jsonl -d labels.sqlite --overlap 3
+
+    Example: label import ranking.jsonl -d ratings.sqlite --task ratings
     """
     from labeling_app.importing import ImportOptions, import_items, write_import_sidecars
     from labeling_app.store import Store
 
     options = build_options(ImportOptions, config=config, overlap=overlap, max_chars=max_chars,
-                            truncate=truncate)
+                            truncate=truncate, task=task.value if task else None,
+                            criteria=criteria)
     rejects = Rejects(on_error.value)
     created = not db.exists()
     try:
@@ -156,7 +192,8 @@ def import_command(
     extra = stats.model_extra or {}
     cut = f", {extra['truncated']} truncated" if extra["truncated"] else ""
     typer.echo(f"{stats.summary_line()} (added {extra['added']}, updated {extra['updated']}, "
-               f"unchanged {extra['unchanged']}{cut}; overlap {options.overlap})", err=True)
+               f"unchanged {extra['unchanged']}{cut}; overlap {options.overlap}; "
+               f"{extra['task']} project)", err=True)
 
 
 @users_app.command("add")
@@ -260,7 +297,8 @@ def users_remove(
 @users_app.command("list")
 @label_errors
 def users_list(db: Db) -> None:
-    """List users as JSON lines: name, role, simulated, disabled, can_log_in,
+    """List users as JSON lines: name, role, kind (human or ai), simulated,
+    disabled, can_log_in,
     judgments, sessions (live logins).
 
     Example: label users list -d labels.sqlite
@@ -341,7 +379,8 @@ def serve_command(
     elif not any(user["can_log_in"] for user in store.users()):
         fail(f"nobody can log in to {db}: add a user with `label users add NAME -d {db} --role "
              "admin`, or serve with --open")
-    labeling = LabelingApp(store, load_guidelines(options.guidelines, options.guidelines_version),
+    labeling = LabelingApp(store, load_guidelines(options.guidelines, options.guidelines_version,
+                                                  task=store.task),
                            min_seconds=options.min_seconds, open_mode=options.open)
     access = Access(open_mode=options.open, allowed_hosts=tuple(options.allowed_host),
                     session_hours=options.session_hours,
@@ -426,6 +465,119 @@ def simulate_command(
                "and the dashboard count them only with --include-simulated", err=True)
 
 
+@app.command("judge")
+@label_errors
+def judge_command(
+    db: Db,
+    judge: Annotated[str | None, typer.Option(
+        help="A local causal LM judge: a model directory, a hub id, or tiny (a small random "
+        "model built on the spot: for trying the pipeline).")] = None,
+    judge_url: Annotated[str | None, typer.Option(
+        help="An OpenAI-compatible endpoint instead, e.g. http://localhost:8000/v1.")] = None,
+    judge_model: Annotated[str | None, typer.Option(
+        help="The model name the endpoint serves.")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="The judge's user name (default: ai-MODEL).")] = None,
+    source_name: Annotated[str | None, typer.Option(
+        help="The judge's model as the items' sources name it, for the self-preference "
+        "measure (default: the model name).")] = None,
+    template: Annotated[Path | None, typer.Option(
+        help="A judge prompt template ($guidelines, $prompt, $responses, ...; default: the "
+        "bundled one of the task).")] = None,
+    guidelines: Annotated[Path | None, typer.Option(
+        help="Guidelines put in the prompt (default: the bundled ones of the task).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Judge at most this many items.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Requests at once to an endpoint (default: 4).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        help="Longest answer from an endpoint (default: 1024).")] = None,
+    api_key_env: Annotated[str | None, typer.Option(
+        help="Environment variable with the endpoint's key (default: OPENAI_API_KEY).")]
+    = None,
+    config: Config = None,
+) -> None:
+    """Let an AI judge vote on every item it has not judged yet, in both
+    orders (a disagreement between the orders counts as a tie). Its votes
+    are stored as a user of kind ai: report, export and the dashboard count
+    only human votes unless asked (--voters), and `label report` compares
+    the judge with the labelers on the same items: agreement, P(longer wins),
+    position consistency, self-preference.
+
+    Writes DB.judge.stats.json (and DB.judge.unparsed.jsonl: answers that
+    could not be read; those items are judged again next time).
+
+    Example: label judge -d labels.sqlite --judge tiny --limit 20
+
+    Example: label judge -d labels.sqlite --judge-url http://localhost:8000/v1
+    --judge-model Qwen2.5-7B-Instruct
+    """
+    import tempfile
+
+    from curate.progress import progress
+    from labeling_app.app import load_guidelines
+    from labeling_app.judge_models import open_backend
+    from labeling_app.judging import (
+        JudgeOptions,
+        judge_user_name,
+        load_template,
+        model_texts,
+        run_judge,
+    )
+    from labeling_app.store import Store
+
+    options = build_options(JudgeOptions, config=config, judge=judge, judge_url=judge_url,
+                            judge_model=judge_model, name=name, source_name=source_name,
+                            template=template, guidelines=guidelines, limit=limit,
+                            workers=workers, max_tokens=max_tokens, api_key_env=api_key_env)
+    if bool(options.judge) == bool(options.judge_url):
+        fail("name one judge: --judge MODEL (local) or --judge-url URL --judge-model NAME")
+    model = options.judge_model if options.judge_url else options.judge
+    user = options.name or judge_user_name(model or "")
+    started = time.perf_counter()
+    with Store(db) as store, tempfile.TemporaryDirectory(prefix="prefkit-judge-") as work:
+        if store.project() is None:
+            fail(f"{db}: no items yet (load them with `label import`)")
+        task = store.task
+        prompt_template = load_template(task, options.template)
+        rules = load_guidelines(options.guidelines, task=task)
+        existing = {u["name"]: u for u in store.users()}
+        if user not in existing:
+            store.add_user(user, kind="ai")
+        elif existing[user]["kind"] != "ai":
+            fail(f"user {user!r} exists and is not an AI judge; pick another --name")
+        backend = open_backend(judge=options.judge, url=options.judge_url,
+                               model=options.judge_model, workdir=work,
+                               items_texts=model_texts(item for item, _, _ in store.items()),
+                               api_key_env=options.api_key_env, max_tokens=options.max_tokens)
+        todo = sum(1 for _ in store.items()) - len(store.judged_by(user))
+        todo = min(todo, options.limit) if options.limit else todo
+        try:
+            with progress("label judge", "items", todo, unit="items") as advance:
+                run = run_judge(store, backend, user=user,
+                                judge_source=options.source_name or model, guidelines=rules,
+                                template=prompt_template, limit=options.limit,
+                                workers=options.workers if options.judge_url else 1,
+                                on_item=advance)
+        finally:
+            backend.close()
+    seconds = time.perf_counter() - started
+    unparsed_path = db.with_suffix(".judge.unparsed.jsonl")
+    if run.unparsed:
+        write_records(unparsed_path, run.unparsed)
+    consistency = run.position_consistency
+    write_json(db.with_suffix(".judge.stats.json"),
+               {"step": "label judge", "judge": user, "model": model, "task": task,
+                "template": prompt_template.version, "guidelines_version": rules.version,
+                "judged": run.judged, "judged_before": run.already,
+                "unparsed": len(run.unparsed), "position_consistency": consistency,
+                "seconds": round(seconds, 3)})
+    same = f"{consistency:.0%}" if consistency is not None else "n/a"
+    typer.echo(f"label judge: {run.judged} items judged by {user} in both orders (same verdict "
+               f"{same}); {len(run.unparsed)} unparsed"
+               + (f" (see {unparsed_path})" if run.unparsed else "")
+               + f"; template {prompt_template.version} {seconds:.2f}s", err=True)
+
+
 @app.command("export")
 @label_errors
 def export_command(
@@ -433,7 +585,9 @@ def export_command(
     output: Output,
     output_format: Annotated[Format | None, typer.Option(
         "--format", help="dpo: PreferencePair records for `train dpo` / `train rm`; "
-        "judgments: every raw judgment (.jsonl, .csv or .parquet) (default: dpo).")] = None,
+        "judgments: every raw judgment (.jsonl, .csv or .parquet); ratings (ratings "
+        "projects): per response, mean scores per criterion and flag shares (default: dpo).")]
+    = None,
     min_agreement: Annotated[float | None, typer.Option(
         help="dpo: drop pairs whose majority has a smaller share of the votes (default: 0).")]
     = None,
@@ -444,11 +598,16 @@ def export_command(
         help="dpo: votes an item needs (default: its overlap, so complete items only).")]
     = None,
     include_simulated: IncludeSimulated = False,
+    voters: VotersOption = None,
+    rule: RuleOption = None,
     config: Config = None,
 ) -> None:
     """Export votes: majority-vote preference pairs (prompt, chosen,
     rejected; meta has strength, votes, agreement, item_id, source_chosen,
-    source_rejected, simulated) or the raw judgments.
+    source_rejected, simulated, voters) or the raw judgments. A ranking
+    gives every pair of its responses that the votes decide, with the rank
+    gap as strength; ratings give pairs by --rule, and --format ratings
+    writes per-criterion scores per response (reward-model data).
 
     Writes OUT, OUT.removed.jsonl (items left out, with the reason, e.g.
     no_majority, identical_responses, empty_response) and OUT.stats.json,
@@ -458,13 +617,16 @@ def export_command(
 
     Example: label export -d labels.sqlite -o prefs.jsonl --format dpo
     --min-agreement 0.6 --drop-ties
+
+    Example: label export -d ratings.sqlite -o prefs.jsonl --rule harmless,helpful
     """
     from labeling_app.export import ExportOptions, export_database
 
     options = build_options(ExportOptions, config=config,
                             format=output_format.value if output_format else None,
                             min_agreement=min_agreement, drop_ties=drop_ties,
-                            min_votes=min_votes, include_simulated=include_simulated or None)
+                            min_votes=min_votes, include_simulated=include_simulated or None,
+                            voters=voters.value if voters else None, rule=rule)
     for line in export_database(db, Path(output), options):
         typer.echo(line, err=True)
 
@@ -489,11 +651,13 @@ def report_command(
     seed: Annotated[int | None, typer.Option(
         help="Seed of the bootstrap intervals (default: 0).")] = None,
     include_simulated: IncludeSimulated = False,
+    voters: VotersOption = None,
+    rule: RuleOption = None,
     config: Config = None,
     on_error: OnError = OnErrorChoice.raise_,
 ) -> None:
-    """Agreement, length bias and position bias of pairwise judgments, from
-    people or AI judges.
+    """Agreement, length bias and position bias of judgments, from people
+    or AI judges; of rankings and ratings as votes on pairs of responses.
 
     Agreement: percent (with and without ties), Cohen's kappa per labeler
     pair, Krippendorff's alpha (nominal, 3 classes; ordinal, 5 points).
@@ -501,7 +665,11 @@ def report_command(
     difference, a logistic coefficient on tanh(length difference / sd), and
     length-controlled win rates per source model (AlpacaEval's method).
     Position: P(left wins). Per labeler: speed, left and longer shares,
-    agreement, gold accuracy, flags.
+    agreement, gold accuracy, flags. Rankings add Kendall's W; ratings add
+    Krippendorff's alpha (interval, ordinal) per criterion and flag shares.
+    AI judges (`label judge`) get a bias report against the labelers on the
+    same items: agreement, P(longer wins), position consistency, self-
+    preference. Human votes are counted by default (--voters).
 
     Example: label report -d labels.sqlite -o report.html
 
@@ -520,7 +688,8 @@ def report_command(
         fail(f"{db}: not a labeling database (SQLite); a judgment file goes without -d"
              if db.exists() else f"{db}: no such database")
     options = build_options(ReportOptions, config=config, min_length_diff=min_length_diff,
-                            seed=seed, include_simulated=include_simulated or None)
+                            seed=seed, include_simulated=include_simulated or None,
+                            voters=voters.value if voters else None, rule=rule)
     summary, line = run_report(str(db or source), options, output=output,
                                rejects=Rejects(on_error.value))
     if as_json:

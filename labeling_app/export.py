@@ -1,4 +1,7 @@
-"""Votes to training data: majority-vote `PreferencePair`s, raw judgments, length statistics."""
+"""Votes to training data: majority-vote `PreferencePair`s, raw judgments, length statistics.
+
+A/B items here; rankings and ratings in `labeling_app.multi_export`. Whose votes count is an
+option (`voters`: human by default, or the AI judges, or all), said in every output."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ STEP = "label export"
 _JUDGMENT_SCHEMA = {"item_id": str, "user": str, "choice": str, "winner": str, "strength": float,
                     "shown": str, "left": str, "seconds": float, "guideline_version": str,
                     "rationale": str, "simulated": bool, "created_at": float, "len_a": int,
-                    "len_b": int, "source_a": str, "source_b": str, "gold": str}
+                    "len_b": int, "source_a": str, "source_b": str, "gold": str, "kind": str}
 
 
 class ExportOptions(BaseModel):
@@ -31,7 +34,9 @@ class ExportOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["dpo", "judgments"] = "dpo"
+    format: Literal["dpo", "judgments", "ratings"] = Field(
+        "dpo", description="dpo: preference pairs; judgments: every raw judgment; ratings "
+        "(ratings projects): per response, the mean score per criterion and flag shares.")
     min_agreement: float = Field(0.0, ge=0, le=1, description="Drop pairs whose majority has a "
                                  "smaller share of the votes.")
     drop_ties: bool = Field(False, description="Ignore tie votes when finding the majority and "
@@ -41,6 +46,21 @@ class ExportOptions(BaseModel):
     include_simulated: bool = Field(False, description="Count votes of simulated labelers "
                                     "(`label simulate`); left out by default, so demo votes "
                                     "never reach training data by accident.")
+    voters: Literal["human", "ai", "all"] = Field("human", description="Whose votes count: "
+                                                  "labelers, AI judges (`label judge`) or both.")
+    rule: str = Field("overall", description="Ratings to preferences: 'overall' (the mean of "
+                      "the criteria, each rescaled to 0-1) or criteria in priority order, e.g. "
+                      "'harmless,helpful' (harmlessness first, helpfulness breaks ties).")
+
+    def counts(self, kind: str, simulated: bool) -> bool:
+        """Whether a vote of this kind (and simulated or not) is counted."""
+        return (self.voters == "all" or kind == self.voters) and \
+            (self.include_simulated or not simulated)
+
+    def voters_note(self) -> str:
+        who = {"human": "human votes only", "ai": "AI judges' votes only",
+               "all": "human and AI votes"}[self.voters]
+        return who + ("" if self.include_simulated else ", simulated votes excluded")
 
 
 @dataclass(frozen=True)
@@ -82,13 +102,17 @@ def preference_pairs(items: Iterable[tuple[Item, int, int]], judgments: list[dic
     `empty_response`: a side with no text)."""
     votes: dict[str, list[dict[str, Any]]] = defaultdict(list)
     simulated: Counter[str] = Counter()
+    other_voters = 0
     for row in judgments:
         if row["choice"] == "skip":
             continue
-        if row["simulated"] and not options.include_simulated:
+        kind = row.get("kind", "human")
+        if options.counts(kind, False) and not options.counts(kind, row["simulated"]):
             simulated[row["item_id"]] += 1
-        else:
+        elif options.counts(kind, row["simulated"]):
             votes[row["item_id"]].append(row)
+        else:
+            other_voters += 1
     kept, removed = [], []
     for item, overlap, _ in items:
         advance()
@@ -123,7 +147,9 @@ def preference_pairs(items: Iterable[tuple[Item, int, int]], judgments: list[dic
             continue
         kept.append(pair)
     return StepResult(kept, removed, {"lengths": length_stats(kept),
-                                      "simulated_votes_left_out": sum(simulated.values())})
+                                      "simulated_votes_left_out": sum(simulated.values()),
+                                      "voters": options.voters,
+                                      "other_voters_votes_left_out": other_voters})
 
 
 def degenerate_reason(pair: dict[str, Any]) -> str | None:
@@ -154,6 +180,7 @@ def _pair(item: Item, result: Verdict, counts: dict[str, int],
         chosen=as_messages(getattr(item, f"response_{result.winner}"), "assistant"),
         rejected=as_messages(getattr(item, f"response_{loser}"), "assistant"),
         meta={"item_id": item.id, "strength": result.strength, "votes": counts,
+              "voters": sorted({row.get("kind", "human") for row in rows}),
               "n_votes": len(rows), "agreement": result.agreement, "chosen_side": result.winner,
               "source_chosen": getattr(item, f"source_{result.winner}"),
               "source_rejected": getattr(item, f"source_{loser}"),
@@ -207,14 +234,20 @@ def csv_unescape(value: str | None) -> str | None:
     return value[1:] if value and value[0] == "'" and _FORMULA.match(value[1:]) else value
 
 
-def write_judgments(path: str | Path, records: list[dict[str, Any]]) -> None:
-    """Raw judgments to .csv (via polars; text cells escaped with `csv_escape`) or any record
-    format, atomically."""
+def write_judgments(path: str | Path, records: list[dict[str, Any]],
+                    schema: dict[str, type] | None = None) -> None:
+    """Raw judgments to .csv (via polars; text cells escaped with `csv_escape`, JSON values
+    as JSON text) or any record format, atomically."""
+    schema = schema or _JUDGMENT_SCHEMA
     if str(path).lower().endswith(".csv"):
+        import json
+
         import polars as pl
 
-        frame = pl.from_dicts(records, schema=_JUDGMENT_SCHEMA)
-        text = [name for name, kind in _JUDGMENT_SCHEMA.items() if kind is str]
+        rows = [{name: json.dumps(value) if isinstance(value, dict | list) else value
+                 for name, value in record.items()} for record in records]
+        frame = pl.from_dicts(rows, schema=schema)
+        text = [name for name, kind in schema.items() if kind is str]
         frame = frame.with_columns(pl.col(text).map_elements(csv_escape, return_dtype=pl.String))
         with atomic_path(path) as temp:
             frame.write_csv(temp)
@@ -223,9 +256,85 @@ def write_judgments(path: str | Path, records: list[dict[str, Any]]) -> None:
 
 
 def judgment_records(rows: list[dict[str, Any]], options: ExportOptions) -> list[dict[str, Any]]:
-    """Raw judgments (skips included) with `winner` and `strength` spelled out."""
+    """Raw A/B judgments (skips included) with `winner` and `strength` spelled out."""
     return [row | {"winner": WINNER.get(row["choice"]), "strength": STRENGTH.get(row["choice"])}
-            for row in rows if options.include_simulated or not row["simulated"]]
+            for row in rows if options.counts(row.get("kind", "human"), row["simulated"])]
+
+
+@dataclass
+class Computed:
+    """An export before it is written: OUT's records, the removed lines, the stats' extra
+    fields, the inputs counted (items, or judgments for raw judgments)."""
+
+    format: str
+    records: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    extra: dict[str, Any]
+    n_in: int
+    used: int | None = None
+    schema: dict[str, type] | None = None  # raw judgments: the CSV columns
+
+    def write(self, path: Path) -> None:
+        if self.format == "judgments":
+            write_judgments(path, self.records, self.schema)
+        else:
+            write_records(path, self.records)
+
+    def lines(self, options: ExportOptions) -> list[str]:
+        """What to say after the summary line: lengths, pairs left out, votes left out."""
+        lines = [length_line(self.extra["lengths"])] if "lengths" in self.extra else []
+        if self.extra.get("pairs_left_out"):
+            lines.append("pairs left out: " + ", ".join(
+                f"{count} {reason}" for reason, count in
+                sorted(self.extra["pairs_left_out"].items())))
+        simulated = self.extra.get("simulated_votes_left_out", 0)
+        if simulated:
+            lines.append(f"simulated votes: {simulated:,} left out (--include-simulated counts "
+                         "them)")
+        others = self.extra.get("other_voters_votes_left_out", 0)
+        if others:
+            other = "AI judges'" if options.voters == "human" else "human"
+            lines.append(f"{other} votes: {others:,} left out (--voters all counts them)")
+        return lines
+
+
+def compute(store: Any, options: ExportOptions,
+            advance: Callable[..., None] = lambda n=1: None) -> Computed:
+    """The export `options` asks for, from an open store, for any task."""
+    from labeling_app import multi_export
+    from labeling_app.multi_metrics import load_multi
+
+    task = store.task
+    if options.format == "ratings" and task != "ratings":
+        raise ValueError(f"--format ratings: {store.path} is a {task} project, not a ratings one")
+    if options.format == "judgments":
+        if task == "pairwise":
+            rows, schema = store.judgment_rows(), _JUDGMENT_SCHEMA
+            kept = judgment_records(rows, options)
+        else:
+            rows, schema = store.judgments_of(), multi_export.JUDGMENT_SCHEMA
+            kept = multi_export.judgment_records(rows, options)
+        removed = []
+        for row in rows:
+            kind = row.get("kind", "human")
+            if not options.counts(kind, False):
+                removed.append(removal(row, "other_voters", STEP))
+            elif not options.counts(kind, row["simulated"]):
+                removed.append(removal(row, "simulated", STEP))
+        reasons = Counter(line["reason"] for line in removed)
+        return Computed("judgments", kept, removed,
+                        {"voters": options.voters, "simulated_votes_left_out":
+                         reasons["simulated"], "other_voters_votes_left_out":
+                         reasons["other_voters"]}, len(rows), schema=schema)
+    items = list(store.items())
+    if task == "pairwise":
+        result = preference_pairs(items, store.judgment_rows(), options, advance)
+    elif options.format == "ratings":
+        result = multi_export.ratings_records(items, load_multi(store), options)
+    else:
+        result = multi_export.preference_pairs(items, load_multi(store), options, advance)
+    return Computed(options.format, result.kept, result.removed, result.extra, len(items),
+                    used=result.used)
 
 
 def export_database(db: Path, output: Path, options: ExportOptions, *,
@@ -235,35 +344,29 @@ def export_database(db: Path, output: Path, options: ExportOptions, *,
 
     if Path(output).resolve() == Path(db).resolve():
         raise ValueError(f"{output}: is the database itself; write the export elsewhere")
-    with Store(db) as store:
-        rows = store.judgment_rows()
-        items = list(store.items())
-    if options.format == "dpo":
-        with progress(STEP, "pairs", len(items), unit="items", quiet=quiet) as advance:
-            result = preference_pairs(items, rows, options, advance)
-        with StepOutput(STEP, output, inputs=[str(db)], quiet=True) as step:
-            step.n_in = len(items)
-            step.add(result)
-        lines = [step.stats.summary_line(), length_line(result.extra["lengths"])]
-        left_out = result.extra["simulated_votes_left_out"]
-        if left_out:
-            lines.append(f"simulated votes: {left_out:,} left out (--include-simulated counts "
-                         "them)")
-        return lines
     started = time.perf_counter()
-    kept = judgment_records(rows, options)
-    removed = [removal(row, "simulated", STEP) for row in rows
-               if row["simulated"] and not options.include_simulated]
-    write_judgments(output, kept)
-    write_records(_sidecar(output, "removed.jsonl"), removed)
+    with Store(db) as store:
+        total = sum(1 for _ in store.items()) if options.format != "judgments" else 0
+        with progress(STEP, "pairs", total, unit="items", quiet=quiet) as advance:
+            computed = compute(store, options, advance)
+    note = f" ({options.voters_note()})"
+    if computed.format != "judgments":
+        with StepOutput(STEP, output, inputs=[str(db)], quiet=True) as step:
+            step.n_in = computed.n_in
+            step.add(StepResult(computed.records, computed.removed, computed.extra))
+            step.used = computed.used
+        return [step.stats.summary_line() + note] + computed.lines(options)
+    computed.write(output)
+    write_records(_sidecar(output, "removed.jsonl"), computed.removed)
     seconds = time.perf_counter() - started
-    stats = StepStats(step=STEP, n_in=len(rows), n_out=len(kept), removed=len(removed),
-                      removed_by_reason={"simulated": len(removed)} if removed else {},
-                      seconds=round(seconds, 4), inputs=[str(db)], output=str(output),
-                      docs_per_s=round(len(rows) / seconds, 1) if seconds else 0.0)
+    reasons = Counter(line["reason"] for line in computed.removed)
+    stats = StepStats(step=STEP, n_in=computed.n_in, n_out=len(computed.records),
+                      removed=len(computed.removed), removed_by_reason=dict(reasons),
+                      voters=options.voters, seconds=round(seconds, 4), inputs=[str(db)],
+                      output=str(output),
+                      docs_per_s=round(computed.n_in / seconds, 1) if seconds else 0.0)
     write_json(_sidecar(output, "stats.json"), stats.model_dump(by_alias=True))
-    return [stats.summary_line()] + ([(f"simulated votes: {len(removed):,} left out "
-                                      "(--include-simulated keeps them)")] if removed else [])
+    return [stats.summary_line() + note] + computed.lines(options)
 
 
 def _sidecar(output: Path, kind: str) -> Path:

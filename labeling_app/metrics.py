@@ -73,17 +73,18 @@ def judgment_pairs(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def krippendorff_alpha(units: np.ndarray, values: np.ndarray, *, n_values: int,
-                       level: str = "nominal") -> float | None:
+                       level: str = "nominal", scale: np.ndarray | None = None) -> float | None:
     """Krippendorff's alpha from long-format ratings (unit index, value index per rating).
 
     Hand-written because reference implementations take a dense raters × units matrix,
     which is mostly empty when each item has K of many labelers; the coincidence matrix
     is built here straight from the long format in O(ratings).
-    `level` is `nominal` or `ordinal` (values 0..n_values-1 in rank order). None when
-    undefined: fewer than two pairable values, or no variation at all.
+    `level` is `nominal`, `ordinal` (values 0..n_values-1 in rank order) or `interval`
+    (value c stands for the number `scale[c]`, by default c itself). None when undefined:
+    fewer than two pairable values, or no variation at all.
     """
-    if level not in ("nominal", "ordinal"):
-        raise ValueError(f"level must be 'nominal' or 'ordinal', not {level!r}")
+    if level not in ("nominal", "ordinal", "interval"):
+        raise ValueError(f"level must be 'nominal', 'ordinal' or 'interval', not {level!r}")
     _, unit_index = np.unique(units, return_inverse=True)
     counts = np.bincount(unit_index * n_values + values,
                          minlength=(unit_index.max(initial=-1) + 1) * n_values)
@@ -98,6 +99,10 @@ def krippendorff_alpha(units: np.ndarray, values: np.ndarray, *, n_values: int,
     total = marginals.sum()
     if level == "nominal":
         distance = 1.0 - np.eye(n_values)
+    elif level == "interval":
+        numbers = np.arange(n_values, dtype=float) if scale is None else \
+            np.asarray(scale, dtype=float)
+        distance = np.subtract.outer(numbers, numbers) ** 2
     else:
         cumulative = np.concatenate([[0.0], np.cumsum(marginals)])
         low, high = np.minimum.outer(np.arange(n_values), np.arange(n_values)), \

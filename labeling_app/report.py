@@ -7,15 +7,17 @@ import html
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.io import Rejects, atomic_path, write_json, write_records
 from curate.progress import Phases
+from labeling_app.judge_bias import judges_table
 from labeling_app.metrics import SMALL_CURVE
 from labeling_app.render import markdown_escape
+from labeling_app.summary import simulated_filter
 
 
 class ReportOptions(BaseModel):
@@ -28,6 +30,12 @@ class ReportOptions(BaseModel):
     seed: int = Field(0, description="Seed of the bootstrap intervals.")
     include_simulated: bool = Field(False, description="Count votes of simulated labelers "
                                     "(left out by default; the report says how many).")
+    voters: Literal["human", "ai", "all"] = Field("human", description="Whose votes the "
+                                                  "metrics count (a database): labelers, AI "
+                                                  "judges or both. The AI judges' bias report "
+                                                  "always compares them with the labelers.")
+    rule: str = Field("overall", description="Ratings projects: how ratings become pair "
+                      "preferences ('overall', or criteria in priority order).")
 
 
 _LABELER_COLUMNS = ("user", "votes", "flags", "median_seconds", "p_left_wins",
@@ -43,44 +51,32 @@ def _ci(ci: list[float] | None) -> str:
     return "" if not ci else f" (95% CI {ci[0]:.1%} to {ci[1]:.1%})"
 
 
-def simulated_filter(frame: pl.DataFrame, include: bool) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The frame without simulated votes unless `include`, and what was done (for the
-    `simulated` line of every report)."""
-    count = int(frame["simulated"].sum()) if frame.height else 0
-    kept = frame if include else frame.filter(~pl.col("simulated"))
-    return kept, {"votes": count, "included": bool(include and count)}
-
-
 def overview_markdown(summary: dict[str, Any]) -> str:
     """The headline numbers, one bullet each. Names from the data (models, labelers) are
     escaped: they are untrusted text."""
-    lines = [(f"- **Judgments:** {summary['n_pairs']:,} on {summary['n_items']:,} items by "
-              f"{summary['n_labelers']:,} labelers")]
-    simulated = summary.get("simulated") or {}
-    if simulated.get("votes"):
-        lines.append(f"- **Simulated votes:** {simulated['votes']:,} "
-                     + ("included: these numbers are partly machine-made" if simulated["included"]
-                        else "left out (include them with --include-simulated, or the admin "
-                        "tab's checkbox)"))
-    agreement = summary["agreement"]
-    if agreement:
-        alpha = agreement["krippendorff_alpha_nominal"]
-        ordinal = agreement["krippendorff_alpha_ordinal"]
-        lines.append(f"- **Agreement:** {_pct(agreement['percent'])} of vote pairs agree "
-                     f"({_pct(agreement['percent_without_ties'])} without ties); Krippendorff's "
-                     f"alpha {_num(alpha)} nominal, {_num(ordinal)} ordinal")
+    task = summary.get("task", "pairwise")
+    if task == "pairwise":
+        lines = [(f"- **Judgments:** {summary['n_pairs']:,} on {summary['n_items']:,} items by "
+                  f"{summary['n_labelers']:,} labelers")]
     else:
-        lines.append("- **Agreement:** n/a (no item has two labelers)")
+        lines = [(f"- **Judgments:** {summary['n_judgments']:,} {task} of {summary['n_items']:,} "
+                  f"items by {summary['n_labelers']:,} labelers, read as {summary['n_pairs']:,} "
+                  "votes on pairs of responses" + (f" (rule: {summary['rule']})"
+                                                   if task == "ratings" else ""))]
+    lines += _voters_lines(summary)
+    lines += _agreement_lines(summary)
     if summary["gold"]:
+        unit = "votes" if task == "pairwise" else "pair votes"
         lines.append(f"- **Gold accuracy:** {_pct(summary['gold']['accuracy'])} on "
-                     f"{summary['gold']['n']:,} votes")
+                     f"{summary['gold']['n']:,} {unit}")
     lines.append(f"- **Length bias:** the longer response wins {_pct(summary['p_longer_wins'])}"
                  f"{_ci(summary['p_longer_wins_ci'])} of {summary['n_length_pairs']:,} decisive "
                  f"votes differing by more than {summary['min_length_diff']} characters; "
                  f"logistic coefficient on tanh(length difference / sd) "
                  f"{_num(summary['length_coef'])}")
+    shown = "left response" if task == "pairwise" else "response shown earlier"
     lines.append("- **Position bias:** " + (
-        f"the left response wins {_pct(summary['p_left_wins'])}{_ci(summary['p_left_wins_ci'])}"
+        f"the {shown} wins {_pct(summary['p_left_wins'])}{_ci(summary['p_left_wins_ci'])}"
         if summary["p_left_wins"] is not None else "n/a (positions unknown)"))
     for model, lc in summary["lc_win_rate"].items():
         lines.append(f"- **{markdown_escape(model)}:** win rate "
@@ -89,7 +85,71 @@ def overview_markdown(summary: dict[str, Any]) -> str:
                for row in summary["labelers"] if row["flags"]]
     if flagged:
         lines.append(f"- **Flagged labelers:** {'; '.join(flagged)}")
+    for judge in summary.get("ai_judges") or []:
+        lines.append(_judge_line(judge))
     return "\n".join(lines)
+
+
+def _voters_lines(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    simulated = summary.get("simulated") or {}
+    if simulated.get("votes"):
+        lines.append(f"- **Simulated votes:** {simulated['votes']:,} "
+                     + ("included: these numbers are partly machine-made" if simulated["included"]
+                        else "left out (include them with --include-simulated, or the admin "
+                        "tab's checkbox)"))
+    voters = summary.get("voters") or {}
+    if voters.get("ai_votes") or voters.get("counted", "human") != "human":
+        counted = {"human": "human votes only", "ai": "AI judges' votes only",
+                   "all": "human and AI votes together"}[voters["counted"]]
+        left = f"; {voters['left_out']:,} others left out (--voters all counts them)" \
+            if voters.get("left_out") else ""
+        lines.append(f"- **Voters:** {counted} ({voters['human_votes']:,} human, "
+                     f"{voters['ai_votes']:,} AI){left}")
+    return lines
+
+
+def _agreement_lines(summary: dict[str, Any]) -> list[str]:
+    agreement = summary["agreement"]
+    unit = "vote pairs" if summary.get("task", "pairwise") == "pairwise" \
+        else "vote pairs on the same pair of responses"
+    lines = []
+    if summary.get("kendall_w"):
+        w = summary["kendall_w"]
+        lines.append(f"- **Kendall's W:** mean {_num(w['mean'])}, median {_num(w['median'])} over "
+                     f"{w['n_items']:,} items ranked by two or more labelers")
+    for name, values in (summary.get("criteria") or {}).items():
+        lines.append(f"- **{markdown_escape(name)}:** mean score {_num(values['mean'])}; "
+                     f"Krippendorff's alpha {_num(values['alpha_interval'])} interval, "
+                     f"{_num(values['alpha_ordinal'])} ordinal")
+    if summary.get("flags"):
+        shares = ", ".join(f"{markdown_escape(name)} {_pct(share)}"
+                           for name, share in summary["flags"].items())
+        lines.append(f"- **Flags raised:** {shares} of rated responses")
+    if agreement:
+        alpha = agreement["krippendorff_alpha_nominal"]
+        ordinal = agreement["krippendorff_alpha_ordinal"]
+        lines.append(f"- **Agreement:** {_pct(agreement['percent'])} of {unit} agree "
+                     f"({_pct(agreement['percent_without_ties'])} without ties); Krippendorff's "
+                     f"alpha {_num(alpha)} nominal" + (f", {_num(ordinal)} ordinal"
+                                                       if ordinal is not None else ""))
+    else:
+        lines.append("- **Agreement:** n/a (no item has two labelers)")
+    return lines
+
+
+def _judge_line(judge: dict[str, Any]) -> str:
+    parts = [f"agrees with humans {_pct(judge['agreement_with_humans']['share'])} of "
+             f"{judge['agreement_with_humans']['n']:,} vote pairs (humans with each other "
+             f"{_pct(judge['human_agreement']['share'])})",
+             f"P(longer wins) {_pct(judge['p_longer_wins'])}{_ci(judge['p_longer_wins_ci'])} "
+             f"vs humans {_pct(judge['human_p_longer_wins'])} on the same items",
+             f"same verdict in both orders {_pct(judge['position_consistency'])}"]
+    if judge["judge_source"]:
+        parts.append(f"its own model ({markdown_escape(judge['judge_source'])}) wins "
+                     f"{_pct(judge['p_own_wins'])} vs {_pct(judge['human_p_own_wins'])} by humans")
+    flags = f"; **flags: {', '.join(judge['flags'])}**" if judge["flags"] else ""
+    return f"- **AI judge {markdown_escape(judge['judge'])}:** {'; '.join(parts)}{flags}"
 
 
 def _num(value: float | None) -> str:
@@ -159,9 +219,33 @@ padding:.5rem .75rem;border-radius:.3rem}}</style></head><body>
  src="data:image/png;base64,{image}">
 <h2>Source models</h2>{_table(models_table(summary).to_dicts())}
 <h2>Labelers</h2>{_table(labelers_table(summary).to_dicts())}
-<h2>Cohen's kappa per labeler pair</h2>{_table(kappa_table(summary).to_dicts())}
+{_criteria_section(summary)}<h2>Cohen's kappa per labeler pair</h2>{_table(kappa_table(summary).to_dicts())}
+<h2>AI judges against the labelers</h2><p class="note">{html.escape(JUDGES_NOTE)}</p>
+{_table(judges_table(summary.get("ai_judges") or []).to_dicts())}
 </body></html>
 """
+
+
+JUDGES_NOTE = ("Each AI judge (label judge) on the items people judged too: agreement with "
+               "them, P(longer wins) beside theirs on the same items, how often it gave the "
+               "same verdict with the order reversed, and how often its own model wins.")
+
+
+def criteria_table(summary: dict[str, Any]) -> pl.DataFrame:
+    """Ratings: per criterion, the mean score and Krippendorff's alpha."""
+    schema = {"criterion": pl.String, "mean": pl.String, "alpha_interval": pl.String,
+              "alpha_ordinal": pl.String, "scores": pl.String}
+    rows = [{"criterion": name, "mean": _cell(v["mean"]),
+             "alpha_interval": _cell(v["alpha_interval"]),
+             "alpha_ordinal": _cell(v["alpha_ordinal"]), "scores": str(v["n"])}
+            for name, v in (summary.get("criteria") or {}).items()]
+    return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+
+
+def _criteria_section(summary: dict[str, Any]) -> str:
+    if not summary.get("criteria"):
+        return ""
+    return f"<h2>Criteria</h2>{_table(criteria_table(summary).to_dicts())}\n"
 
 
 def overview_html(summary: dict[str, Any]) -> str:
@@ -215,20 +299,31 @@ def run_report(source: str, options: ReportOptions, *, output: Path | None,
     """Run `label report`: the summary dict, files under `output` if given, and the
     one-line summary."""
     from labeling_app import metrics, plots
-    from labeling_app.judgments import load_judgments
+    from labeling_app.judgments import is_database, load_judgments
 
     started = time.perf_counter()
     if output is not None and Path(output).resolve() == Path(source).resolve():
         raise ValueError(f"{output}: is the input itself; write the report elsewhere")
     phases = Phases("label report", quiet=quiet)
-    with phases.phase("reading judgments"):
-        frame = load_judgments(source, rejects=rejects)
-    frame, simulated = simulated_filter(frame, options.include_simulated)
-    with phases.phase("computing metrics"):
-        summary = {"source": str(source),
-                   **metrics.summarize(frame, min_diff=options.min_length_diff,
-                                       seed=options.seed),
-                   "simulated": simulated, "rejected": len(rejects)}
+    if is_database(Path(source)):
+        from labeling_app.store import Store
+        from labeling_app.summary import database_summary
+
+        with phases.phase("reading and computing"), Store(source) as store:
+            summary = {"source": str(source), **database_summary(
+                store, include_simulated=options.include_simulated, voters=options.voters,
+                rule=options.rule, min_diff=options.min_length_diff, seed=options.seed),
+                "rejected": 0}
+    else:
+        with phases.phase("reading judgments"):
+            frame = load_judgments(source, rejects=rejects)
+        frame, simulated = simulated_filter(frame, options.include_simulated)
+        with phases.phase("computing metrics"):
+            summary = {"source": str(source),
+                       **metrics.summarize(frame, min_diff=options.min_length_diff,
+                                           seed=options.seed),
+                       "simulated": simulated, "rejected": len(rejects)}
+    simulated = summary["simulated"]
     if output is not None:
         png = plots.png_bytes(plots.length_curve_figure(summary["length_curve"]))
         with atomic_path(output) as temp:
@@ -242,9 +337,15 @@ def run_report(source: str, options: ReportOptions, *, output: Path | None,
     seconds = time.perf_counter() - started
     left = _pct(summary["p_left_wins"]) if summary["p_left_wins"] is not None else "n/a"
     alpha = (summary["agreement"] or {}).get("krippendorff_alpha_nominal")
-    line = (f"label report: {summary['n_pairs']:,} judgments, P(longer wins)="
+    judges = summary.get("ai_judges") or []
+    flagged = [f"{j['judge']}: {', '.join(j['flags'])}" for j in judges if j["flags"]]
+    counted = (summary.get("voters") or {}).get("counted")
+    line = (f"label report: {summary.get('n_judgments', summary['n_pairs']):,} judgments"
+            + (f" ({counted} votes)" if counted else "") + ", P(longer wins)="
             f"{_pct(summary['p_longer_wins'])}, P(left wins)={left}, alpha={_num(alpha)}"
             + (f", rejected={len(rejects)}" if len(rejects) else "")
             + (f", simulated votes {'included' if simulated['included'] else 'left out'}="
-               f"{simulated['votes']}" if simulated["votes"] else "") + f" {seconds:.2f}s")
+               f"{simulated['votes']}" if simulated["votes"] else "")
+            + (f", AI judges flagged: {'; '.join(flagged)}" if flagged else "")
+            + f" {seconds:.2f}s")
     return summary, line

@@ -7,6 +7,14 @@ Invariants the schema itself enforces:
 * lease ids are `AUTOINCREMENT`, never reused, so a vote from a stale page can
   never land on a newer item.
 
+A database is one project (`labeling_app.project`): pairwise A/B items, or K-way items
+ranked or rated per criterion, set at the first import. K-way items keep their responses,
+sources and lengths as JSON lists (their `response_a/b` columns hold JSON null); their
+leases keep the order the responses are shown in, and their judgments the value (ranks or
+ratings, in item order) beside that order. AI judges are users of kind `ai`: their
+judgments never fill a labeler's overlap slot. An admin's adjudication sets an item's gold
+answer and is kept, with who decided, in `adjudications`.
+
 Logins are sessions in the database (`sessions`, keyed by a hash of the cookie's token), so
 a password reset, `label users disable` or `remove` from another process ends them at once.
 The file is created readable by its owner only (0600): it holds password hashes.
@@ -39,12 +47,28 @@ from labeling_app.passwords import (
     hash_password,
     verify_password,
 )
+from labeling_app import kway
 from labeling_app.positions import panes, to_canonical
-from schemas.labeling import CHOICES, NEEDS_RATIONALE, SHOWN, Item, Judgment, as_text
+from labeling_app.project import Project
+from schemas.labeling import (
+    CHOICES,
+    NEEDS_RATIONALE,
+    SHOWN,
+    TASKS,
+    Item,
+    Judgment,
+    MultiItem,
+    as_text,
+)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+MULTI_CHOICES = ("ranked", "rated")
+"""The `choice` of a K-way judgment (its value is in `value`); a skip is `skip`."""
+KINDS = ("human", "ai")
 
-_CHOICE_LIST = ", ".join(f"'{c}'" for c in CHOICES)
+_V1_CHOICE_LIST = ", ".join(f"'{c}'" for c in CHOICES)
+_CHOICE_LIST = ", ".join(f"'{c}'" for c in (*CHOICES, *MULTI_CHOICES))
+_TASK_LIST = ", ".join(f"'{t}'" for t in TASKS)
 _SHOWN_LIST = ", ".join(f"'{c}'" for c in SHOWN)
 
 # `_MIGRATIONS[v]` upgrades a database at schema version v to v + 1.
@@ -87,7 +111,7 @@ CREATE TABLE judgments (
     id INTEGER PRIMARY KEY,
     item_id TEXT NOT NULL REFERENCES items(id),
     user TEXT NOT NULL REFERENCES users(name),
-    choice TEXT NOT NULL CHECK (choice IN ({_CHOICE_LIST})),
+    choice TEXT NOT NULL CHECK (choice IN ({_V1_CHOICE_LIST})),
     shown TEXT NOT NULL CHECK (shown IN ({_SHOWN_LIST})),
     left_side TEXT NOT NULL CHECK (left_side IN ('a', 'b')),
     seconds REAL NOT NULL,
@@ -111,11 +135,58 @@ CREATE TABLE sessions (
     expires_at REAL NOT NULL
 );
 CREATE INDEX sessions_user ON sessions(user);
+""", f"""
+ALTER TABLE items ADD COLUMN task TEXT NOT NULL DEFAULT 'pairwise' CHECK (task IN ({_TASK_LIST}));
+ALTER TABLE items ADD COLUMN responses TEXT;
+ALTER TABLE items ADD COLUMN sources TEXT;
+ALTER TABLE items ADD COLUMN lengths TEXT;
+ALTER TABLE items ADD COLUMN gold_ranking TEXT;
+ALTER TABLE leases ADD COLUMN shown_order TEXT;
+ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'human' CHECK (kind IN ('human', 'ai'));
+CREATE TABLE judgments_v4 (
+    id INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL REFERENCES items(id),
+    user TEXT NOT NULL REFERENCES users(name),
+    choice TEXT NOT NULL CHECK (choice IN ({_CHOICE_LIST})),
+    shown TEXT CHECK (shown IN ({_SHOWN_LIST})),
+    left_side TEXT CHECK (left_side IN ('a', 'b')),
+    seconds REAL NOT NULL,
+    guideline_version TEXT NOT NULL,
+    rationale TEXT NOT NULL,
+    simulated INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    value TEXT,
+    shown_order TEXT,
+    detail TEXT,
+    UNIQUE (item_id, user)
+);
+INSERT INTO judgments_v4 (id, item_id, user, choice, shown, left_side, seconds,
+    guideline_version, rationale, simulated, created_at)
+    SELECT id, item_id, user, choice, shown, left_side, seconds, guideline_version, rationale,
+    simulated, created_at FROM judgments;
+DROP TABLE judgments;
+ALTER TABLE judgments_v4 RENAME TO judgments;
+CREATE INDEX judgments_user ON judgments(user);
+CREATE TABLE project (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL);
+INSERT INTO project SELECT 1, '{{"task": "pairwise"}}' WHERE EXISTS (SELECT 1 FROM items);
+CREATE TABLE adjudications (
+    id INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL REFERENCES items(id),
+    admin TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    previous TEXT,
+    note TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX adjudications_item ON adjudications(item_id);
 """]
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 # Version 2: item counts kept in `counters` by the writes that change them, so the progress
 # counter shown after every vote is O(1) (counting 100k items took ~5 ms a vote).
 # Version 3: users can be disabled; login sessions live in the database.
+# Version 4: projects (pairwise, ranking, ratings), K-way items, AI judges (users of kind
+# `ai`), adjudications. The judgments table is rebuilt (nothing refers to it) so that a K-way
+# judgment has no shown side; items, leases and users gain columns.
 _RECOUNT = ("UPDATE counters SET value = CASE name WHEN 'items_total' THEN "
             "(SELECT count(*) FROM items) ELSE (SELECT count(*) FROM items "
             "WHERE done >= overlap) END")
@@ -127,7 +198,8 @@ _FACTS = "INDEXED BY items_facts"
 ROLES = ("annotator", "admin")
 MAX_RATIONALE = 4000
 """Characters a rationale may have (a paragraph or two; a 50 MB one was once saved)."""
-_ITEM_FIELDS = ("prompt", "response_a", "response_b", "source_a", "source_b", "gold", "meta")
+_ITEM_FIELDS = ("prompt", "response_a", "response_b", "source_a", "source_b", "gold", "meta",
+                "responses", "sources", "gold_ranking")
 
 
 class StoreError(ValueError):
@@ -148,13 +220,15 @@ class VoteRejected(StoreError):
 
 @dataclass(frozen=True)
 class Assignment:
-    """An item leased to one labeler, with the canonical side shown on the left."""
+    """An item leased to one labeler: for an A/B item, the canonical side shown on the left;
+    for a K-way item, the order its responses are shown in (`order[p]` = response index)."""
 
     lease_id: int
-    item: Item
+    item: Item | MultiItem
     left: str
     issued_at: float
     expires_at: float
+    order: tuple[int, ...] | None = None
 
     @property
     def panes(self) -> tuple[str, str]:
@@ -168,6 +242,11 @@ class Assignment:
     @property
     def right_text(self) -> str:
         return as_text(getattr(self.item, panes(self.left)[1]))
+
+    @property
+    def shown_responses(self) -> list[Any]:
+        """A K-way item's responses in screen order."""
+        return kway.to_screen_order(self.item.responses, self.order or ())
 
 
 @dataclass(frozen=True)
@@ -259,27 +338,70 @@ class Store:
             conn.executescript(f"BEGIN IMMEDIATE;\n{_MIGRATIONS[target - 1]}\n"
                                f"PRAGMA user_version = {target};\nCOMMIT;")
 
+    # -- the project -------------------------------------------------------------------
+
+    def project(self) -> Project | None:
+        """The database's project, or None before the first import."""
+        return _project(self._conn())
+
+    def set_project(self, project: Project) -> None:
+        """Set the project at the first import. Afterwards the task is fixed; a ratings
+        project's criteria and flags may change only while nobody has judged yet."""
+        with self._write() as conn:
+            self._set_project(conn, project)
+
+    def _set_project(self, conn: sqlite3.Connection, project: Project) -> None:
+        current = _project(conn)
+        if current == project:
+            return
+        if current is not None:
+            if current.task != project.task:
+                raise StoreError(f"{self.path} is a {current.task} project; its task cannot "
+                                 f"become {project.task} (use a new database)")
+            if conn.execute("SELECT 1 FROM judgments LIMIT 1").fetchone():
+                raise StoreError(f"{self.path}: the criteria differ from the project's, and "
+                                 "items are already judged; use the same criteria file")
+        conn.execute("INSERT OR REPLACE INTO project VALUES (1, ?)", (project.model_dump_json(),))
+
+    @property
+    def task(self) -> str:
+        """The project's task ("pairwise" for a database without items yet)."""
+        project = self.project()
+        return project.task if project else "pairwise"
+
     # -- items -----------------------------------------------------------------------
 
-    def add_items(self, items: Iterable[Item], *, overlap: int,
-                  all_or_nothing: bool = False) -> list[str]:
+    def add_items(self, items: Iterable[Item | MultiItem], *, overlap: int,
+                  all_or_nothing: bool = False, project: Project | None = None) -> list[str]:
         """Insert items in one transaction; per item `added`, `unchanged`, `updated` or
         `conflict` (same id, other content: that item is left as it was). With
-        `all_or_nothing`, a conflict raises `ItemConflict` and nothing is written."""
+        `all_or_nothing`, a conflict raises `ItemConflict` and nothing is written. `project`
+        is set in the same transaction (see `set_project`); without one, the first items set
+        it (pairwise for `Item`s, ranking for `MultiItem`s). Items of the other kind are
+        refused."""
         if overlap < 1:
             raise ValueError("overlap: must be at least 1")
         now, statuses = self.clock(), []
         with self._write() as conn:
+            if project is not None:
+                self._set_project(conn, project)
+            project = _project(conn)
             for index, item in enumerate(items):
+                multi = isinstance(item, MultiItem)
+                if project is None:
+                    project = Project(task="ranking" if multi else "pairwise")
+                    conn.execute("INSERT INTO project VALUES (1, ?)", (project.model_dump_json(),))
+                if multi != project.multi:
+                    raise StoreError(f"item {item.id!r}: {'a K-way' if multi else 'an A/B'} item "
+                                     f"in a {project.task} project")
                 row = _item_row(item)
                 old = conn.execute(f"SELECT overlap, {', '.join(_ITEM_FIELDS)} FROM items "
                                    "WHERE id = ?", (item.id,)).fetchone()
                 if old is None:
-                    conn.execute("INSERT INTO items (id, prompt, response_a, response_b, source_a, "
-                                 "source_b, gold, meta, len_a, len_b, overlap, imported_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (item.id, *row, _length(item.response_a),
-                                  _length(item.response_b), overlap, now))
+                    conn.execute(f"INSERT INTO items ({', '.join(_ITEM_FIELDS)}, id, task, len_a, "
+                                 "len_b, lengths, overlap, imported_at) VALUES "
+                                 f"({', '.join('?' * (len(_ITEM_FIELDS) + 7))})",
+                                 (*row, item.id, project.task, *_lengths(item), overlap, now))
                     statuses.append("added")
                 elif tuple(old[field] for field in _ITEM_FIELDS) != row:
                     if all_or_nothing:
@@ -293,21 +415,34 @@ class Store:
             conn.execute(_RECOUNT)
         return statuses
 
-    def items(self) -> Iterator[tuple[Item, int, int]]:
+    def items(self) -> Iterator[tuple[Item | MultiItem, int, int]]:
         """Every item in import order, with its overlap and its number of judgments."""
         rows = self._conn().execute("SELECT * FROM items ORDER BY seq").fetchall()
         for row in rows:
             yield _item(row), row["overlap"], row["done"]
 
+    def max_responses(self) -> int:
+        """The most responses a K-way item has (2 without K-way items)."""
+        value = self._conn().execute("SELECT max(json_array_length(responses)) FROM items "
+                                     "WHERE task != 'pairwise'").fetchone()[0]
+        return max(value or 2, 2)
+
+    def item(self, item_id: str) -> Item | MultiItem | None:
+        row = self._conn().execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        return _item(row) if row else None
+
     # -- users -----------------------------------------------------------------------
 
     def add_user(self, name: str, *, role: str = "annotator", password: str | None = None,
-                 simulated: bool = False, replace: bool = False) -> None:
+                 simulated: bool = False, replace: bool = False, kind: str = "human") -> None:
         """Create a user (or, with `replace`, reset its role and password, enable it again and
-        end its sessions). A password must pass `check_new_password`."""
+        end its sessions). A password must pass `check_new_password`. An AI judge is a user
+        of kind `ai`: an annotator without a password."""
         name = check_user_name(name.strip())
         if role not in ROLES:
             raise ValueError(f"role: must be one of {', '.join(ROLES)}, not {role!r}")
+        if kind not in KINDS or (kind == "ai" and (role != "annotator" or password)):
+            raise ValueError(f"kind: {kind!r}: human, or ai (an annotator without a password)")
         if password is not None:
             check_new_password(password, name)
         hashed = hash_password(password) if password is not None else None
@@ -321,8 +456,8 @@ class Store:
                 conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
             else:
                 conn.execute("INSERT INTO users (name, role, password_hash, simulated, "
-                             "created_at) VALUES (?, ?, ?, ?, ?)",
-                             (name, role, hashed, int(simulated), self.clock()))
+                             "created_at, kind) VALUES (?, ?, ?, ?, ?, ?)",
+                             (name, role, hashed, int(simulated), self.clock(), kind))
 
     def set_disabled(self, name: str, disabled: bool) -> None:
         """Disable a user (no login, every session ended, judgments kept) or enable it."""
@@ -349,8 +484,10 @@ class Store:
                                  "instead (keeps them), or pass --delete-judgments")
             if rows:
                 save(rows)
+            human = conn.execute("SELECT kind FROM users WHERE name = ?",
+                                 (name,)).fetchone()["kind"] == "human"
             for row in rows:
-                if row["choice"] != "skip":
+                if row["choice"] != "skip" and human:  # AI judgments fill no slot
                     conn.execute("UPDATE items SET done = done - 1 WHERE id = ?",
                                  (row["item_id"],))
             conn.execute("DELETE FROM judgments WHERE user = ?", (name,))
@@ -373,10 +510,14 @@ class Store:
                                    (name,)).fetchone()
         return row["role"] if row else None
 
+    def user_kinds(self) -> dict[str, str]:
+        """Every user's kind (`human` or `ai`)."""
+        return dict(self._conn().execute("SELECT name, kind FROM users").fetchall())
+
     def users(self) -> list[dict[str, Any]]:
         """Every user with its role, flags, number of judgments and live sessions."""
         rows = self._conn().execute(
-            "SELECT u.name, u.role, u.simulated, u.disabled, "
+            "SELECT u.name, u.role, u.kind, u.simulated, u.disabled, "
             "u.password_hash IS NOT NULL AND NOT u.disabled AS can_log_in, "
             "(SELECT count(*) FROM judgments j WHERE j.user = u.name AND j.choice != 'skip') "
             "AS judgments, (SELECT count(*) FROM sessions s WHERE s.user = u.name "
@@ -414,7 +555,9 @@ class Store:
     # -- assignment and votes --------------------------------------------------------
 
     def next_assignment(self, user: str) -> Assignment | None:
-        """The user's live lease, or a new one on the next open item; None when none is left."""
+        """The user's live lease, or a new one on the next open item; None when none is left.
+        A new lease draws the side shown on the left (A/B items) or the order the responses
+        are shown in (K-way items)."""
         now = self.clock()
         with self._write() as conn:
             if self.role(user) is None:
@@ -423,26 +566,35 @@ class Store:
             lease = conn.execute("SELECT * FROM leases WHERE user = ?", (user,)).fetchone()
             if lease is None:
                 open_item = conn.execute(
-                    "SELECT id FROM items i WHERE i.done < i.overlap "
+                    "SELECT id, task, json_array_length(responses) AS k FROM items i "
+                    "WHERE i.done < i.overlap "
                     "AND i.done + (SELECT count(*) FROM leases l WHERE l.item_id = i.id) "
                     "< i.overlap AND NOT EXISTS (SELECT 1 FROM judgments j "
                     "WHERE j.item_id = i.id AND j.user = ?) ORDER BY i.seq LIMIT 1",
                     (user,)).fetchone()
                 if open_item is None:
                     return None
-                left = self._rng.choice("ab")
+                order = None
+                if open_item["task"] == "pairwise":
+                    left = self._rng.choice("ab")
+                else:  # left_side is unused for K-way items
+                    left, shuffled = "a", list(range(open_item["k"]))
+                    self._rng.shuffle(shuffled)
+                    order = json.dumps(shuffled)
                 cursor = conn.execute("INSERT INTO leases (item_id, user, left_side, issued_at, "
-                                      "expires_at) VALUES (?, ?, ?, ?, ?)",
-                                      (open_item["id"], user, left, now, now + self.lease_ttl))
+                                      "expires_at, shown_order) VALUES (?, ?, ?, ?, ?, ?)",
+                                      (open_item["id"], user, left, now, now + self.lease_ttl,
+                                       order))
                 lease = conn.execute("SELECT * FROM leases WHERE id = ?",
                                      (cursor.lastrowid,)).fetchone()
             item = conn.execute("SELECT * FROM items WHERE id = ?", (lease["item_id"],)).fetchone()
+        order = tuple(json.loads(lease["shown_order"])) if lease["shown_order"] else None
         return Assignment(lease["id"], _item(item), lease["left_side"], lease["issued_at"],
-                          lease["expires_at"])
+                          lease["expires_at"], order)
 
     def submit(self, user: str, lease_id: int | None, shown: str, *, rationale: str = "",
                guideline_version: str, min_seconds: float = 0.0) -> Judgment:
-        """Record a click on `shown` for the user's live lease `lease_id`.
+        """Record a click on `shown` for the user's live lease `lease_id` (an A/B item).
 
         Refused (`VoteRejected`, nothing written) without a live lease of this user,
         under `min_seconds` since the item was served (skips too: skipping through items
@@ -452,45 +604,161 @@ class Store:
         """
         if shown not in SHOWN:
             raise VoteRejected(f"unknown choice {shown!r}; expected one of {', '.join(SHOWN)}")
-        rationale = rationale.strip()
-        if len(rationale) > MAX_RATIONALE:
-            raise VoteRejected(f"the rationale has {len(rationale):,} characters; at most "
-                               f"{MAX_RATIONALE:,}")
-        if shown in NEEDS_RATIONALE and not rationale:
-            label = "Skip" if shown == "skip" else "Both bad"
-            raise VoteRejected(f"{label} needs a rationale: say why in the rationale box")
-        now = self.clock()
+        rationale = _check_rationale(rationale, shown in NEEDS_RATIONALE,
+                                     "Skip" if shown == "skip" else "Both bad")
         with self._write() as conn:
-            lease = conn.execute("SELECT * FROM leases WHERE id = ? AND user = ? "
-                                 "AND expires_at > ?", (lease_id, user, now)).fetchone()
-            if lease is None:
-                raise VoteRejected("no live lease for this item (it expired or was already "
-                                   "judged); the next item is loaded")
-            seconds = now - lease["issued_at"]
-            if seconds < min_seconds:
-                raise VoteRejected(f"too fast: read both responses first (at least "
-                                   f"{min_seconds:g} s; this took {seconds:.1f} s)")
-            simulated = conn.execute("SELECT simulated FROM users WHERE name = ?",
-                                     (user,)).fetchone()["simulated"]
+            lease, seconds, simulated = self._vote_lease(conn, user, lease_id, min_seconds)
+            if lease["shown_order"] is not None:
+                raise VoteRejected("this item is ranked or rated, not judged A/B")
             judgment = Judgment(item_id=lease["item_id"], user=user,
                                 choice=to_canonical(shown, lease["left_side"]), shown=shown,
                                 left=lease["left_side"], seconds=seconds,
                                 guideline_version=guideline_version, rationale=rationale,
-                                simulated=bool(simulated), created_at=now)
-            conn.execute("INSERT INTO judgments (item_id, user, choice, shown, left_side, seconds, "
-                         "guideline_version, rationale, simulated, created_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (judgment.item_id, user, judgment.choice, shown, judgment.left, seconds,
-                          guideline_version, rationale, simulated, now))
-            if shown != "skip":
-                done, overlap = conn.execute("UPDATE items SET done = done + 1 WHERE id = ? "
-                                             "RETURNING done, overlap",
-                                             (judgment.item_id,)).fetchone()
-                if done == overlap:
-                    conn.execute("UPDATE counters SET value = value + 1 "
-                                 "WHERE name = 'items_complete'")
-            conn.execute("DELETE FROM leases WHERE id = ?", (lease_id,))
+                                simulated=simulated, created_at=self.clock())
+            self._record(conn, lease, judgment.choice, shown=shown, left=judgment.left,
+                         seconds=seconds, guideline_version=guideline_version,
+                         rationale=rationale, simulated=simulated)
         return judgment
+
+    def submit_multi(self, user: str, lease_id: int | None, value: Any, *, skip: bool = False,
+                     rationale: str = "", guideline_version: str,
+                     min_seconds: float = 0.0) -> dict[str, Any]:
+        """Record a ranking or ratings of a K-way item, given in screen order (`value`: ranks
+        by screen position, or `{"scores": {criterion: [...]}, "flags": [[...]...]}`), or a
+        skip. The same refusals as `submit`; a value that does not fit the item or the
+        project is refused too. Stored in item order, with the order shown; returns the
+        stored row."""
+        rationale = _check_rationale(rationale, skip, "Skip")
+        with self._write() as conn:
+            lease, seconds, simulated = self._vote_lease(conn, user, lease_id, min_seconds)
+            if lease["shown_order"] is None:
+                raise VoteRejected("this item is judged A/B, not ranked or rated")
+            order = json.loads(lease["shown_order"])
+            project = _project(conn)
+            stored = None
+            try:
+                if skip:
+                    choice = "skip"
+                elif project.task == "ranking":
+                    choice = "ranked"
+                    stored = kway.to_item_order(kway.check_ranking(value, len(order)), order)
+                else:
+                    choice = "rated"
+                    checked = kway.check_ratings(value.get("scores") or {},
+                                                 value.get("flags") or [[]] * len(order),
+                                                 project, len(order))
+                    stored = kway.ratings_to_item_order(checked, order)
+            except (kway.BadSubmission, AttributeError, TypeError) as exc:
+                raise VoteRejected(str(exc) if isinstance(exc, kway.BadSubmission) else
+                                   "a ranking is a list of ranks; ratings are scores and flags"
+                                   ) from None
+            return self._record(conn, lease, choice, value=stored, order=order, seconds=seconds,
+                                guideline_version=guideline_version, rationale=rationale,
+                                simulated=simulated)
+
+    def _vote_lease(self, conn: sqlite3.Connection, user: str, lease_id: int | None,
+                    min_seconds: float) -> tuple[sqlite3.Row, float, bool]:
+        """The user's live lease `lease_id`, the seconds since it was issued and whether the
+        user is simulated; `VoteRejected` without one or when too fast."""
+        now = self.clock()
+        lease = conn.execute("SELECT * FROM leases WHERE id = ? AND user = ? "
+                             "AND expires_at > ?", (lease_id, user, now)).fetchone()
+        if lease is None:
+            raise VoteRejected("no live lease for this item (it expired or was already "
+                               "judged); the next item is loaded")
+        seconds = now - lease["issued_at"]
+        if seconds < min_seconds:
+            raise VoteRejected(f"too fast: read the responses first (at least "
+                               f"{min_seconds:g} s; this took {seconds:.1f} s)")
+        simulated = conn.execute("SELECT simulated FROM users WHERE name = ?",
+                                 (user,)).fetchone()["simulated"]
+        return lease, seconds, bool(simulated)
+
+    def _record(self, conn: sqlite3.Connection, lease: sqlite3.Row, choice: str, *,
+                seconds: float, guideline_version: str, rationale: str, simulated: bool,
+                shown: str | None = None, left: str | None = None, value: Any = None,
+                order: list[int] | None = None) -> dict[str, Any]:
+        """Insert a labeler's judgment, count it toward the item's overlap (unless a skip) and
+        end the lease."""
+        row = {"item_id": lease["item_id"], "user": lease["user"], "choice": choice,
+               "shown": shown, "left_side": left, "seconds": seconds,
+               "guideline_version": guideline_version, "rationale": rationale,
+               "simulated": int(simulated), "created_at": self.clock(),
+               "value": None if value is None else json.dumps(value),
+               "shown_order": None if order is None else json.dumps(order)}
+        conn.execute(f"INSERT INTO judgments ({', '.join(row)}) "
+                     f"VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        if choice != "skip":
+            done, overlap = conn.execute("UPDATE items SET done = done + 1 WHERE id = ? "
+                                         "RETURNING done, overlap", (row["item_id"],)).fetchone()
+            if done == overlap:
+                conn.execute("UPDATE counters SET value = value + 1 "
+                             "WHERE name = 'items_complete'")
+        conn.execute("DELETE FROM leases WHERE id = ?", (lease["id"],))
+        return row
+
+    def add_ai_judgment(self, user: str, item_id: str, *, choice: str, value: Any = None,
+                        detail: dict[str, Any], guideline_version: str,
+                        seconds: float = 0.0) -> None:
+        """Store an AI judge's verdict on an item (no lease, no overlap slot). A/B items take
+        a canonical `choice` (a, b or tie); K-way items a `value` in item order."""
+        with self._write() as conn:
+            kind = conn.execute("SELECT kind FROM users WHERE name = ?", (user,)).fetchone()
+            if kind is None or kind["kind"] != "ai":
+                raise StoreError(f"{user!r} is not an AI judge (a user of kind ai)")
+            conn.execute("INSERT INTO judgments (item_id, user, choice, seconds, "
+                         "guideline_version, rationale, simulated, created_at, value, detail) "
+                         "VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?)",
+                         (item_id, user, choice, seconds, guideline_version, self.clock(),
+                          None if value is None else json.dumps(value),
+                          json.dumps(detail, ensure_ascii=False)))
+
+    def judged_by(self, user: str) -> set[str]:
+        """Ids of the items `user` has judged (or skipped)."""
+        return {row[0] for row in self._conn().execute(
+            "SELECT item_id FROM judgments WHERE user = ?", (user,)).fetchall()}
+
+    # -- adjudication ----------------------------------------------------------------
+
+    def adjudicate(self, item_id: str, admin: str, decision: Any, *, note: str = "") -> None:
+        """An admin's decision on an item becomes its gold answer (A/B: `a`, `b` or `tie`;
+        K-way: a ranking, ranks in item order). The votes stay as they are; the decision,
+        the gold it replaced, who decided and when are kept in `adjudications`."""
+        note = _check_rationale(note, False, "")
+        with self._write() as conn:
+            if self.role(admin) != "admin":
+                raise StoreError(f"{admin!r} is not an admin")
+            row = conn.execute("SELECT task, gold, gold_ranking, json_array_length(responses) "
+                               "AS k FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no item {item_id!r}")
+            if row["task"] == "pairwise":
+                if decision not in ("a", "b", "tie"):
+                    raise StoreError("an A/B decision is a, b or tie")
+                previous = row["gold"]
+                conn.execute("UPDATE items SET gold = ? WHERE id = ?", (decision, item_id))
+            else:
+                try:
+                    decision = kway.check_ranking(decision, row["k"])
+                except kway.BadSubmission as exc:
+                    raise StoreError(str(exc)) from None
+                previous = json.loads(row["gold_ranking"]) if row["gold_ranking"] else None
+                conn.execute("UPDATE items SET gold_ranking = ? WHERE id = ?",
+                             (json.dumps(decision), item_id))
+            conn.execute("INSERT INTO adjudications (item_id, admin, decision, previous, note, "
+                         "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                         (item_id, admin, json.dumps(decision),
+                          None if previous is None else json.dumps(previous), note,
+                          self.clock()))
+
+    def adjudications(self, item_id: str | None = None) -> list[dict[str, Any]]:
+        """The audit trail: every decision (of one item, or all), oldest first."""
+        where, args = ("WHERE item_id = ?", (item_id,)) if item_id else ("", ())
+        rows = self._conn().execute(f"SELECT * FROM adjudications {where} ORDER BY id",
+                                    args).fetchall()
+        return [dict(row) | {"decision": json.loads(row["decision"]),
+                             "previous": json.loads(row["previous"]) if row["previous"]
+                             else None} for row in rows]
 
     def item_counts(self) -> tuple[int, int]:
         """Complete items (`overlap` judgments) and all items."""
@@ -557,7 +825,9 @@ class Store:
                               f"FROM items {_FACTS}").fetchall()
 
     def judgment_rows(self) -> list[dict[str, Any]]:
-        """Every judgment (skips included) with the item facts metrics need, in vote order."""
+        """Every A/B judgment (skips included) with the item facts metrics need and the
+        user's kind, in vote order."""
+        kinds = self.user_kinds()
         cursor = self._conn().cursor()
         cursor.row_factory = None  # plain tuples: 100k rows in a fraction of a second
         rows = cursor.execute(
@@ -565,12 +835,66 @@ class Store:
             "j.guideline_version, j.rationale, j.simulated, j.created_at, i.len_a, i.len_b, "
             f"i.source_a, i.source_b, i.gold FROM judgments j JOIN items i {_FACTS} "
             "ON i.id = j.item_id ORDER BY j.id").fetchall()
-        return [{"item_id": item_id, "user": user, "choice": choice, "shown": shown, "left": left,
+        return [{"item_id": item_id, "user": user, "kind": kinds.get(user, "human"),
+                 "choice": choice, "shown": shown, "left": left,
                  "seconds": seconds, "guideline_version": version, "rationale": rationale,
                  "simulated": simulated == 1, "created_at": created, "len_a": len_a,
                  "len_b": len_b, "source_a": source_a, "source_b": source_b, "gold": gold}
                 for (item_id, user, choice, shown, left, seconds, version, rationale, simulated,
                      created, len_a, len_b, source_a, source_b, gold) in rows]
+
+    MULTI_VOTE_COLUMNS = ("item_id", "user", "choice", "value", "shown_order", "seconds",
+                          "simulated")
+    MULTI_FACT_COLUMNS = ("item_id", "lengths", "sources", "gold_ranking")
+
+    def multi_vote_rows(self) -> list[tuple]:
+        """K-way judgments other than skips as tuples of `MULTI_VOTE_COLUMNS` (value and
+        order as JSON text), in vote order."""
+        cursor = self._conn().cursor()
+        cursor.row_factory = None
+        return cursor.execute("SELECT item_id, user, choice, value, shown_order, seconds, "
+                              "simulated != 0 FROM judgments WHERE choice != 'skip' "
+                              "ORDER BY id").fetchall()
+
+    def multi_item_facts(self) -> list[tuple]:
+        """Each K-way item's `MULTI_FACT_COLUMNS` (JSON text), without its texts."""
+        cursor = self._conn().cursor()
+        cursor.row_factory = None
+        return cursor.execute("SELECT id, lengths, sources, gold_ranking FROM items "
+                              "WHERE task != 'pairwise' ORDER BY seq").fetchall()
+
+    def judgments_of(self, item_id: str | None = None) -> list[dict[str, Any]]:
+        """Every judgment (of one item, or all), skips included, with the user's kind and
+        value, order and detail decoded, in vote order."""
+        where, args = ("WHERE j.item_id = ?", (item_id,)) if item_id else ("", ())
+        rows = self._conn().execute(
+            f"SELECT j.*, coalesce(u.kind, 'human') AS kind FROM judgments j LEFT JOIN users u "
+            f"ON u.name = j.user {where} ORDER BY j.id", args).fetchall()
+        out = []
+        for row in rows:
+            record = dict(row)
+            record["simulated"] = bool(record["simulated"])
+            for key in ("value", "shown_order", "detail"):
+                record[key] = json.loads(record[key]) if record[key] else None
+            out.append(record)
+        return out
+
+    def ai_details(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(item id, judge, detail) of every AI judgment: both orders, as the judge gave them."""
+        rows = self._conn().execute(
+            "SELECT j.item_id, j.user, j.detail FROM judgments j JOIN users u ON u.name = j.user "
+            "WHERE u.kind = 'ai' AND j.detail IS NOT NULL ORDER BY j.id").fetchall()
+        return [(row["item_id"], row["user"], json.loads(row["detail"])) for row in rows]
+
+
+def _check_rationale(rationale: str, required: bool, label: str) -> str:
+    rationale = (rationale or "").strip()
+    if len(rationale) > MAX_RATIONALE:
+        raise VoteRejected(f"the rationale has {len(rationale):,} characters; at most "
+                           f"{MAX_RATIONALE:,}")
+    if required and not rationale:
+        raise VoteRejected(f"{label} needs a rationale: say why in the rationale box")
+    return rationale
 
 
 def _token_hash(token: str) -> str:
@@ -583,21 +907,46 @@ def _create_private(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def _item_row(item: Item) -> tuple[Any, ...]:
-    def encode(value: Any) -> str:
-        plain = value if isinstance(value, str) else [m.model_dump() for m in value]
-        return json.dumps(plain, ensure_ascii=False)
-
-    return (encode(item.prompt), encode(item.response_a), encode(item.response_b), item.source_a,
-            item.source_b, item.gold, json.dumps(item.meta, ensure_ascii=False, sort_keys=True))
+def _project(conn: sqlite3.Connection) -> Project | None:
+    row = conn.execute("SELECT settings FROM project WHERE id = 1").fetchone()
+    return Project.model_validate_json(row["settings"]) if row else None
 
 
-def _item(row: sqlite3.Row) -> Item:
+def _encode(value: Any) -> str | None:
+    """A text (a string or chat turns), or a list of them, or any JSON value, as JSON."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = [[m.model_dump() for m in v] if isinstance(v, list) else
+                 v.model_dump() if hasattr(v, "model_dump") else v for v in value]
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _item_row(item: Item | MultiItem) -> tuple[Any, ...]:
+    """The values of `_ITEM_FIELDS`."""
+    meta = json.dumps(item.meta, ensure_ascii=False, sort_keys=True)
+    if isinstance(item, MultiItem):
+        return (_encode(item.prompt), "null", "null", None, None, None, meta,
+                _encode(item.responses), _encode(item.sources), _encode(item.gold))
+    return (_encode(item.prompt), _encode(item.response_a), _encode(item.response_b),
+            item.source_a, item.source_b, item.gold, meta, None, None, None)
+
+
+def _lengths(item: Item | MultiItem) -> tuple[int, int, str | None]:
+    """len_a, len_b and (K-way) the lengths of the responses, in characters as shown."""
+    if isinstance(item, MultiItem):
+        return 0, 0, json.dumps([len(as_text(r)) for r in item.responses])
+    return len(as_text(item.response_a)), len(as_text(item.response_b)), None
+
+
+def _item(row: sqlite3.Row) -> Item | MultiItem:
+    if row["task"] != "pairwise":
+        return MultiItem(id=row["id"], prompt=json.loads(row["prompt"]),
+                         responses=json.loads(row["responses"]),
+                         sources=json.loads(row["sources"]) if row["sources"] else None,
+                         gold=json.loads(row["gold_ranking"]) if row["gold_ranking"] else None,
+                         meta=json.loads(row["meta"]))
     return Item(id=row["id"], prompt=json.loads(row["prompt"]),
                 response_a=json.loads(row["response_a"]), response_b=json.loads(row["response_b"]),
                 source_a=row["source_a"], source_b=row["source_b"], gold=row["gold"],
                 meta=json.loads(row["meta"]))
-
-
-def _length(value: Any) -> int:
-    return len(as_text(value))

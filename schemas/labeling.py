@@ -1,4 +1,5 @@
-"""Labeling records: the A/B `Item`, the stored `Judgment` and the choice vocabulary.
+"""Labeling records: the A/B `Item`, the K-way `MultiItem`, the stored `Judgment` and the
+choice vocabulary.
 
 Two vocabularies, never mixed:
 
@@ -36,6 +37,13 @@ ORDINAL: dict[str, int] = {"a_much": 0, "a": 1, "tie": 2, "both_bad": 2, "b": 3,
 """The 5-point scale from "A much better" (0) to "B much better" (4); both-bad sits at tie."""
 
 NEEDS_RATIONALE = frozenset({"both_bad", "skip"})
+
+TASKS: tuple[str, ...] = ("pairwise", "ranking", "ratings")
+"""A project's task: A/B items on a 5-point scale, or K responses ranked, or rated per
+criterion (`MultiItem`s)."""
+MAX_RESPONSES = 9
+"""Responses one ranking or ratings item may have: keys 1-9 pick them, and InstructGPT's
+labelers ranked 4 to 9 at once."""
 
 Text = str | list[Message]
 
@@ -108,3 +116,46 @@ class Judgment(BaseModel):
     rationale: str = ""
     simulated: bool = False
     created_at: float
+
+
+class MultiItem(BaseModel):
+    """One prompt with K responses (2 to `MAX_RESPONSES`), ranked or rated as a whole:
+    `{id, prompt, responses, sources, gold, meta}`.
+
+    `sources[i]` names the model of `responses[i]` (win rates per model). A `gold` item
+    carries its known ranking: `gold[i]` is the rank of response i (1 is best, equal ranks
+    are ties). A response may be empty (a model that answered nothing is ranked too).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: RecordId = Field(min_length=1)
+    prompt: Text
+    responses: list[Text] = Field(min_length=2, max_length=MAX_RESPONSES)
+    sources: list[str | None] | None = None
+    gold: list[int] | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> MultiItem:
+        if not as_text(self.prompt).strip():
+            raise ValueError("prompt: must not be empty")
+        if isinstance(self.prompt, list):
+            check_turn_order(self.prompt)
+            if self.prompt[-1].role not in ("user", "tool"):
+                raise ValueError("prompt: the last prompt turn must be 'user' (or 'tool')")
+        for index, value in enumerate(self.responses):
+            if isinstance(value, list) and (not value or value[0].role != "assistant"):
+                raise ValueError(f"responses[{index}][0].role: a response must start with "
+                                 "'assistant'")
+        k = len(self.responses)
+        for name in ("sources", "gold"):
+            value = getattr(self, name)
+            if value is not None and len(value) != k:
+                raise ValueError(f"{name}: one per response ({k}), not {len(value)}")
+        if self.gold is not None and not all(1 <= rank <= k for rank in self.gold):
+            raise ValueError(f"gold: ranks from 1 (best) to {k}")
+        return self
+
+    def source(self, index: int) -> str | None:
+        return self.sources[index] if self.sources else None

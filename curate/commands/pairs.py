@@ -1,4 +1,5 @@
-"""`curate pairs`: A/B labeling items from two models' outputs or from preference pairs."""
+"""`curate pairs`: labeling items from two models' outputs, from preference pairs, or from K
+candidate responses per prompt."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def command(
     from_preference: Annotated[str | None, typer.Option(
         "--from-preference", help="Preference pairs (chosen/rejected) to re-label blind, "
         "instead of two output files.")] = None,
+    from_candidates: Annotated[str | None, typer.Option(
+        "--from-candidates", help="K responses per prompt (from `train generate -k K`, or any "
+        "file with a list of responses per prompt: responses, outputs, completions, ...), "
+        "instead of two output files.")] = None,
+    task: Annotated[str | None, typer.Option(
+        help="With --from-candidates: pairwise (every pair of responses becomes an A/B item) "
+        "or ranking (one item ranking all K responses, for `label import`) (default: "
+        "pairwise).")] = None,
     join_on: Annotated[str | None, typer.Option(
         help="Join key of the two files: 'prompt' (the prompt text, whitespace-normalised) "
         "or a column such as id or meta.id (default: prompt).")] = None,
@@ -45,13 +54,16 @@ def command(
     workers: Workers = 1,
     engine: EngineChoice = "local",
 ) -> None:
-    """Build A/B items for `label import`: {id, prompt, response_a,
-    response_b, source_a, source_b, meta}.
+    """Build items for `label import`: A/B items {id, prompt, response_a,
+    response_b, source_a, source_b, meta}, or ranking items {id, prompt,
+    responses, sources, meta}.
 
     Two output files are joined on the prompt: each prompt answered by both
     models gives one item. With --from-preference, each chosen/rejected pair
     becomes an item whose A side is drawn from the seed and the pair's id;
-    the truth is kept in meta.truth.
+    the truth is kept in meta.truth. With --from-candidates, each prompt's K
+    responses become all C(K,2) A/B items (--task pairwise) or one ranking
+    item (--task ranking, K <= 9); each response keeps its source model.
 
     Writes OUT, OUT.removed.jsonl (unmatched, duplicate and identical
     records, with the reason), OUT.stats.json (and OUT.rejects.jsonl with
@@ -62,18 +74,28 @@ def command(
 
     Example: curate pairs --from-preference pairs.jsonl -o items.jsonl
     --seed 0 --gold-fraction 0.1
+
+    Example: curate pairs --from-candidates candidates.jsonl -o ranking.jsonl
+    --task ranking
     """
     from curate.options import build_options
     from curate.pairs import PairsOptions
-    from curate.pairs_run import blind_pairs_inputs, pair_outputs_inputs
+    from curate.pairs_run import blind_pairs_inputs, candidates_inputs, pair_outputs_inputs
 
     inputs = inputs or []
-    if bool(from_preference) == bool(inputs) or (inputs and len(inputs) != 2):
-        raise ValueError("give two output files (A then B), or --from-preference FILE")
+    modes = bool(from_preference) + bool(from_candidates) + bool(inputs)
+    if modes != 1 or (inputs and len(inputs) != 2):
+        raise ValueError("give two output files (A then B), --from-preference FILE or "
+                         "--from-candidates FILE")
+    if task is not None and not from_candidates:
+        raise ValueError("--task goes with --from-candidates")
     options = build_options(PairsOptions, config=config, join_on=join_on, source_a=source_a,
-                            source_b=source_b, seed=seed, gold_fraction=gold_fraction)
+                            source_b=source_b, seed=seed, gold_fraction=gold_fraction, task=task)
     settings = engine_options(workers, engine)
-    if from_preference:
+    if from_candidates:
+        candidates_inputs([from_candidates], output, options, on_error=on_error.value,
+                          split=split, engine=settings)
+    elif from_preference:
         blind_pairs_inputs([from_preference], output, options, on_error=on_error.value,
                            split=split, engine=settings)
     else:

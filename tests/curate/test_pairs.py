@@ -164,3 +164,101 @@ def test_alpaca_eval_outputs_pair_up(shared_data, tmp_path):
     assert stats["in"] == 1610 and len(items) == stats["out"] > 800
     assert stats["in"] == stats["used"] + stats["removed"]
     assert {(i.source_a, i.source_b) for i in items} == {("alpaca-7b", "llama-2-7b-chat-hf")}
+
+
+# -- --from-candidates ----------------------------------------------------------------------
+
+def _generated(i, texts, sources=None):
+    """A line of `train generate` (see train/generate.py on wt-train): one prompt, K responses."""
+    sources = sources or ["dpo"] * len(texts)
+    return {"id": f"g{i}", "prompt": [{"role": "user", "content": f"question {i}"}],
+            "responses": [{"content": t, "source": s} for t, s in zip(texts, sources, strict=True)],
+            "meta": {"generation": {"temperature": 1.0, "seed": 0}}}
+
+
+def test_candidates_become_every_pair_with_sources_kept_per_response(tmp_path):
+    records = [_generated(0, ["a", "bb", "ccc", "dddd"], ["m1", "m2", "m1", "m3"]),
+               _generated(1, ["same", "same", "other"]),   # one identical pair
+               _generated(2, ["x", "", "y"]),              # two pairs with an empty side
+               _generated(3, ["only one"])]
+    out = tmp_path / "pairs.jsonl"
+    result = runner.invoke(app, ["pairs", "--from-candidates",
+                                 _write(tmp_path / "cands.jsonl", records), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    items = [Item.model_validate_json(line) for line in out.read_text().splitlines()]
+    # Counted by hand: C(4,2)=6; C(3,2)=3 minus 1 identical; 3 minus 2 empty; none from K=1.
+    assert len(items) == 6 + 2 + 1
+    first = [i for i in items if i.meta["candidates_id"] == "g0"]
+    assert [(i.response_a, i.response_b, i.source_a, i.source_b) for i in first] == [
+        ("a", "bb", "m1", "m2"), ("a", "ccc", "m1", "m1"), ("a", "dddd", "m1", "m3"),
+        ("bb", "ccc", "m2", "m1"), ("bb", "dddd", "m2", "m3"), ("ccc", "dddd", "m1", "m3")]
+    assert first[0].meta["candidates_meta"] == {"generation": {"temperature": 1.0, "seed": 0}}
+    assert len({i.id for i in items}) == len(items)
+    stats = json.loads((tmp_path / "pairs.stats.json").read_text())
+    assert (stats["in"], stats["used"], stats["removed"]) == (4, 3, 1)
+    assert (stats["identical_pairs"], stats["empty_pairs"]) == (1, 2)
+    assert stats["removed_by_reason"] == {"fewer_than_two_responses": 1}
+
+
+def test_candidates_become_one_ranking_item_per_prompt(tmp_path):
+    from schemas.labeling import MultiItem
+
+    records = [_generated(0, ["a", "bb", "ccc", "dddd"], ["m1", "m2", "m1", "m3"]),
+               _generated(1, [str(n) for n in range(10)]),  # K=10: too many to rank
+               _generated(0, ["again", "twice"])]            # a repeated id
+    out = tmp_path / "ranking.jsonl"
+    result = runner.invoke(app, ["pairs", "--from-candidates",
+                                 _write(tmp_path / "cands.jsonl", records), "-o", str(out),
+                                 "--task", "ranking"])
+    assert result.exit_code == 0, result.output
+    [item] = [MultiItem.model_validate_json(line) for line in out.read_text().splitlines()]
+    assert item.responses == ["a", "bb", "ccc", "dddd"]
+    assert item.sources == ["m1", "m2", "m1", "m3"]
+    assert item.prompt[0].content == "question 0"
+    removed = [json.loads(line) for line in (tmp_path / "ranking.removed.jsonl").read_text()
+               .splitlines()]
+    assert [r["reason"] for r in removed] == ["too_many_responses", "duplicate_id"]
+
+
+def test_any_list_of_responses_per_prompt_is_read_and_anything_else_is_a_clear_error(tmp_path):
+    records = [{"prompt": "Say hi", "responses": ["hi", "hello"]},
+               {"instruction": "Add", "input": "2+2", "outputs": ["4", "four"],
+                "generator": "llama"},
+               {"question": "Why?", "completions": [{"text": "because", "model": "m9"},
+                                                     [{"role": "assistant", "content": "why not"}]]}]
+    out = tmp_path / "items.jsonl"
+    ok = runner.invoke(app, ["pairs", "--from-candidates", _write(tmp_path / "c.jsonl", records),
+                             "-o", str(out)])
+    assert ok.exit_code == 0, ok.output
+    items = [Item.model_validate_json(line) for line in out.read_text().splitlines()]
+    assert [(i.prompt, i.source_a, i.source_b) for i in items] == [
+        ("Say hi", "c", "c"), ("Add\n\n2+2", "llama", "llama"), ("Why?", "m9", "c")]
+    assert items[2].response_b[0].content == "why not"
+    for record, message in [
+            ({"prompt": "x", "answer": "a"}, "c.jsonl:1: field 'responses': no list of responses"),
+            ({"prompt": "x", "outputs": "a"}, "field 'outputs': must be a list"),
+            ({"prompt": "x", "responses": ["a", 3]}, "field 'responses[1]': a response is text"),
+            ({"prompt": "x", "responses": [{"score": 1}, "b"]}, "field 'responses[0]': an object"),
+            ({"responses": ["a", "b"]}, "field 'prompt': no prompt"),
+            ({"prompt": "x", "responses": [[{"role": "user", "content": "u"}], "b"]},
+             "field 'responses[0]'")]:
+        bad = runner.invoke(app, ["pairs", "--from-candidates",
+                                  _write(tmp_path / "c.jsonl", [record]), "-o", str(out)])
+        assert bad.exit_code == 1 and message in bad.output, (record, bad.output)
+        assert "Traceback" not in bad.output
+
+
+def test_candidates_keep_input_order_across_shuffle_partitions(tmp_path, monkeypatch):
+    from curate import shuffle
+    from curate.pairs import PairsOptions as Options
+    from curate.pairs_run import candidates_inputs
+
+    monkeypatch.setattr(shuffle, "PARTITION_BYTES", 2_000)  # many partitions for a small file
+    records = [_generated(i, [f"r{i}-{n}" for n in range(3)]) for i in range(300)]
+    source = _write(tmp_path / "c.jsonl", records)
+    out = tmp_path / "items.jsonl"
+    stats = candidates_inputs([source], out, Options(), quiet=True)
+    assert stats.n_in == 300 and shuffle.partitions_for(
+        __import__("curate.io.sources", fromlist=["plan_splits"]).plan_splits([source])) > 10
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert ids == [f"g{i}:{a}-{b}" for i in range(300) for a, b in ((0, 1), (0, 2), (1, 2))]

@@ -151,7 +151,8 @@ def test_users_and_serve_preconditions(tmp_path, make_items):
     assert empty.exit_code == 1 and "must not be empty" in empty.output
     listed = [json.loads(line) for line in
               _ok(runner.invoke(app, ["users", "list", "-d", str(db)])).stdout.splitlines()]
-    assert listed == [{"name": "alice", "role": "admin", "simulated": False, "disabled": False,
+    assert listed == [{"name": "alice", "role": "admin", "kind": "human", "simulated": False,
+                       "disabled": False,
                        "can_log_in": True, "judgments": 0, "sessions": 0}]
 
 

@@ -101,20 +101,40 @@ def _readme_label_commands() -> list[str]:
 
 
 def test_every_label_command_in_the_readme_runs_as_written(tmp_path, make_items):
+    """Each `label` line of the README's shell blocks, in order, in one folder holding the
+    files they name; an endpoint URL is pointed at the OpenAI-compatible stub of the judge
+    tests (as `serve`'s port is pointed at a free one)."""
+    from http.server import ThreadingHTTPServer
+
+    from .test_judge import Stub
+    from .test_multi_store import multi_items
+
     commands = _readme_label_commands()
     assert any(c.startswith("label users add") for c in commands)
     assert any(c.startswith("label backup") for c in commands)
+    assert any(c.startswith("label judge") and "--judge-url" in c for c in commands)
     items = [json.loads(item.model_dump_json()) for item in make_items(6)]
     (tmp_path / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
-    for command in commands:
-        args = shlex.split(command)[1:]
-        if "$" in command:  # an example with a variable (e.g. "$PASSWORD"): give it a value
-            args = [arg.replace("$PASSWORD", PASSWORD) for arg in args]
-        if args[0] == "serve":
-            _serve_starts(args, tmp_path)
-            continue
-        result = _label(*args, cwd=tmp_path, stdin=PASSWORD + "\n")
-        assert result.returncode == 0, (command, result.stderr)
+    (tmp_path / "ranking.jsonl").write_text("".join(item.model_dump_json() + "\n"
+                                                    for item in multi_items(3)))
+    stub = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    try:
+        for command in commands:
+            args = shlex.split(command)[1:]
+            if "$" in command:  # an example with a variable (e.g. "$PASSWORD"): give it a value
+                args = [arg.replace("$PASSWORD", PASSWORD) for arg in args]
+            if "--judge-url" in args:
+                args[args.index("--judge-url") + 1] = f"http://127.0.0.1:{stub.server_port}/v1"
+                args[args.index("--judge-model") + 1] = "stub-longer"
+            if args[0] == "serve":
+                _serve_starts(args, tmp_path)
+                continue
+            result = _label(*args, cwd=tmp_path, stdin=PASSWORD + "\n")
+            assert result.returncode == 0, (command, result.stderr)
+    finally:
+        stub.shutdown()
+        stub.server_close()
 
 
 def _serve_starts(args: list[str], cwd: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
@@ -51,23 +52,38 @@ def test_newer_schema_and_foreign_files_are_refused(tmp_path):
 
 def test_a_version_1_database_is_upgraded_in_place(tmp_path, make_items):
     """Version 2 added the item counters: an old database gets them, counted from its rows.
-    Version 3 added disabled users and sessions: old users stay enabled."""
+    Version 3 added disabled users and sessions: old users stay enabled. Version 4 made it a
+    pairwise project, rebuilt the judgments table (every vote kept) and marked users human."""
     path = tmp_path / "v1.sqlite"
-    with sqlite3.connect(path) as conn:
+    items = make_items(3)
+    with sqlite3.connect(path) as conn:  # a version 1 database as version 1 wrote it
         conn.executescript(_MIGRATIONS[0] + "PRAGMA user_version = 1;")
-    with Store(path) as store:
-        store.add_items(make_items(3), overlap=1)
-    with sqlite3.connect(path) as conn:  # back to version 1, one item judged meanwhile
-        conn.executescript("DROP TABLE counters; DROP TABLE sessions; ALTER TABLE users DROP "
-                           "COLUMN disabled; PRAGMA user_version = 1; INSERT INTO users (name, "
-                           "role, password_hash, simulated, created_at) VALUES ('old', "
-                           "'annotator', NULL, 0, 0); "
-                           "UPDATE items SET done = 1 WHERE id = 'item-001';")
+        for item in items:
+            conn.execute("INSERT INTO items (id, prompt, response_a, response_b, source_a, "
+                         "source_b, gold, meta, len_a, len_b, overlap, done, imported_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, NULL, '{}', ?, ?, 1, ?, 0)",
+                         (item.id, json.dumps(item.prompt), json.dumps(item.response_a),
+                          json.dumps(item.response_b), item.source_a, item.source_b,
+                          len(item.response_a), len(item.response_b),
+                          int(item.id == "item-001")))
+        conn.execute("INSERT INTO users (name, role, password_hash, simulated, created_at) "
+                     "VALUES ('old', 'annotator', NULL, 0, 0)")
+        conn.execute("INSERT INTO judgments (item_id, user, choice, shown, left_side, seconds, "
+                     "guideline_version, rationale, simulated, created_at) VALUES "
+                     "('item-001', 'old', 'b_much', 'left_much', 'b', 4.5, '1', 'why', 0, 7)")
     with Store(path) as store:
         assert store._conn().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.item_counts() == (1, 3)
         assert store.role("old") == "annotator"
         assert store.users()[0]["disabled"] is False
+        assert store.users()[0]["kind"] == "human"
+        assert store.project().task == "pairwise"
+        [row] = store.judgment_rows()
+        assert (row["item_id"], row["choice"], row["shown"], row["left"], row["seconds"],
+                row["rationale"], row["created_at"]) == ("item-001", "b_much", "left_much", "b",
+                                                         4.5, "why", 7)
+        assert store.add_items(items, overlap=1) == ["unchanged"] * 3  # stored as it encodes
+        assert [item for item, _, _ in store.items()] == items
 
 
 def test_item_counts_follow_votes_and_imports(make_store, make_items):

@@ -1,0 +1,205 @@
+"""The labeling tab of a ranking or ratings project: K responses side by side, in an order
+drawn per assignment, each with its rank (1 = best; equal ranks are ties) or its score on
+every criterion plus flags.
+
+As on the A/B tab, the server decides: the store maps screen positions back to response
+indices with the lease's order, refuses what is too fast, late or incomplete, and keeps
+what the labeler typed when it refuses. Keys (`assets/ranking.js`): on a ranking, the
+response numbers in order of preference, `=` before a number to tie it with the previous
+one, Escape to start over, Enter to submit; `s` skips (with a rationale).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from labeling_app.render import text_html
+from labeling_app.store import MAX_RATIONALE, Assignment, VoteRejected
+from schemas.labeling import as_text
+
+if TYPE_CHECKING:
+    from labeling_app.app import LabelingApp
+
+_EMPTY = '<p class="empty">(empty response)</p>'
+
+
+@dataclass
+class MultiView:
+    """Components and handlers of the K-way labeling tab (`k` panes at most)."""
+
+    app: LabelingApp
+    k: int
+    lease: Any = None
+    prompt: Any = None
+    columns: list[Any] = field(default_factory=list)
+    panes: list[Any] = field(default_factory=list)
+    controls: list[list[Any]] = field(default_factory=list)  # per pane: rank, or scores + flags
+    counter: Any = None
+    message: Any = None
+    rationale: Any = None
+    buttons: list[Any] = field(default_factory=list)
+
+    @property
+    def project(self):
+        return self.app.project
+
+    @property
+    def ratings(self) -> bool:
+        return self.project.task == "ratings"
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def build(self, lease: Any, counter: Any) -> None:
+        self.lease, self.counter = lease, counter
+        gr.Markdown("Prompt", elem_classes="caption")
+        self.prompt = gr.HTML("Loading...", elem_id="prompt", container=True, padding=True,
+                              elem_classes="item-text")
+        hint = ("Score each response on every criterion; tick any flag that applies."
+                if self.ratings else
+                "Rank the responses: 1 is best; give two responses the same rank for a tie. "
+                "Keys: type the response numbers best first (= before a number ties it with "
+                "the one before), Escape starts over, Enter submits.")
+        gr.Markdown(hint, elem_id="task-hint")
+        for start in range(0, self.k, 2):
+            with gr.Row(equal_height=True):
+                for p in range(start, min(start + 2, self.k)):
+                    with gr.Column(scale=1, min_width=300, visible=False,
+                                   elem_id=f"response-{p}") as column:
+                        gr.Markdown(f"Response {p + 1}", elem_classes="caption")
+                        self.panes.append(gr.HTML(elem_id=f"pane-{p}", container=True,
+                                                  padding=True,
+                                                  elem_classes=["pane", "kpane", "item-text"]))
+                        self.controls.append(self._controls(p))
+                    self.columns.append(column)
+        if not self.ratings:
+            gr.HTML("", elem_id="rank-keys")
+        with gr.Row(elem_id="votes"):
+            submit = "Submit" if self.ratings else "Submit [Enter]"
+            self.buttons = [gr.Button(submit, elem_id="vote-submit", variant="primary",
+                                      interactive=False, min_width=140),
+                            gr.Button("Skip [s]", elem_id="vote-skip", interactive=False,
+                                      elem_classes="aside", min_width=110)]
+        self.message = gr.Markdown(elem_id="message")
+        self.rationale = gr.Textbox(label="Rationale (optional; required for Skip)",
+                                    elem_id="rationale", lines=2, max_length=MAX_RATIONALE,
+                                    placeholder="Why? Keys do not act while you type here.")
+
+    def _controls(self, p: int) -> list[Any]:
+        if not self.ratings:
+            return [gr.Radio([str(r) for r in range(1, self.k + 1)], label="Rank (1 = best)",
+                             elem_id=f"rank-{p}", elem_classes="rank")]
+        out = [gr.Radio([str(v) for v in criterion.points], label=criterion.name,
+                        elem_id=f"rate-{p}-{criterion.name}", elem_classes="rate")
+               for criterion in self.project.criteria]
+        if self.project.flags:
+            out.append(gr.CheckboxGroup(self.project.flags, label="Flags",
+                                        elem_id=f"flags-{p}", elem_classes="flags"))
+        return out
+
+    @property
+    def outputs(self) -> list[Any]:
+        """What `view` returns, in order."""
+        per_pane = [c for column, pane, controls in
+                    zip(self.columns, self.panes, self.controls, strict=True)
+                    for c in (column, pane, *controls)]
+        return [self.lease, self.prompt, *per_pane, self.counter, self.message, self.rationale,
+                *self.buttons]
+
+    @property
+    def values(self) -> list[Any]:
+        """The inputs of a submission after the lease and the rationale: every control."""
+        return [c for controls in self.controls for c in controls]
+
+    def wire(self) -> None:
+        app, outputs = self.app, self.outputs
+
+        # The request comes first: Gradio inserts it by its place among the parameters, and
+        # one after `*values` is never filled.
+        def submit(request: gr.Request, lease_id: int | None, rationale: str,
+                   *values: Any) -> tuple[Any, ...]:
+            return self.on_submit(lease_id, rationale, list(values), request)
+
+        def skip(lease_id: int | None, rationale: str, request: gr.Request) -> tuple[Any, ...]:
+            return self.on_submit(lease_id, rationale, None, request)
+
+        for button, handler, inputs, name in (
+                (self.buttons[0], submit, [self.lease, self.rationale, *self.values], "submit"),
+                (self.buttons[1], skip, [self.lease, self.rationale], "skip")):
+            button.click(handler, inputs, outputs, api_name=name, queue=False
+                         ).then(None, js=app.idle_js, queue=False)
+
+    # -- handlers --------------------------------------------------------------------------
+
+    def on_submit(self, lease_id: int | None, rationale: str, values: list[Any] | None,
+                  request: gr.Request) -> tuple[Any, ...]:
+        user = self.app.user(request)
+        store = self.app.store
+        try:
+            store.submit_multi(user, lease_id, None if values is None else self._value(values),
+                               skip=values is None, rationale=rationale or "",
+                               guideline_version=self.app.guidelines.version,
+                               min_seconds=self.app.min_seconds)
+        except VoteRejected as refusal:
+            # Keep what was typed and chosen: the same item comes back unless the lease ended.
+            assignment = store.next_assignment(user)
+            view = self.view(user, assignment, f"**Not saved:** {refusal}")
+            if assignment is not None and assignment.lease_id == lease_id:
+                return self._keep_input(view)
+            return view
+        message = "Skipped." if values is None else "Saved."
+        return self.view(user, store.next_assignment(user), message)
+
+    def _value(self, values: list[Any]) -> Any:
+        """The controls' values (per screen position) as the store takes them."""
+        if not self.ratings:
+            return values[:self.k]
+        per_pane = len(self.controls[0])
+        names = [c.name for c in self.project.criteria]
+        panes = [values[p * per_pane:(p + 1) * per_pane] for p in range(self.k)]
+        flags = [pane[len(names)] or [] for pane in panes] if self.project.flags else None
+        return {"scores": {name: [pane[c] for pane in panes] for c, name in enumerate(names)},
+                "flags": flags or [[] for _ in panes]}
+
+    def view(self, user: str, assignment: Assignment | None, message: str) -> tuple[Any, ...]:
+        counter = self.app.counter(user)
+        per_pane = len(self.controls[0])
+        if assignment is not None and len(assignment.item.responses) > self.k:
+            message = (f"**This item has {len(assignment.item.responses)} responses; the page "
+                       f"shows {self.k}.** Ask an admin to restart `label serve`.")
+            assignment = None
+        if assignment is None:
+            idle = ("<h3>Nothing to judge right now</h3><p>All items are judged, or held by "
+                    "other labelers: reload the page later.</p>")
+            panes = [x for _ in range(self.k)
+                     for x in (gr.update(visible=False), "", *([gr.update(value=None)] * per_pane))]
+            return (None, idle, *panes, counter, message, "",
+                    *(gr.update(interactive=False) for _ in self.buttons))
+        shown = assignment.shown_responses
+        k = len(shown)
+        panes = []
+        for p in range(self.k):
+            if p >= k:
+                panes += [gr.update(visible=False), "", *([gr.update(value=None)] * per_pane)]
+                continue
+            html = text_html(shown[p]) if as_text(shown[p]).strip() else _EMPTY
+            if self.ratings:
+                controls = [gr.update(value=None)] * per_pane
+            else:
+                controls = [gr.update(value=None, choices=[str(r) for r in range(1, k + 1)])]
+            panes += [gr.update(visible=True), html, *controls]
+        return (assignment.lease_id, text_html(assignment.item.prompt), *panes, counter,
+                message, "", *(gr.update(interactive=True) for _ in self.buttons))
+
+    def _keep_input(self, view: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A refused submission's view without resetting the controls or the rationale."""
+        out = list(view)
+        per_pane = len(self.controls[0])
+        for p in range(self.k):
+            first = 2 + p * (2 + per_pane) + 2
+            out[first:first + per_pane] = [gr.skip()] * per_pane
+        out[len(out) - len(self.buttons) - 1] = gr.skip()  # the rationale
+        return tuple(out)
+
