@@ -36,7 +36,7 @@ from schemas import StepStats
 T = TypeVar("T")
 R = TypeVar("R")
 
-BATCH = int(os.environ.get("PREFKIT_BATCH", 1000))
+BATCH = int(os.environ.get("PREFKIT_BATCH", "1000"))
 EngineName = Literal["local", "ray"]
 
 
@@ -365,7 +365,7 @@ def duplicate_ids_task(directory: Path) -> dict[str, Any]:
     twin = first - 1
     while twin > 0 and ordered[twin - 1, 0] == ordered[first, 0]:
         twin -= 1
-    return {"count": int(len(repeats)),
+    return {"count": len(repeats),
             "repeat": [int(ordered[first, 2]), int(ordered[first, 1])],
             "first": [int(ordered[twin, 2]), int(ordered[twin, 1])]}
 

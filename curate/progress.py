@@ -34,7 +34,7 @@ def _interval() -> float:
 
 def duration(seconds: float) -> str:
     """`75.2` -> `1m15s`; `3700` -> `1h01m`."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds}s"
     if seconds < 3600:

@@ -34,7 +34,7 @@ from curate.io.read import read_split
 from curate.io.sources import Split
 from curate.io.write import PartWriter
 
-PARTITION_BYTES = int(os.environ.get("PREFKIT_PARTITION_BYTES", 128 << 20))
+PARTITION_BYTES = int(os.environ.get("PREFKIT_PARTITION_BYTES", str(128 << 20)))
 KeyFunction = Callable[[dict[str, Any]], str]  # may raise BadRecord-worthy KeyError/ValueError
 
 

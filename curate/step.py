@@ -96,7 +96,7 @@ class StepOutput:
         self.removed_by_reason.update(line["reason"] for line in result.removed)
         self.extra.update(result.extra)
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         import sys
         import time
 

@@ -36,8 +36,8 @@ from labeling_app.multi_view import MultiView
 from labeling_app.project import Project
 from labeling_app.render import markdown_escape, text_html
 from labeling_app.server import Running, serve
-from labeling_app.summary import database_summary
 from labeling_app.store import MAX_RATIONALE, Assignment, Store, VoteRejected
+from labeling_app.summary import database_summary
 from schemas.labeling import SHOWN
 
 LOCAL_USER = "local"

@@ -48,7 +48,7 @@ class _OneLineErrors(TyperGroup):
             typer.secho(f"error: {where}{exc.format_message()} (see --help)",
                         fg=typer.colors.RED, err=True)
             sys.exit(EXIT_BAD_INPUT)
-        except (_click.exceptions.Abort, typer.Abort):
+        except (typer.Abort, KeyboardInterrupt):
             typer.secho("interrupted", err=True)
             sys.exit(130)
         sys.exit(result if isinstance(result, int) else 0)
@@ -392,6 +392,7 @@ def serve_command(
         store.close()
         raise
     mode = "single-user local mode, no login" if options.open else "login required"
+    running.handle_signals()
     typer.echo(f"label serve: {db} at {running.url} ({mode}); Ctrl+C to stop", err=True)
     try:
         running.wait()

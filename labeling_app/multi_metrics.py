@@ -131,8 +131,9 @@ def pair_frame(mv: MultiVotes, rule: Rule = Rule()) -> pl.DataFrame:
                 "row": group["row"], "i": np.full(len(group), i), "j": np.full(len(group), j),
                 "winner": _WINNER[code], "strength": np.abs(first) * decided,
                 "left": pl.Series(left, dtype=pl.String)}))
-    if not chunks:
-        return judgments_frame_from(pl.DataFrame(schema=FRAME_SCHEMA))
+    if not chunks:  # no votes: the same columns, no rows
+        return judgments_frame_from(pl.DataFrame(schema=FRAME_SCHEMA)).with_columns(
+            pl.Series("i", [], pl.Int64), pl.Series("j", [], pl.Int64))
     pairs = pl.concat(chunks).join(mv.votes.with_row_index("row"), on="row", how="left")
     pairs = pairs.join(mv.facts, on="item", how="left")
     index_i, index_j = pl.col("i"), pl.col("j")
@@ -201,7 +202,7 @@ def criteria_summary(mv: MultiVotes) -> dict[str, dict[str, Any]]:
                                                          level="interval", scale=distinct),
             "alpha_ordinal": metrics.krippendorff_alpha(unit, index, n_values=len(distinct),
                                                         level="ordinal"),
-            "mean": float(value.mean()), "n": int(len(value))}
+            "mean": float(value.mean()), "n": len(value)}
     return out
 
 

@@ -89,7 +89,8 @@ def load_criteria(path: str | Path | None = None) -> tuple[list[Criterion], list
     except yaml.YAMLError as exc:
         raise ValueError(f"{where}: not YAML ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("criteria"), list):
-        raise ValueError(f"{where}: field 'criteria': a list of {{name, low, high, guideline}}")
+        raise ValueError(  # noqa: TRY004 (a bad file, reported as one line like the others)
+f"{where}: field 'criteria': a list of {{name, low, high, guideline}}")
     try:
         project = Project(task="ratings", criteria=data["criteria"],
                           flags=data.get("flags") or [])

@@ -139,11 +139,11 @@ def _agreement_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _judge_line(judge: dict[str, Any]) -> str:
-    parts = [f"agrees with humans {_pct(judge['agreement_with_humans']['share'])} of "
-             f"{judge['agreement_with_humans']['n']:,} vote pairs (humans with each other "
-             f"{_pct(judge['human_agreement']['share'])})",
-             f"P(longer wins) {_pct(judge['p_longer_wins'])}{_ci(judge['p_longer_wins_ci'])} "
-             f"vs humans {_pct(judge['human_p_longer_wins'])} on the same items",
+    parts = [(f"agrees with humans {_pct(judge['agreement_with_humans']['share'])} of "
+              f"{judge['agreement_with_humans']['n']:,} vote pairs (humans with each other "
+              f"{_pct(judge['human_agreement']['share'])})"),
+             (f"P(longer wins) {_pct(judge['p_longer_wins'])}{_ci(judge['p_longer_wins_ci'])} "
+              f"vs humans {_pct(judge['human_p_longer_wins'])} on the same items"),
              f"same verdict in both orders {_pct(judge['position_consistency'])}"]
     if judge["judge_source"]:
         parts.append(f"its own model ({markdown_escape(judge['judge_source'])}) wins "

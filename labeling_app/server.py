@@ -129,11 +129,17 @@ class Running:
         self.guard.close()
         self.exports.close()
 
+    def handle_signals(self) -> threading.Event:
+        """From now on SIGINT and SIGTERM ask `wait` to return (call it before announcing
+        the server, so that a signal sent on the announcement stops it cleanly)."""
+        self._stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: self._stop.set())
+        return self._stop
+
     def wait(self) -> None:
         """Block until SIGINT or SIGTERM, then stop cleanly (export files deleted)."""
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+        stop = getattr(self, "_stop", None) or self.handle_signals()
         while not stop.is_set() and self.thread.is_alive():
             stop.wait(0.5)
 

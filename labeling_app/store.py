@@ -41,13 +41,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from labeling_app import kway
 from labeling_app.passwords import (
     check_new_password,
     check_user_name,
     hash_password,
     verify_password,
 )
-from labeling_app import kway
 from labeling_app.positions import panes, to_canonical
 from labeling_app.project import Project
 from schemas.labeling import (

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reasoning RL with verifiable rewards, end to end on built-in sample data (CPU is fine):
-# s1-style selection of math problems (recipes/s1_math_sample.yaml) -> SFT on their worked
+# s1-style selection of math problems (recipes/s1_math_selection.yaml) -> SFT on their worked
 # solutions -> GRPO rewarded by answer checking (curate select's: GSM8K ####, \boxed{},
 # numeric and LaTeX equivalence, Math-Verify) -> accuracy before and after.
 # The tiny model learns the answer format, not arithmetic: this shows the pipeline. On a GPU,
@@ -13,10 +13,9 @@ mkdir -p "$out"
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}" HF_HUB_DISABLE_TELEMETRY=1
 started=$SECONDS
 
-echo "== 1. curate: s1-style selection of 24 of the 30 sample problems"
-rm -rf "$out/select"
-curate run "$here/s1_math_sample.yaml" -o "$out/select"
-problems="$out/select/problems.jsonl"
+echo "== 1. curate: s1-style selection of 16 of the 30 sample problems"
+curate run "$here/s1_math_selection.yaml" -o "$out/select" --resume
+problems="$out/select/s1_selection.jsonl"
 
 if [[ -z "${MODEL:-}" ]]; then
   echo "== 2. train sft: the tiny model on the selected worked solutions (GSM8K's #### format)"

@@ -27,7 +27,7 @@ def check_can_push(repo: str) -> None:
                          "uploaded; unset it or drop --push-to-hub")
     try:
         _api().whoami()
-    except Exception as exc:  # noqa: BLE001 - any failure here means "cannot upload"
+    except Exception as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"--push-to-hub {repo}: cannot reach the hub as a logged-in user "
                          f"({reason}); log in with `hf auth login` or set HF_TOKEN") from None

@@ -287,7 +287,7 @@ def plots_drawn(prepared: Prepared, rows: list[dict[str, Any]], method: str) -> 
     def draw() -> None:
         try:
             plot_curves(prepared, rows, method)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as error:
             failure.append(error)
 
     thread = threading.Thread(target=draw, name="plots")

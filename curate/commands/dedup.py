@@ -99,9 +99,8 @@ def command(
 
     Example: curate dedup answers.jsonl -o unique.jsonl --field response --keep longest
     """
-    from curate.options import build_options
-
     from curate.dedup import DedupOptions  # numpy and polars load only when deduplicating
+    from curate.options import build_options
 
     options = build_options(
         DedupOptions, config=config, method=method.value if method else None, field=field,

@@ -21,6 +21,7 @@ and global stages hold document numbers and keys only.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from array import array
@@ -627,7 +628,7 @@ def _write_clusters(path: Path, involved: np.ndarray, cluster_of: np.ndarray,
     members = members[np.lexsort((involved[members], cluster_of[members]))]
     with RecordWriter(path) as writer:
         starts = np.flatnonzero(run_starts(cluster_of[members])).tolist() + [len(members)]
-        for number, (start, stop) in enumerate(zip(starts, starts[1:])):
+        for number, (start, stop) in enumerate(itertools.pairwise(starts)):
             inside = members[start:stop]
             removed = inside[survivor[inside] != inside]
             writer.write({"cluster_id": number, "size": len(inside),

@@ -105,15 +105,15 @@ def find_problem(value: Any) -> tuple[str, str, str] | None:
         item, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             return (path.split(".")[0].split("[")[0] or "<record>",
-                    f"nested deeper than {MAX_DEPTH:,} levels (for very deep OASST threads, "
-                    "use the flat message export)", "too_deep")
+                    (f"nested deeper than {MAX_DEPTH:,} levels (for very deep OASST threads, "
+                     "use the flat message export)"), "too_deep")
         if isinstance(item, str):
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError as exc:
                 code = ord(item[exc.start])
-                return (path or "<record>", f"lone surrogate U+{code:04X} at character "
-                        f"{exc.start + 1} (not valid Unicode)", "bad_unicode")
+                return (path or "<record>", (f"lone surrogate U+{code:04X} at character "
+                                             f"{exc.start + 1} (not valid Unicode)"), "bad_unicode")
         elif isinstance(item, dict):
             stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1)
                          for k, v in reversed(list(item.items())))

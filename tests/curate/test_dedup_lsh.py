@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import subprocess
 import sys
-import random
 from pathlib import Path
 
 import pytest

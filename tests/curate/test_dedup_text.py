@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 
 from curate.dedup import band_keys, derive_bands, minhash_signatures, normalise
-from curate.dedup.lsh import buckets, candidate_probability
-from curate.dedup.shingling import word_lists
-from curate.dedup.shingling import shingle_hashes, word_hashes
-from curate.dedup.lsh import UnionFind
+from curate.dedup.lsh import UnionFind, buckets, candidate_probability
+from curate.dedup.shingling import shingle_hashes, word_hashes, word_lists
 from curate.dedup.verify import ShingleSets, jaccard, sorted_sets
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,11 +16,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from curate import steps as record_steps
 from curate.cli import app
 from curate.io import read_records
 from curate.options import OptionsError
 from curate.recipes import load_recipe, run_recipe
-from curate import steps as record_steps
 from curate.recipes import steps as recipe_steps
 from curate.samples import SAMPLES_DIR
 
@@ -114,14 +115,52 @@ def math_fixture(path: Path, count: int = 60) -> Path:
     return path
 
 
+def math_sets(data: Path, evals: Path) -> list[str]:
+    """The recipe's own comment's `--set`s for MATH-style data (problem, solution, subject,
+    level), read from the recipe so that the comment stays true."""
+    comment = (RECIPES / "s1_math_selection.yaml").read_text()
+    sets = re.findall(r"--set (\S+)", comment[comment.index("On MATH-500"):])
+    assert len(sets) == 10, sets
+    sets = [s.replace("math500_test.jsonl", str(data)).replace("aime24_test.jsonl", str(evals))
+            for s in sets]
+    return [arg for s in sets for arg in ("--set", s)]
+
+
+def test_s1_recipe_on_the_built_in_sample(tmp_path: Path) -> None:
+    run("s1_math_selection.yaml", tmp_path)
+    selected = records(tmp_path / "s1_selection.jsonl")
+    assert len(selected) == 16
+    # the sample problems that the sample instructions copy (injections.json: contamination),
+    # found by whitespace-normalised containment, and those sharing any 13 words in a row
+    # (lower-cased, punctuation dropped) with an instruction: decontamination's definition
+    def norm(text: str) -> str:
+        return " ".join(text.split())
+
+    def grams(text: str) -> set[tuple[str, ...]]:
+        words = re.findall(r"\w+", text.lower())
+        return {tuple(words[i:i + 13]) for i in range(len(words) - 12)}
+
+    injections = json.loads((SAMPLES_DIR / "injections.json").read_text())
+    alpaca = json.loads((SAMPLES_DIR / "instructions.alpaca.json").read_text())
+    copies = [norm(alpaca[int(i)]["instruction"] + " " + alpaca[int(i)]["input"])
+              for i, kind in injections.items() if kind == "contamination"]
+    problems = [r["question"] for r in records(SAMPLES_DIR / "eval_set.jsonl")]
+    copied = {q for q in problems if any(norm(q) in copy for copy in copies)}
+    assert len(copied) == 6
+    prompt_grams = set().union(*(grams(r["instruction"] + "\n" + r["input"]) for r in alpaca))
+    overlapping = {q for q in problems if grams(q) & prompt_grams}
+    removed = {r["record"]["question"] for r in records(tmp_path / "02_decontam" / "out.removed")}
+    assert copied < overlapping and removed == overlapping
+    assert not {r["question"] for r in selected} & removed
+
+
 def test_s1_recipe_on_a_small_fixture(tmp_path: Path) -> None:
     data = math_fixture(tmp_path / "math.jsonl")
     evals = tmp_path / "eval.jsonl"
     evals.write_text(json.dumps({"problem": "A completely unrelated eval question about the "
                                  "number of diagonals of a regular polygon with ten sides."}) + "\n")
     out = tmp_path / "run"
-    run("s1_math_selection.yaml", out, "--set", f"read.path={data}",
-        "--set", f"decontam.against=[{evals}]", "--set", "select.k=20")
+    run("s1_math_selection.yaml", out, *math_sets(data, evals), "--set", "select.k=20")
     selected = records(out / "s1_selection.jsonl")
     assert len(selected) == 20
     assert Counter(r["subject"] for r in selected) == {s: 5 for s in
@@ -133,7 +172,8 @@ def test_s1_recipe_on_a_small_fixture(tmp_path: Path) -> None:
 
 
 def test_s1_recipe_on_math500(shared_data: Path, tmp_path: Path) -> None:
-    run("s1_math_selection.yaml", tmp_path)
+    run("s1_math_selection.yaml", tmp_path, *math_sets(shared_data / "math500_test.jsonl",
+                                                        shared_data / "aime24_test.jsonl"))
     selected = records(tmp_path / "s1_selection.jsonl")
     assert len(selected) == 140
     shares = np.array(list(Counter(r["subject"] for r in selected).values())) / 140

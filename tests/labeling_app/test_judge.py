@@ -11,6 +11,7 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -32,9 +33,9 @@ class Stub(BaseHTTPRequestHandler):
     the longer response (ranks and scores by length), `...first` the first one shown,
     `...garbage` answers without a verdict."""
 
-    requests: list[dict] = []
+    requests: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Stub.requests.append(body)
         prompt = body["messages"][0]["content"]

@@ -158,3 +158,21 @@ def test_ai_votes_are_left_out_unless_asked_and_raw_judgments_keep_the_order(tmp
                for r in rows)
     stats = json.loads((tmp_path / "votes.stats.json").read_text())
     assert stats["removed_by_reason"] == {"other_voters": 2}
+
+
+def test_export_of_a_project_with_only_ai_votes_says_so_instead_of_failing(tmp_path):
+    """A ranking project judged by an AI judge only (the README's order): the human export
+    has no votes to count; every item is `unjudged` and the judge's votes are named."""
+    store = _store(tmp_path, Project(task="ranking"), _items(2, k=3), {})
+    store.add_user("ai-x", kind="ai")
+    for item in ("q0", "q1"):
+        store.add_ai_judgment("ai-x", item, choice="ranked", value=[3, 2, 1],
+                              detail={"consistency": 1.0, "units": 3}, guideline_version="g")
+    store.close()
+    out = tmp_path / "prefs.jsonl"
+    result = runner.invoke(app, ["export", "-d", str(tmp_path / "x.sqlite"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "AI judges' votes: 2 left out" in result.output
+    assert out.read_text() == ""
+    stats = json.loads((tmp_path / "prefs.stats.json").read_text())
+    assert stats["removed_by_reason"] == {"unjudged": 2}
