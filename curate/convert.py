@@ -222,6 +222,9 @@ def convert_oasst_partition(rows: list[Any], options: ConvertOptions,
         else:
             records = oasst.convert_tree(unit, tree_options, kind, dropped)
             reason = None if records else oasst.empty_reason(unit, tree_options, kind)
+        if reason == "oasst_lang":  # the languages seen, for a --lang that matched nothing
+            out.append((position, {"kind": "nodes",
+                                   "counts": {f"root_lang:{unit.root.lang or '?'}": 1}}))
         if reason:
             for loc, row in zip(unit.locs, unit.rows):
                 details = {"tree_id": unit.tree_id, "line": loc.line, "file": loc.path}

@@ -37,8 +37,22 @@ def group_trees(rows: list[Any], options: ConvertOptions,
     return items
 
 
-def _finish(extra: dict[str, int], counts: Any = None) -> dict[str, Any]:
+def _finish(options: ConvertOptions, extra: dict[str, int],
+            counts: Any = None) -> dict[str, Any]:
+    root_langs = {k.split(":", 1)[1]: v for k, v in extra.items() if k.startswith("root_lang:")}
+    # every tree was removed for its language (a repeat of one too): a --lang that matches
+    # nothing, not a result
+    if options.lang and root_langs and counts is not None and not counts.n_out and \
+            set(counts.removed) <= {"oasst_lang", "oasst_duplicate_tree"}:
+        from curate.options import OptionsError
+
+        seen = ", ".join(f"{lang} ({n:,})" for lang, n in
+                         sorted(root_langs.items(), key=lambda kv: (-kv[1], kv[0])))
+        raise OptionsError(f"--lang {','.join(options.lang)} matched no tree; the trees' "
+                           f"languages: {seen}")
     out: dict[str, Any] = {}
+    if root_langs:
+        out["oasst_trees_removed_by_language"] = dict(sorted(root_langs.items()))
     nodes = {k: v for k, v in extra.items() if ":" not in k and not k.startswith("unranked_")}
     if nodes:
         out["oasst_nodes_dropped"] = dict(sorted(nodes.items()))
@@ -58,7 +72,7 @@ def convert_oasst(inputs: list[str], splits: list[Split], out: str | Path,
     return run_grouped_step(
         "convert", options, [(0, splits)], inputs, out, key=oasst_tree_key,
         group=functools.partial(group_trees), on_error=on_error, engine=engine,
-        sharding=sharding, finish=_finish, quiet=quiet,
+        sharding=sharding, finish=functools.partial(_finish, options), quiet=quiet,
         known_sides=(0,) if known_rejects else ())
 
 

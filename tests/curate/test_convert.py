@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from curate.cli import app
 from curate.convert import ConvertOptions, convert_inputs
 from curate.io import BadRecord, read_records
+from curate.options import OptionsError
 
 runner = CliRunner()
 
@@ -61,10 +62,16 @@ def test_oasst_sft_modes_and_language_filter(tmp_path: Path):
     convert_inputs([source], tmp_path / "all.jsonl", ConvertOptions(oasst_mode="all"))
     assert sorted(r["meta"]["message_ids"][-1] for r in read_records(tmp_path / "all.jsonl")) == \
         ["a1", "a4", "b0", "b1"]
-    stats = convert_inputs([source], tmp_path / "de.jsonl", ConvertOptions(lang=["de"]))
-    assert (stats.n_out, stats.removed_by_reason) == (0, {"oasst_lang": 1})
+    german = {"message_tree_id": "D", "prompt": {**node("dq", "prompter", "Frage?", [
+        {**node("da", "assistant", "Antwort", rank=0), "lang": "de"}]), "lang": "de"}}
+    source = write_jsonl(tmp_path / "two.jsonl", [tree(), german])
+    stats = convert_inputs([source], tmp_path / "de.jsonl", ConvertOptions(lang=["en"]))
+    assert stats.removed_by_reason == {"oasst_lang": 1}
     [removed] = list(read_records(tmp_path / "de.removed.jsonl"))
-    assert removed["reason"] == "oasst_lang" and removed["record"]["message_tree_id"] == "T"
+    assert removed["reason"] == "oasst_lang" and removed["record"]["message_tree_id"] == "D"
+    with pytest.raises(OptionsError, match=r"--lang fr matched no tree; .*: de \(1\), en \(1\)"):
+        convert_inputs([source], tmp_path / "fr.jsonl", ConvertOptions(lang=["fr"]))
+    assert not (tmp_path / "fr.jsonl").exists()
 
 
 def flat_rows() -> list[dict]:

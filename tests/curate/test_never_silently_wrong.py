@@ -124,3 +124,20 @@ def test_oasst_repeats_unranked_and_states(tmp_path: Path) -> None:
     assert stats["removed_by_reason"] == {"oasst_duplicate_tree": 1, "oasst_no_assistant_reply": 1,
                                           "oasst_tree_state": 1}
     assert [r["id"] for r in read_records(tmp_path / "b.jsonl")] == ["t1"]
+
+
+def test_an_oasst_language_that_matches_no_tree_is_an_error(tmp_path: Path) -> None:
+    trees = [oasst_tree(f"t{i}") for i in range(3)]
+    for message in [trees[2]["prompt"], *trees[2]["prompt"]["replies"]]:
+        message["lang"] = "zh"
+    source = write(tmp_path / "trees.jsonl", trees)
+    out = tmp_path / "sft.jsonl"
+    result = runner.invoke(app, ["convert", str(source), "-o", str(out), "--lang", "de"])
+    assert result.exit_code == 1, result.output
+    assert "--lang de matched no tree; the trees' languages: en (2), zh (1)" in result.output
+    assert not out.exists() and not list(tmp_path.glob("sft.*"))
+    kept = runner.invoke(app, ["convert", str(source), "-o", str(out), "--lang", "zh"])
+    assert kept.exit_code == 0, kept.output
+    assert len(list(read_records(out))) == 1
+    stats = json.loads((tmp_path / "sft.stats.json").read_text())
+    assert stats["oasst_trees_removed_by_language"] == {"en": 2}
