@@ -82,6 +82,14 @@ class SelectOptions(BaseModel):
             parse_rule(rule)
         return value
 
+    @field_validator("quality_preset")
+    @classmethod
+    def _check_preset(cls, value: str) -> str:
+        from curate.presets import preset_path
+
+        preset_path(value)  # an unknown name fails here, before any record is read
+        return value
+
     @field_validator("domain_weights")
     @classmethod
     def _check_weights(cls, value: str) -> str:
