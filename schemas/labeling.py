@@ -62,6 +62,16 @@ def as_messages(value: Text, role: str) -> list[Message]:
     return [Message(role=role, content=value)] if isinstance(value, str) else list(value)
 
 
+def check_prompt(prompt: Text) -> None:
+    """A prompt to judge: some text, and, as turns, in order and ending with the user."""
+    if not as_text(prompt).strip():
+        raise ValueError("prompt: must not be empty")
+    if isinstance(prompt, list):
+        check_turn_order(prompt)
+        if prompt[-1].role not in ("user", "tool"):
+            raise ValueError("prompt: the last prompt turn must be 'user' (or 'tool')")
+
+
 class Item(BaseModel):
     """One A/B comparison: `{id, prompt, response_a, response_b, source_a, source_b, meta}`.
 
@@ -82,12 +92,7 @@ class Item(BaseModel):
 
     @model_validator(mode="after")
     def _check_texts(self) -> Item:
-        if not as_text(self.prompt).strip():
-            raise ValueError("prompt: must not be empty")
-        if isinstance(self.prompt, list):
-            check_turn_order(self.prompt)
-            if self.prompt[-1].role not in ("user", "tool"):
-                raise ValueError("prompt: the last prompt turn must be 'user' (or 'tool')")
+        check_prompt(self.prompt)
         for side in ("response_a", "response_b"):
             value = getattr(self, side)
             if not as_text(value).strip():
@@ -138,12 +143,7 @@ class MultiItem(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> MultiItem:
-        if not as_text(self.prompt).strip():
-            raise ValueError("prompt: must not be empty")
-        if isinstance(self.prompt, list):
-            check_turn_order(self.prompt)
-            if self.prompt[-1].role not in ("user", "tool"):
-                raise ValueError("prompt: the last prompt turn must be 'user' (or 'tool')")
+        check_prompt(self.prompt)
         for index, value in enumerate(self.responses):
             if isinstance(value, list) and (not value or value[0].role != "assistant"):
                 raise ValueError(f"responses[{index}][0].role: a response must start with "

@@ -54,6 +54,10 @@ EXCLUDED = {  # command as written -> why it does not run here
     "ray start --address HEAD_IP:6379": "another machine joining the head node HEAD_IP",
     "RAY_ADDRESS=HEAD_IP:6379 curate run recipes/web_text_cleaning.yaml -o /shared/runs/web "
     "--engine ray": "a cluster at HEAD_IP with shared storage at /shared",
+    # An OpenAI-compatible server; tests/labeling_app/test_operations.py runs this line
+    # against a local stub of that API, and the quick tour's `label judge --judge tiny` here.
+    "label judge -d labels.sqlite --judge-url http://localhost:8000/v1 --judge-model "
+    "Qwen2.5-7B-Instruct": "an OpenAI-compatible endpoint at localhost:8000",
 }
 # Commands the README says are refused, with the line their error must name.
 REFUSED = {

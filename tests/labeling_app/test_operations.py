@@ -171,7 +171,8 @@ def test_long_commands_print_plain_progress_lines_outside_a_terminal(tmp_path, m
              (["simulate", "-d", db, "--labelers", "3"], "[label simulate] simulated votes"),
              (["export", "-d", db, "-o", "prefs.jsonl", "--include-simulated"],
               "[label export] pairs"),
-             (["report", "-d", db, "--json"], "[label report] computing metrics")]
+             (["report", "-d", db, "--json", "--include-simulated"],
+              "[label report] reading and computing")]
     for args, line in steps:
         result = _label(*args, cwd=tmp_path, PREFKIT_PROGRESS_INTERVAL="0")
         assert result.returncode == 0, result.stderr

@@ -610,7 +610,8 @@ def test_exports_are_private_admin_only_and_gone_after_sigterm_or_sigint(tmp_pat
             with httpx.Client(**HTTP) as admin, httpx.Client(**HTTP) as annotator:
                 _login(admin, url, "boss").raise_for_status()
                 _login(annotator, url, "ann").raise_for_status()
-                link = _run_queued(admin, url, "export_judgments", [0.0, False, False])[0]
+                link = _run_queued(admin, url, "export_judgments",
+                                   [0.0, False, False, "human", "overall"])[0]
                 href = re.search(r'href="([^"]+)"', link)[1]
                 assert admin.get(f"{url}{href}").status_code == 200
                 assert annotator.get(f"{url}{href}").status_code == 404
