@@ -19,8 +19,9 @@ list every failing rule, in `reasons`).
 
 `--gopher-command` times the whole `curate filter --preset web-gopher` command (process
 start, reading and writing JSON Lines included) on the AlpacaEval outputs (1,610 real
-answers, repeated 4 times) against datatrove's GopherQualityFilter and
-GopherRepetitionFilter run in one process on the same texts (filtering time only).
+answers, repeated `--copies` times, 4 by default) against datatrove's GopherQualityFilter and
+GopherRepetitionFilter in a LocalPipelineExecutor pipeline from JSON Lines to JSON Lines, each
+a whole command timed as a child process (with `--workers 2`'s pool workers' CPU counted).
 
 Offline: datatrove's English word tokenizer is `spacy.blank("en")` plus spaCy's
 rule-based sentencizer; neither needs a model download (no `spacy download`, no
@@ -229,20 +230,6 @@ LocalPipelineExecutor(pipeline=[JsonlReader(source), GopherQualityFilter(),
 """
 
 
-def _command_cpu(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one whole command (a child process)."""
-    import resource
-    import subprocess
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def gopher_command(repeat: int = 4) -> None:
     """The whole `curate filter --preset web-gopher` command against datatrove's Gopher filters
     run the way datatrove documents it: a LocalPipelineExecutor pipeline from a JSON Lines
@@ -275,7 +262,13 @@ def gopher_command(repeat: int = 4) -> None:
                 sys.executable, str(script), str(source.parent), str(Path(folder) / "dt"),
                 str(Path(folder) / "logs")],
         }
-        times = {label: _command_cpu(command) for label, command in runs.items()}
+        from timed_command import checkout_env, run
+
+        env = checkout_env(ROOT)
+        times = {}
+        for label, command in runs.items():  # pool workers' CPU counted (see timed_command)
+            timing = run(command, log=Path(folder) / "command.log", env=env)
+            times[label] = (timing.wall, timing.cpu)
     print(f"{'':60s} {'docs/s (CPU)':>13s} {'MB/s (CPU)':>11s} {'docs/s (wall)':>14s}")
     for label, (wall, cpu) in times.items():
         print(f"{label:60s} {len(texts) / cpu:13,.0f} {megabytes / cpu:11.2f} "
@@ -291,11 +284,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use only the first N texts")
     parser.add_argument("--gopher-command", action="store_true",
                         help="time the whole web-gopher filter command on AlpacaEval outputs")
+    parser.add_argument("--copies", type=int, default=4,
+                        help="--gopher-command: the AlpacaEval outputs this many times over")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} is absent: this benchmark needs the shared real-data folder")
     if args.gopher_command:
-        gopher_command()
+        gopher_command(args.copies)
         return
     texts = corpus()[: args.limit]
     print(f"documents: {len(texts):,} (every prompt and answer in {DATA}), "

@@ -16,7 +16,8 @@
    handler does nothing (no database): the floor Gradio itself sets. Ratio = ours / floor.
 
 2. Lost votes at the storage layer: N threads x V votes written to prefkit's store vs a
-   JSON-list file rewritten per vote without a lock (Chatbot Arena's way of appending votes).
+   JSON-list file rewritten per vote without a lock, and vs one JSON line appended per vote
+   (Chatbot Arena's way: fastchat opens its log in append mode for each vote).
 
 3. Login flood: 50 paced labelers vote while an unauthenticated client floods `/login` with
    wrong passwords on 48 connections (a separate process), from one address (the per-address
@@ -454,6 +455,24 @@ def storage_benchmark(threads: int, votes_each: int, folder: Path) -> None:
           f"{expected - stored} lost, {expected / seconds:,.0f} votes/s{note}")
     kept = f"{expected / stored:.1f}x the votes kept" if stored else "the peer kept no vote"
     print(f"ratio prefkit / peer: {ours_rate * seconds / expected:.2f}x the votes/s; {kept}")
+
+    # Chatbot Arena's way: open the log in append mode per vote and write one JSON line
+    # (fastchat's gradio_web_server `vote_last_response`). Nothing stops a vote being given
+    # twice or an item being overfilled; that is counted, not prevented.
+    log = folder / "votes.jsonl"
+
+    def appending_labeler(user: str) -> None:
+        for i in range(votes_each):
+            with open(log, "a") as handle:
+                handle.write(json.dumps({"user": user, "item": i, "choice": "left"}) + "\n")
+
+    seconds = _run_threads(appending_labeler, users)
+    lines = log.read_text().splitlines()
+    good = sum(1 for line in lines if line.startswith("{") and line.endswith("}"))
+    print(f"JSON Lines appended per vote (peer) : {good:>5} / {expected} stored, "
+          f"{expected - good} lost, {expected / seconds:,.0f} votes/s (no leases: overlap, "
+          f"double votes and overfilling are not enforced)")
+    print(f"ratio prefkit / JSON Lines appends: {ours_rate * seconds / expected:.2f}x the votes/s")
 
 
 def _run_threads(function, users: list[str]) -> float:
