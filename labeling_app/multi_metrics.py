@@ -222,10 +222,11 @@ def flag_shares(mv: MultiVotes) -> dict[str, float | None]:
 # -- the whole summary ----------------------------------------------------------------------
 
 def summarize_multi(mv: MultiVotes, *, rule: Rule = Rule(), min_diff: int = 30,
-                    seed: int = 0) -> dict[str, Any]:
+                    seed: int = 0, pairs: pl.DataFrame | None = None) -> dict[str, Any]:
     """The A/B summary of the pair votes (`metrics.summarize`) plus the task's own agreement,
-    with counts of judgments and items rather than pair votes."""
-    frame = pair_frame(mv, rule)
+    with counts of judgments and items rather than pair votes. `pairs`: `pair_frame(mv,
+    rule)` when the caller has it already (it is most of the cost)."""
+    frame = pair_frame(mv, rule) if pairs is None else pairs
     summary = metrics.summarize(frame, min_diff=min_diff, seed=seed)
     judged = mv.votes.group_by("user").len()
     judgments = dict(judged.iter_rows())

@@ -61,7 +61,8 @@ def database_summary(store: Any, *, include_simulated: bool = False, voters: str
     else:
         kinds = [voters] if voters != "all" else ["human", "ai"]
         keep = pl.col("kind").is_in(kinds) & (pl.lit(include_simulated) | ~pl.col("simulated"))
-        summary = summarize_multi(mv.where(keep), rule=parsed, min_diff=min_diff, seed=seed)
+        summary = summarize_multi(mv.where(keep), rule=parsed, min_diff=min_diff, seed=seed,
+                                  pairs=counted)  # the same votes, already as pair votes
     counted_units = mv.votes.filter(~pl.col("simulated") | pl.lit(include_simulated)) \
         if mv is not None else None
     summary["simulated"] = simulated
