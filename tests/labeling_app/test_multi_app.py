@@ -5,6 +5,7 @@ ranking at once fill exactly K judgments per item."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import random
 import re
@@ -114,7 +115,14 @@ def test_the_review_queue_and_an_adjudication_that_becomes_gold(ranking):
     assert listed == [(item, f"{share:.0%}") for item, share in expected]
     worst = listed[0][0]
     page = admin.predict(worst, api_name="/review_item")
-    assert "ann: &lt;b&gt;why&lt;/b&gt;" in page and "bea: &lt;b&gt;why&lt;/b&gt;" in page
+    # every vote side by side, its rationale escaped (ann may have voted on this item in an
+    # earlier test of the module, with another rationale; bea's votes are all from here)
+    votes = store.judgments_of(worst)
+    assert sorted(v["user"] for v in votes) == ["ann", "bea"]
+    for vote in votes:
+        assert f"<td>{vote['user']}</td>" in page
+        assert f"<td>{html.escape(vote['rationale'] or '')}</td>" in page
+    assert "bea: &lt;b&gt;why&lt;/b&gt;" in page and "<b>why</b>" not in page
     message, _ = admin.predict(worst, "A > B", "", api_name="/adjudicate")
     assert "Not saved" in message and "rank all 4" in message
     message, page = admin.predict(worst, "B > A = D > C", "B is right", api_name="/adjudicate")
