@@ -260,6 +260,13 @@ async def run_labelers(url: str, users: list[str], votes_each: int, seed: int,
             count += data[5] == "Saved."
         acknowledged[labeler.user] = count
 
+    wall = await _drive(labelers, screens, work, seed)
+    return _latencies(latencies, failed, acknowledged, wall)
+
+
+async def _drive(labelers: list, screens: list, work, seed: int) -> float:
+    """Run every labeler's `work(labeler, rng, first_screen)` at once; close their clients;
+    the wall-clock seconds."""
     started = time.perf_counter()
     await asyncio.gather(*(work(labeler, random.Random(seed + i), data)
                            for i, (labeler, (data, _)) in enumerate(zip(labelers, screens,
@@ -267,6 +274,10 @@ async def run_labelers(url: str, users: list[str], votes_each: int, seed: int,
     wall = time.perf_counter() - started
     for labeler in labelers:
         await labeler.http.aclose()
+    return wall
+
+
+def _latencies(latencies: list[float], failed: int, acknowledged: dict, wall: float) -> dict:
     return {"votes": len(latencies), "failed": failed, "acknowledged": acknowledged, "wall": wall,
             "p50": float(np.percentile(latencies, 50)) * 1000,
             "p95": float(np.percentile(latencies, 95)) * 1000}
@@ -702,16 +713,8 @@ async def run_multi_labelers(url: str, users: list[str], votes_each: int, seed: 
             count += data[message] == "Saved."
         acknowledged[labeler.user] = count
 
-    started = time.perf_counter()
-    await asyncio.gather(*(work(labeler, random.Random(seed + i), data)
-                           for i, (labeler, (data, _)) in enumerate(zip(labelers, screens,
-                                                                        strict=True))))
-    wall = time.perf_counter() - started
-    for labeler in labelers:
-        await labeler.http.aclose()
-    return {"votes": len(latencies), "failed": failed, "acknowledged": acknowledged, "wall": wall,
-            "p50": float(np.percentile(latencies, 50)) * 1000,
-            "p95": float(np.percentile(latencies, 95)) * 1000}
+    wall = await _drive(labelers, screens, work, seed)
+    return _latencies(latencies, failed, acknowledged, wall)
 
 
 def multi_http_benchmark(labeler_counts: list[int], votes_each: int, folder: Path,
