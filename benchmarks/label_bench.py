@@ -641,30 +641,29 @@ def _serve_noop_multi(texts: list[str], task: str, users: list[str], pipe) -> No
     criteria = ratings_project().criteria if task == "ratings" else []
     per_pane = len(criteria) + 1 if criteria else 1
 
-    def view(*_):
-        panes = [x for text in texts[1:] for x in (gr.update(visible=True), text,
-                                                    *([gr.update(value=None)] * per_pane))]
-        return (None, texts[0], *panes, "counter", "Saved.", "", *(gr.update() for _ in range(2)))
+    def view(*_):  # plain values, as the K-way tab returns while the page's shape holds
+        panes = [x for text in texts[1:] for x in (text, *([None] * per_pane))]
+        return (None, texts[0], *panes, "counter", "Saved.", "", "submit", "skip", (K, True))
 
     with gr.Blocks() as blocks:
-        lease = gr.State(None)
+        lease, shape = gr.State(None), gr.State((K, False))
         prompt = gr.HTML()
         outputs, controls = [lease, prompt], []
         for _ in range(K):
-            with gr.Column() as column:
+            with gr.Column():
                 pane = gr.HTML()
                 if criteria:
                     mine = [gr.Radio([str(v) for v in c.points]) for c in criteria]
                     mine.append(gr.CheckboxGroup(["unsafe", "hallucination", "refusal"]))
                 else:
                     mine = [gr.Radio([str(r) for r in range(1, K + 1)])]
-            outputs += [column, pane, *mine]
+            outputs += [pane, *mine]
             controls += mine
         counter, message, rationale = gr.Markdown(), gr.Markdown(), gr.Textbox()
         buttons = [gr.Button("submit"), gr.Button("skip")]
-        outputs += [counter, message, rationale, *buttons]
+        outputs += [counter, message, rationale, *buttons, shape]
         blocks.load(view, None, outputs, api_name="load", queue=False)
-        buttons[0].click(view, [lease, rationale, *controls], outputs, api_name="submit",
+        buttons[0].click(view, [lease, shape, rationale, *controls], outputs, api_name="submit",
                          queue=False)
     blocks.queue(default_concurrency_limit=2)
     _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True, ssr_mode=False,
@@ -691,7 +690,7 @@ async def run_multi_labelers(url: str, users: list[str], votes_each: int, seed: 
     labelers = [Labeler(url, user) for user in users]
     await asyncio.gather(*(labeler.login() for labeler in labelers))
     screens = await asyncio.gather(*(labeler.call("load", []) for labeler in labelers))
-    per_pane = 2 + (4 if task == "ratings" else 1)  # column, pane, controls
+    per_pane = 1 + (4 if task == "ratings" else 1)  # pane, controls
     message = 2 + K * per_pane + 1
     latencies: list[float] = []
     acknowledged: dict[str, int] = {}
@@ -700,12 +699,13 @@ async def run_multi_labelers(url: str, users: list[str], votes_each: int, seed: 
     async def work(labeler: Labeler, rng: random.Random, data: list) -> None:
         nonlocal failed
         count = tries = 0
-        while data[3] and count < votes_each and tries < 3 * votes_each:  # data[3]: pane 1
+        while "Nothing to judge" not in data[1] and count < votes_each and \
+                tries < 3 * votes_each:  # data[1]: the prompt
             tries += 1
             await asyncio.sleep(rng.uniform(*think))
             try:
-                data, seconds = await labeler.call("submit", [None, "", *_submission(task,
-                                                                                     rng)])
+                data, seconds = await labeler.call(  # lease, shape, rationale, controls
+                    "submit", [None, None, "", *_submission(task, rng)])
             except (httpx.HTTPError, RuntimeError):
                 failed += 1
                 continue

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import importlib
-import threading
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -424,10 +422,6 @@ def launch(labeling: LabelingApp, *, host: str = "127.0.0.1", port: int | None =
     """Start the server in the background (see `labeling_app.server`); `.url` is its address,
     `.wait()` blocks until Ctrl+C or SIGTERM, `.close()` stops it."""
     access = access or Access(open_mode=labeling.open_mode)
-    # The admin panels' model fit imports scikit-learn (~2 s): import it now, in the
-    # background, rather than on the first admin refresh.
-    threading.Thread(target=importlib.import_module, args=("sklearn.linear_model",),
-                     daemon=True).start()
     blocks = labeling.blocks()
     blocks.queue(default_concurrency_limit=2)  # admin refreshes and exports at once
     # System fonts: nothing fetched from font services, the same look offline.

@@ -29,7 +29,7 @@ from labeling_app.project import Project
 
 _VOTES = {"item": pl.String, "user": pl.String, "choice": pl.String, "value": pl.String,
           "shown_order": pl.String, "seconds": pl.Float64, "simulated": pl.Boolean}
-_WINNER = np.array(["a", "b", "tie"])
+_WINNER = ("a", "b", "tie")
 EPSILON = 1e-9
 """Keys closer than this are equal (an overall score is a mean of fractions)."""
 
@@ -38,7 +38,8 @@ EPSILON = 1e-9
 class MultiVotes:
     """The K-way judgments of a database (no skips) and its items' facts."""
 
-    votes: pl.DataFrame  # item, user, choice, value, shown_order, seconds, simulated, kind
+    votes: pl.DataFrame  # item, user, choice, value, shown_order, seconds, simulated, kind,
+    #                      parsed (the value decoded once: a list of ranks, or a struct)
     facts: pl.DataFrame  # item, lengths, sources, gold (lists), k
     project: Project
 
@@ -48,8 +49,10 @@ class MultiVotes:
 
 def load_multi(store: Any) -> MultiVotes:
     votes = pl.DataFrame(store.multi_vote_rows(), orient="row", schema=_VOTES)
+    project = store.project()
     votes = votes.with_columns(pl.col("user").replace_strict(
-        store.user_kinds(), default="human", return_dtype=pl.String).alias("kind"))
+        store.user_kinds(), default="human", return_dtype=pl.String).alias("kind"),
+        pl.col("value").str.json_decode(_value_dtype(project)).alias("parsed"))
     facts = pl.DataFrame(store.multi_item_facts(), orient="row",
                          schema={"item": pl.String, "lengths": pl.String, "sources": pl.String,
                                  "gold": pl.String})
@@ -57,7 +60,16 @@ def load_multi(store: Any) -> MultiVotes:
                                pl.col("sources").str.json_decode(pl.List(pl.String)),
                                pl.col("gold").str.json_decode(pl.List(pl.Float64)))
     facts = facts.with_columns(pl.col("lengths").list.len().alias("k"))
-    return MultiVotes(votes, facts, store.project())
+    return MultiVotes(votes, facts, project)
+
+
+def _value_dtype(project: Project) -> pl.DataType:
+    """A vote's value as polars reads it: the ranks, or the scores per criterion and flags."""
+    if project.task != "ratings":
+        return pl.List(pl.Float64)
+    return pl.Struct({"scores": pl.Struct({c.name: pl.List(pl.Float64)
+                                           for c in project.criteria}),
+                      "flags": pl.List(pl.List(pl.String))})
 
 
 # -- votes as keys: higher is better ---------------------------------------------------------
@@ -75,22 +87,24 @@ def _array(values: pl.Series, k: int) -> np.ndarray:
 
 def scores(votes: pl.DataFrame, project: Project, k: int) -> dict[str, np.ndarray]:
     """Ratings votes (all of K responses) as one (votes, K) array per criterion."""
-    dtype = pl.Struct({"scores": pl.Struct({c.name: pl.List(pl.Float64)
-                                            for c in project.criteria})})
-    decoded = votes["value"].str.json_decode(dtype).struct.field("scores")
+    decoded = votes["parsed"].struct.field("scores")
     return {c.name: decoded.struct.field(c.name).list.to_array(k).to_numpy()
             for c in project.criteria}
 
 
 def flags(votes: pl.DataFrame, k: int) -> pl.Series:
-    dtype = pl.Struct({"flags": pl.List(pl.List(pl.String))})
-    return votes["value"].str.json_decode(dtype).struct.field("flags")
+    return votes["parsed"].struct.field("flags")
+
+
+def ranks(votes: pl.DataFrame, k: int) -> np.ndarray:
+    """Ranking votes (all of K responses) as a (votes, K) array of ranks (1 = best)."""
+    return votes["parsed"].list.to_array(k).to_numpy()
 
 
 def keys(votes: pl.DataFrame, project: Project, k: int, rule: Rule) -> np.ndarray:
     """(votes, K, m) keys compared element by element (see `kway.Rule`)."""
     if project.task == "ranking":
-        return -_array(votes["value"], k)[:, :, None]
+        return -ranks(votes, k)[:, :, None]
     by_criterion = scores(votes, project, k)
     if rule.priority:
         return np.stack([by_criterion[name] for name in rule.priority], axis=2)
@@ -124,17 +138,20 @@ def pair_frame(mv: MultiVotes, rule: Rule = Rule()) -> pl.DataFrame:
             nonzero = np.abs(diff) > EPSILON
             decided = nonzero.any(axis=1)
             first = diff[np.arange(len(diff)), nonzero.argmax(axis=1)]
-            code = np.where(decided, np.where(first > 0, 0, 1), 2)
-            left = np.where(np.isnan(shown[:, i]), None,
-                            np.where(shown[:, i] < shown[:, j], "a", "b"))
+            # Codes, not strings: numpy strings become polars strings slowly (0.2 s at 600k).
+            code = np.where(decided, np.where(first > 0, 0, 1), 2).astype(np.int8)
+            left = np.where(np.isnan(shown[:, i]), -1, shown[:, i] > shown[:, j]).astype(np.int8)
             chunks.append(pl.DataFrame({
                 "row": group["row"], "i": np.full(len(group), i), "j": np.full(len(group), j),
-                "winner": _WINNER[code], "strength": np.abs(first) * decided,
-                "left": pl.Series(left, dtype=pl.String)}))
+                "winner": code, "strength": np.abs(first) * decided, "left": left}))
     if not chunks:  # no votes: the same columns, no rows
         return judgments_frame_from(pl.DataFrame(schema=FRAME_SCHEMA)).with_columns(
             pl.Series("i", [], pl.Int64), pl.Series("j", [], pl.Int64))
-    pairs = pl.concat(chunks).join(mv.votes.with_row_index("row"), on="row", how="left")
+    pairs = pl.concat(chunks).with_columns(
+        pl.col("winner").replace_strict(dict(enumerate(_WINNER)), return_dtype=pl.String),
+        pl.col("left").replace_strict({0: "a", 1: "b"}, default=None, return_dtype=pl.String))
+    pairs = pairs.join(mv.votes.drop("value", "parsed").with_row_index("row"), on="row",
+                       how="left")
     pairs = pairs.join(mv.facts, on="item", how="left")
     index_i, index_j = pl.col("i"), pl.col("j")
     gold_i, gold_j = pl.col("gold").list.get(index_i), pl.col("gold").list.get(index_j)
@@ -159,12 +176,12 @@ def kendall_w(mv: MultiVotes) -> dict[str, Any]:
     t^3 - t. 1 is full agreement, 0 none. Summarised over items (mean, median, n)."""
     values = []
     for k, group in _groups(mv):
-        ranks = rankdata(_array(group["value"], k), axis=1)  # ties get their mid-rank
+        mid = rankdata(ranks(group, k), axis=1)  # ties get their mid-rank
         items, index = np.unique(group["item"].to_numpy(), return_inverse=True)
         m = np.bincount(index, minlength=len(items)).astype(float)
         sums = np.zeros((len(items), k))
-        np.add.at(sums, index, ranks)
-        equal = (ranks[:, :, None] == ranks[:, None, :]).sum(axis=2)
+        np.add.at(sums, index, mid)
+        equal = (mid[:, :, None] == mid[:, None, :]).sum(axis=2)
         ties = np.bincount(index, weights=(equal ** 2 - 1).sum(axis=1), minlength=len(items))
         spread = ((sums - (m * (k + 1) / 2)[:, None]) ** 2).sum(axis=1)
         denominator = m ** 2 * (k ** 3 - k) - m * ties
@@ -184,8 +201,8 @@ def criteria_summary(mv: MultiVotes) -> dict[str, dict[str, Any]]:
     offset = 0
     for k, group in _groups(mv):
         items, index = np.unique(group["item"].to_numpy(), return_inverse=True)
-        units.append(((index + offset)[:, None] * k + np.arange(k)[None, :]).ravel())
-        offset += len(items) * k  # units are unique across groups
+        units.append((offset + index[:, None] * k + np.arange(k)[None, :]).ravel())
+        offset += len(items) * k  # units are numbered 0..U-1 across groups
         for name, array in scores(group, mv.project, k).items():
             columns[name].append(array.ravel())
     out = {}
@@ -197,11 +214,12 @@ def criteria_summary(mv: MultiVotes) -> dict[str, dict[str, Any]]:
         unit = np.concatenate(units)
         value = np.concatenate(columns[criterion.name])
         distinct, index = np.unique(value, return_inverse=True)
+        alpha = {level: metrics.krippendorff_alpha(unit, index, n_values=len(distinct),
+                                                   level=level, scale=distinct,
+                                                   dense_units=True)  # numbered above
+                 for level in ("interval", "ordinal")}
         out[criterion.name] = {
-            "alpha_interval": metrics.krippendorff_alpha(unit, index, n_values=len(distinct),
-                                                         level="interval", scale=distinct),
-            "alpha_ordinal": metrics.krippendorff_alpha(unit, index, n_values=len(distinct),
-                                                        level="ordinal"),
+            "alpha_interval": alpha["interval"], "alpha_ordinal": alpha["ordinal"],
             "mean": float(value.mean()), "n": len(value)}
     return out
 
@@ -212,10 +230,9 @@ def flag_shares(mv: MultiVotes) -> dict[str, float | None]:
     rated = 0
     for k, group in _groups(mv):
         rated += len(group) * k
-        for response_flags in flags(group, k).to_list():
-            for names in response_flags or []:
-                for name in names or []:
-                    counts[name] = counts.get(name, 0) + 1
+        raised = flags(group, k).explode().explode().drop_nulls().value_counts()
+        for name, count in raised.iter_rows():
+            counts[name] = counts.get(name, 0) + count
     return {name: (count / rated if rated else None) for name, count in counts.items()}
 
 

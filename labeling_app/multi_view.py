@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from labeling_app.app import LabelingApp
 
 _EMPTY = '<p class="empty">(empty response)</p>'
+# A pane the item does not use: app.css hides its column (`:has(.unused-pane)`). Changing a
+# column's visibility would take a `gr.update`, and Gradio builds a new component for every
+# update of every request (about 2 ms each): with 4 x 4 rating controls that was most of a
+# submission's cost. Plain values and this marker keep a submission to a few ms.
+_UNUSED = '<div class="unused-pane"></div>'
 
 
 @dataclass
@@ -33,8 +38,8 @@ class MultiView:
     app: LabelingApp
     k: int
     lease: Any = None
+    shape: Any = None  # what the page shows: (panes in use, buttons enabled)
     prompt: Any = None
-    columns: list[Any] = field(default_factory=list)
     panes: list[Any] = field(default_factory=list)
     controls: list[list[Any]] = field(default_factory=list)  # per pane: rank, or scores + flags
     counter: Any = None
@@ -54,6 +59,7 @@ class MultiView:
 
     def build(self, lease: Any, counter: Any) -> None:
         self.lease, self.counter = lease, counter
+        self.shape = gr.State(self._initial_shape)
         gr.Markdown("Prompt", elem_classes="caption")
         self.prompt = gr.HTML("Loading...", elem_id="prompt", container=True, padding=True,
                               elem_classes="item-text")
@@ -66,14 +72,13 @@ class MultiView:
         for start in range(0, self.k, 2):
             with gr.Row(equal_height=True):
                 for p in range(start, min(start + 2, self.k)):
-                    with gr.Column(scale=1, min_width=300, visible=False,
-                                   elem_id=f"response-{p}") as column:
+                    with gr.Column(scale=1, min_width=300, elem_id=f"response-{p}",
+                                   elem_classes="kcolumn"):
                         gr.Markdown(f"Response {p + 1}", elem_classes="caption")
-                        self.panes.append(gr.HTML(elem_id=f"pane-{p}", container=True,
+                        self.panes.append(gr.HTML(_UNUSED, elem_id=f"pane-{p}", container=True,
                                                   padding=True,
                                                   elem_classes=["pane", "kpane", "item-text"]))
                         self.controls.append(self._controls(p))
-                    self.columns.append(column)
         if not self.ratings:
             gr.HTML("", elem_id="rank-keys")
         with gr.Row(elem_id="votes"):
@@ -100,13 +105,16 @@ class MultiView:
         return out
 
     @property
+    def _initial_shape(self) -> tuple[int, bool]:
+        return (self.k, False)  # as built: every rank choice, buttons disabled
+
+    @property
     def outputs(self) -> list[Any]:
         """What `view` returns, in order."""
-        per_pane = [c for column, pane, controls in
-                    zip(self.columns, self.panes, self.controls, strict=True)
-                    for c in (column, pane, *controls)]
+        per_pane = [c for pane, controls in zip(self.panes, self.controls, strict=True)
+                    for c in (pane, *controls)]
         return [self.lease, self.prompt, *per_pane, self.counter, self.message, self.rationale,
-                *self.buttons]
+                *self.buttons, self.shape]
 
     @property
     def values(self) -> list[Any]:
@@ -118,88 +126,102 @@ class MultiView:
 
         # The request comes first: Gradio inserts it by its place among the parameters, and
         # one after `*values` is never filled.
-        def submit(request: gr.Request, lease_id: int | None, rationale: str,
-                   *values: Any) -> tuple[Any, ...]:
-            return self.on_submit(lease_id, rationale, list(values), request)
+        def submit(request: gr.Request, lease_id: int | None, shape: tuple[int, bool],
+                   rationale: str, *values: Any) -> tuple[Any, ...]:
+            return self.on_submit(lease_id, rationale, list(values), request, shape)
 
-        def skip(lease_id: int | None, rationale: str, request: gr.Request) -> tuple[Any, ...]:
-            return self.on_submit(lease_id, rationale, None, request)
+        def skip(lease_id: int | None, shape: tuple[int, bool], rationale: str,
+                 request: gr.Request) -> tuple[Any, ...]:
+            return self.on_submit(lease_id, rationale, None, request, shape)
 
+        state = [self.lease, self.shape, self.rationale]
         for button, handler, inputs, name in (
-                (self.buttons[0], submit, [self.lease, self.rationale, *self.values], "submit"),
-                (self.buttons[1], skip, [self.lease, self.rationale], "skip")):
+                (self.buttons[0], submit, [*state, *self.values], "submit"),
+                (self.buttons[1], skip, state, "skip")):
             button.click(handler, inputs, outputs, api_name=name, queue=False
                          ).then(None, js=app.idle_js, queue=False)
 
     # -- handlers --------------------------------------------------------------------------
 
     def on_submit(self, lease_id: int | None, rationale: str, values: list[Any] | None,
-                  request: gr.Request) -> tuple[Any, ...]:
+                  request: gr.Request, shape: tuple[int, bool] | None = None
+                  ) -> tuple[Any, ...]:
         user = self.app.user(request)
         store = self.app.store
         try:
-            store.submit_multi(user, lease_id, None if values is None else self._value(values),
+            shown_k = (shape or self._initial_shape)[0]
+            store.submit_multi(user, lease_id,
+                               None if values is None else self._value(values, shown_k),
                                skip=values is None, rationale=rationale or "",
                                guideline_version=self.app.guidelines.version,
                                min_seconds=self.app.min_seconds)
         except VoteRejected as refusal:
             # Keep what was typed and chosen: the same item comes back unless the lease ended.
             assignment = store.next_assignment(user)
-            view = self.view(user, assignment, f"**Not saved:** {refusal}")
+            view = self.view(user, assignment, f"**Not saved:** {refusal}", shape)
             if assignment is not None and assignment.lease_id == lease_id:
                 return self._keep_input(view)
             return view
         message = "Skipped." if values is None else "Saved."
-        return self.view(user, store.next_assignment(user), message)
+        return self.view(user, store.next_assignment(user), message, shape)
 
-    def _value(self, values: list[Any]) -> Any:
-        """The controls' values (per screen position) as the store takes them."""
+    def _value(self, values: list[Any], shown_k: int) -> Any:
+        """The controls' values of the `shown_k` panes in use, per screen position, as the
+        store takes them."""
         if not self.ratings:
-            return values[:self.k]
+            return values[:shown_k]
         per_pane = len(self.controls[0])
         names = [c.name for c in self.project.criteria]
-        panes = [values[p * per_pane:(p + 1) * per_pane] for p in range(self.k)]
+        panes = [values[p * per_pane:(p + 1) * per_pane] for p in range(shown_k)]
         flags = [pane[len(names)] or [] for pane in panes] if self.project.flags else None
         return {"scores": {name: [pane[c] for pane in panes] for c, name in enumerate(names)},
                 "flags": flags or [[] for _ in panes]}
 
-    def view(self, user: str, assignment: Assignment | None, message: str) -> tuple[Any, ...]:
+    def view(self, user: str, assignment: Assignment | None, message: str,
+             shape: tuple[int, bool] | None = None) -> tuple[Any, ...]:
+        """The screen for `assignment` (None: nothing to judge), given the `shape` the page
+        shows now (None: as built). Controls get plain values, and a `gr.update` only where
+        the shape changes (see `_UNUSED`)."""
+        shown_k, enabled = tuple(shape) if shape else self._initial_shape
         counter = self.app.counter(user)
         per_pane = len(self.controls[0])
         if assignment is not None and len(assignment.item.responses) > self.k:
             message = (f"**This item has {len(assignment.item.responses)} responses; the page "
                        f"shows {self.k}.** Ask an admin to restart `label serve`.")
             assignment = None
+        k = 0 if assignment is None else len(assignment.item.responses)
+        same = self.ratings or k in (0, shown_k)
+        k = shown_k if k == 0 else k  # an idle screen keeps the rank choices
+
+        def controls() -> list[Any]:  # new dicts for each pane: Gradio pops from an update
+            return [None] * per_pane if same else \
+                [gr.update(value=None, choices=[str(r) for r in range(1, k + 1)])]
+        buttons = ([b.value for b in self.buttons] if (assignment is not None) == enabled else
+                   [gr.update(interactive=assignment is not None) for _ in self.buttons])
+        new_shape = (k, assignment is not None)
         if assignment is None:
             idle = ("<h3>Nothing to judge right now</h3><p>All items are judged, or held by "
                     "other labelers: reload the page later.</p>")
-            panes = [x for _ in range(self.k)
-                     for x in (gr.update(visible=False), "", *([gr.update(value=None)] * per_pane))]
-            return (None, idle, *panes, counter, message, "",
-                    *(gr.update(interactive=False) for _ in self.buttons))
+            panes = [x for _ in range(self.k) for x in (_UNUSED, *controls())]
+            return (None, idle, *panes, counter, message, "", *buttons, new_shape)
         shown = assignment.shown_responses
-        k = len(shown)
         panes = []
         for p in range(self.k):
-            if p >= k:
-                panes += [gr.update(visible=False), "", *([gr.update(value=None)] * per_pane)]
-                continue
-            html = text_html(shown[p]) if as_text(shown[p]).strip() else _EMPTY
-            if self.ratings:
-                controls = [gr.update(value=None)] * per_pane
+            if p >= len(shown):
+                html = _UNUSED
             else:
-                controls = [gr.update(value=None, choices=[str(r) for r in range(1, k + 1)])]
-            panes += [gr.update(visible=True), html, *controls]
+                html = text_html(shown[p]) if as_text(shown[p]).strip() else _EMPTY
+            panes += [html, *controls()]
         return (assignment.lease_id, text_html(assignment.item.prompt), *panes, counter,
-                message, "", *(gr.update(interactive=True) for _ in self.buttons))
+                message, "", *buttons, new_shape)
 
     def _keep_input(self, view: tuple[Any, ...]) -> tuple[Any, ...]:
         """A refused submission's view without resetting the controls or the rationale."""
         out = list(view)
         per_pane = len(self.controls[0])
         for p in range(self.k):
-            first = 2 + p * (2 + per_pane) + 2
+            first = 2 + p * (1 + per_pane) + 1
             out[first:first + per_pane] = [gr.skip()] * per_pane
-        out[len(out) - len(self.buttons) - 1] = gr.skip()  # the rationale
+        out[len(out) - len(self.buttons) - 2] = gr.skip()  # the rationale
         return tuple(out)
 

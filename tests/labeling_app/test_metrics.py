@@ -276,3 +276,19 @@ def test_summary_has_the_report_keys_and_survives_an_empty_frame():
     empty = metrics.summarize(judgments_frame([]))
     assert empty["n_pairs"] == 0 and empty["p_longer_wins"] is None
     assert empty["agreement"] is None and empty["labelers"] == []
+
+
+@pytest.mark.parametrize("separation", [0.5, 8.0])
+def test_the_logistic_fit_is_scikit_learns_optimum(separation):
+    """Newton's method and scikit-learn (lbfgs to a tight tolerance) find the same L2
+    logistic model, weights and near-separable data included."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(7)
+    x = np.column_stack([np.tanh(rng.normal(size=4000)), rng.choice([-1.0, 0.0, 1.0],
+                                                                    size=(4000, 3))])
+    y = (rng.random(4000) < 1 / (1 + np.exp(-separation * x[:, 0] - x[:, 1]))).astype(float)
+    weight = rng.choice([0.5, 1.0], size=4000)
+    reference = LogisticRegression(C=1.0, fit_intercept=False, tol=1e-12, max_iter=10_000)
+    reference.fit(x, y, sample_weight=weight)
+    assert metrics.logistic_fit(x, y, weight) == pytest.approx(reference.coef_[0], abs=1e-5)

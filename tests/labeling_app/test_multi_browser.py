@@ -129,3 +129,31 @@ def test_ratings_with_buttons_and_flags(page_of):
         assert {name: row["value"]["scores"][name][index] for name in scores} == \
             {name: values[position] for name, values in scores.items()}
         assert row["value"]["flags"][index] == flags[position]
+
+
+def test_items_with_fewer_responses_show_fewer_panes_and_ranks(page_of):
+    """Three responses on a page built for four: the fourth column is hidden, the ranks go to
+    3, the key 4 does nothing; the next four-response item shows every pane again."""
+    three = multi_items(3, k=3)[2]  # "Question 2?", responses "response i of 2"
+    page, store = page_of(Project(task="ranking"), [*multi_items(2, k=4), three])
+    judged = []
+    for count in range(1, 4):
+        n = int(re.search(r"Question (\d+)", page.locator("#prompt").inner_text())[1])
+        k = 3 if n == 2 else 4
+        expect(page.locator("#response-3")).to_be_visible(visible=k == 4)
+        expect(page.locator("#rank-0 input[type=radio]")).to_have_count(k)
+        shown = _shown(page, k)
+        if k == 3:
+            page.keyboard.press("4")
+            expect(page.locator("#rank-keys")).to_have_text("")
+        for key in [str(p + 1) for p in range(k)]:
+            page.keyboard.press(key)
+        page.keyboard.press("Enter")
+        judged.append((f"m{n:02d}", _item_order(list(range(1, k + 1)), shown)))
+        expect(page.locator("#progress")).to_contain_text(f"{count} judged by you")
+        expect(page.locator("body")).not_to_have_class(BUSY)
+    expect(page.locator("#prompt")).to_contain_text("Nothing to judge")
+    for p in range(4):
+        expect(page.locator(f"#response-{p}")).to_be_hidden()
+    assert sorted((row["item_id"], row["value"]) for row in store.judgments_of()) == \
+        sorted(judged)
