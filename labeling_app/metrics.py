@@ -66,10 +66,11 @@ def _share(successes: int, trials: int, seed: int) -> dict[str, Any]:
 
 def judgment_pairs(frame: pl.DataFrame) -> pl.DataFrame:
     """Every pair of votes by two labelers on the same item (`user < user_2`)."""
-    votes = frame.select("item_id", "user", pl.col("winner").replace_strict(_CLASS3).alias("cls"),
-                         "ordinal")
-    return (votes.join(votes, on="item_id", suffix="_2")
-            .filter(pl.col("user") < pl.col("user_2")))
+    votes = frame.select(pl.col("item_id").cast(pl.Categorical).alias("key"), "item_id", "user",
+                         pl.col("winner").replace_strict(_CLASS3).alias("cls"), "ordinal")
+    # Joined on the categorical's integer codes: a self-join on 600k strings takes 2x longer.
+    return (votes.join(votes.drop("item_id"), on="key", suffix="_2")
+            .filter(pl.col("user") < pl.col("user_2")).drop("key"))
 
 
 def krippendorff_alpha(units: np.ndarray, values: np.ndarray, *, n_values: int,
@@ -141,12 +142,17 @@ def agreement(frame: pl.DataFrame, *, min_shared: int = 5,
         "percent_without_ties": float(decisive.select(same.mean()).item())
         if decisive.height else None,
         "krippendorff_alpha_nominal": krippendorff_alpha(
-            frame["item_id"].rank("dense").to_numpy(), classes, n_values=3),
+            _codes(frame["item_id"]), classes, n_values=3),
         "krippendorff_alpha_ordinal": krippendorff_alpha(
-            ordinal["item_id"].rank("dense").to_numpy(), ordinal["ordinal"].to_numpy(),
+            _codes(ordinal["item_id"]), ordinal["ordinal"].to_numpy(),
             n_values=5, level="ordinal") if ordinal.height else None,
         "cohen_kappa": cohen_kappa_pairs(pairs, min_shared=min_shared),
     }
+
+
+def _codes(ids: pl.Series) -> np.ndarray:
+    """One integer per distinct id (hashed, not sorted: units only need to be told apart)."""
+    return ids.cast(pl.Categorical).to_physical().to_numpy()
 
 
 def cohen_kappa_pairs(pairs: pl.DataFrame, *, min_shared: int = 5) -> list[dict[str, Any]]:

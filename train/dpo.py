@@ -19,7 +19,14 @@ from __future__ import annotations
 from typing import Any
 
 from train.data import load_pairs
-from train.fit import Measured, chat_ids, common_prefix, fit_to_max_length, prompt_ids
+from train.fit import (
+    Measured,
+    chat_ids,
+    chat_ids_many,
+    common_prefix,
+    fit_to_max_length,
+    prompt_ids,
+)
 from train.options import DPOOptions
 from train.rundir import removed_if_setup_fails
 from train.runner import (
@@ -56,7 +63,8 @@ def build_dpo_trainer(options: DPOOptions) -> tuple[Prepared, Any]:
                       "not use (TRL's losses take no per-pair weight); `train rm` turns it into "
                       "margins")
     simpo = options.loss == "simpo"
-    fit_to_max_length(prepared, lambda row: measure(prepared.tokenizer, row, keep_text=simpo))
+    fit_to_max_length(prepared, measure_many=lambda rows: measure_many(prepared.tokenizer, rows,
+                                                                        keep_text=simpo))
     if simpo:
         return prepared, _simpo_trainer(prepared, options)
     return prepared, _dpo_trainer(prepared, options)
@@ -66,9 +74,23 @@ def measure(tokenizer: Any, row: dict[str, Any], *, keep_text: bool = False) -> 
     """The pair tokenised as TRL's DPOTrainer would (`prompt_ids`, `chosen_ids`,
     `rejected_ids`: the answers start where the prompt and prompt + answer diverge), so it
     does not tokenise again; `keep_text` keeps the row as text (SimPO tokenises it itself)."""
-    prompt = prompt_ids(tokenizer, row["prompt"])
-    chosen = chat_ids(tokenizer, row["prompt"] + row["chosen"])
-    rejected = chat_ids(tokenizer, row["prompt"] + row["rejected"])
+    return _measured(prompt_ids(tokenizer, row["prompt"]),
+                     chat_ids(tokenizer, row["prompt"] + row["chosen"]),
+                     chat_ids(tokenizer, row["prompt"] + row["rejected"]), keep_text)
+
+
+def measure_many(tokenizer: Any, rows: list[dict[str, Any]], *,
+                 keep_text: bool = False) -> list[Measured]:
+    """`measure` of many pairs, with one tokenizer call per side."""
+    prompts = chat_ids_many(tokenizer, [row["prompt"] for row in rows],
+                            add_generation_prompt=True)
+    chosen, rejected = (chat_ids_many(tokenizer, [row["prompt"] + row[side] for row in rows])
+                        for side in ("chosen", "rejected"))
+    return [_measured(*ids, keep_text) for ids in zip(prompts, chosen, rejected, strict=True)]
+
+
+def _measured(prompt: list[int], chosen: list[int], rejected: list[int],
+              keep_text: bool) -> Measured:
     start = min(common_prefix(prompt, chosen), common_prefix(prompt, rejected))
     tokenized = None if keep_text else {"prompt_ids": prompt[:start],
                                         "chosen_ids": chosen[start:],

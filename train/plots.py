@@ -1,15 +1,22 @@
 """Curves from metrics.jsonl: `loss.png` for every run, `rewards.png` for preference and RL
 methods.
 
-Drawn with matplotlib's object API (no pyplot global state), so they can be drawn in a
-thread while the model is saved; `warm_up` imports matplotlib in a thread while training
-runs (the import costs about a second, most of what plotting costs).
+Drawn by a child process (`Plotter`, running this module) started before training: it
+imports matplotlib (about a second, most of what plotting costs) on another core while the
+model trains, and draws when it gets the logged rows, while the model is saved. A thread
+would share the trainer's GIL: the import slowed a short training loop by about 5%.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
-from collections.abc import Sequence
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +42,65 @@ REWARD_PANELS: dict[str, list[tuple[str, list[str]]]] = {
 }
 
 
-def warm_up() -> None:
-    """Import what plotting needs (run in a background thread during training)."""
+class Plotter:
+    """The curves of a run, drawn by a child process that warms up while training runs.
+    `enabled=False` (processes other than the main one) draws nothing."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.process: subprocess.Popen | None = None
+        if enabled:
+            root = str(Path(__file__).resolve().parent.parent)
+            path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "train.plots"], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": path, "MPLBACKEND": "Agg"})
+
+    @contextmanager
+    def drawing(self, rows: Sequence[dict[str, Any]], folder: Path, method: str,
+                title: str) -> Iterator[None]:
+        """Draw `rows` into `folder` during the block; a failure is raised after it."""
+        if self.process is None:
+            yield
+            return
+        job = json.dumps({"rows": list(rows), "folder": str(folder), "method": method,
+                          "title": title}).encode()
+        errors: list[bytes] = []
+        thread = threading.Thread(  # the pipe holds 64 kB: write while the block runs
+            target=lambda: errors.append(self.process.communicate(job)[1]), name="plots")
+        thread.start()
+        try:
+            yield
+        finally:
+            thread.join()
+        if self.process.returncode:
+            lines = b"".join(errors).decode(errors="replace").strip().splitlines()
+            raise RuntimeError(f"drawing the curves failed: {lines[-1] if lines else 'killed'}")
+
+    def close(self) -> None:
+        """Stop the child if it is still waiting (training failed)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def draw(job: dict[str, Any]) -> None:
+    folder = Path(job["folder"])
+    plot_loss(job["rows"], folder / "loss.png", job["title"])
+    if job["method"] in REWARD_PANELS:
+        plot_rewards(job["rows"], folder / "rewards.png", job["method"], job["title"])
+
+
+def _child() -> None:
+    """`python -m train.plots`: warm up, then draw the job read from stdin (none: exit)."""
+    from matplotlib import font_manager
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
     from matplotlib.figure import Figure  # noqa: F401
+
+    font_manager.findfont("DejaVu Sans")  # the font cache, loaded at the first text
+    text = sys.stdin.read()
+    if text.strip():
+        draw(json.loads(text))
 
 
 def plot_loss(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
@@ -95,3 +157,7 @@ def _series(axis, rows: Sequence[dict[str, Any]], key: str, style: str, label: s
     averaged = [statistics.fmean(values[max(0, i - window + 1):i + 1]) for i in range(len(values))]
     axis.plot(steps, averaged, style, color=line.get_color(), label=f"{label} (mean of {window})")
     return line.get_color()
+
+
+if __name__ == "__main__":
+    _child()

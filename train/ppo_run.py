@@ -19,10 +19,10 @@ from train.rundir import RunDir, removed_if_setup_fails
 from train.runner import (
     Prepared,
     checkpointing,
-    plots_drawn,
+    curves_drawn,
+    plotter,
     prepare,
     publish,
-    warm_up_plots,
 )
 from train.template import end_of_turn_id, resolve_template
 
@@ -198,19 +198,19 @@ def run_ppo(prepared: Prepared, trainer: PPOTrainer) -> dict[str, Any]:
         if bar is not None:
             bar.update(iteration, f"reward={stats['mean_reward']:.3g} kl={stats['kl']:.3g}")
 
-    warm_up_plots(run_dir)
-    loop_started = time.perf_counter()
-    try:
-        trainer.train(log, save, progress,
-                      evaluate=(lambda: evaluate(trainer, held_out)) if held_out else None)
-    finally:
-        if bar is not None:
-            bar.stop()
-    loop_s = time.perf_counter() - loop_started
-    evaluation = evaluate(trainer, held_out)
-    rows = run_dir.read_metrics()
-    with plots_drawn(prepared, rows, "ppo"):
-        save_final(trainer, prepared)
+    with plotter(prepared) as plots:
+        loop_started = time.perf_counter()
+        try:
+            trainer.train(log, save, progress,
+                          evaluate=(lambda: evaluate(trainer, held_out)) if held_out else None)
+        finally:
+            if bar is not None:
+                bar.stop()
+        loop_s = time.perf_counter() - loop_started
+        evaluation = evaluate(trainer, held_out)
+        rows = run_dir.read_metrics()
+        with curves_drawn(plots, prepared, rows, "ppo"):
+            save_final(trainer, prepared)
     accelerator.end_training()
     summary = _summary(prepared, trainer, rows, evaluation, loop_s)
     publish(prepared, summary)

@@ -124,15 +124,6 @@ def resolved_config(prepared: Prepared, trainer: Any) -> dict[str, Any]:
     }
 
 
-def plot_curves(prepared: Prepared, rows: list[dict[str, Any]], method: str) -> None:
-    from train.plots import REWARD_PANELS, plot_loss, plot_rewards
-
-    title = f"train {prepared.command}: {prepared.run_dir.path.name}"
-    plot_loss(rows, prepared.run_dir.path / "loss.png", title)
-    if method in REWARD_PANELS:
-        plot_rewards(rows, prepared.run_dir.path / "rewards.png", method, title)
-
-
 def summary_line(prepared: Prepared, summary: dict[str, Any]) -> str:
     data = summary["data"]
     dropped = f" ({data['removed']} removed, {data['rejected']} rejected)" \

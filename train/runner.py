@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ from train.models import (
     resolve_model,
 )
 from train.options import TINY, TrainOptions
-from train.report import build_summary, plot_curves, resolved_config, summary_line, warn
+from train.report import build_summary, resolved_config, summary_line, warn
 from train.rundir import RunDir, fingerprint
 from train.template import resolve_template
 from train.tiny import is_tiny_model
@@ -251,15 +250,15 @@ def finish(prepared: Prepared, trainer: Any, *, method: str, extra: dict[str, An
     run_dir.write_config(resolved_config(prepared, trainer))
     run_dir.write_removed(prepared.removed, prepared.data.rejects.records
                           if options.on_error == "skip" else None)
-    warm_up_plots(run_dir)
-    cpu_started = time.process_time()
-    output = trainer.train(resume_from_checkpoint=run_dir.last_checkpoint() if options.resume
-                           else None)
-    train_cpu_s = time.process_time() - cpu_started
-    evaluation = trainer.evaluate() if prepared.eval else {}
-    rows = run_dir.read_metrics()
-    with plots_drawn(prepared, rows, method):  # drawn while the model is saved
-        saved = save_final_model(prepared, trainer)
+    with plotter(prepared) as plots:
+        cpu_started = time.process_time()
+        output = trainer.train(resume_from_checkpoint=run_dir.last_checkpoint()
+                               if options.resume else None)
+        train_cpu_s = time.process_time() - cpu_started
+        evaluation = trainer.evaluate() if prepared.eval else {}
+        rows = run_dir.read_metrics()
+        with curves_drawn(plots, prepared, rows, method):  # drawn while the model is saved
+            saved = save_final_model(prepared, trainer)
     summary = build_summary(prepared, trainer, output.metrics, evaluation, rows,
                             {"train_cpu_s": round(train_cpu_s, 2), **saved, **(extra or {})},
                             evaluation_extra or {})
@@ -267,37 +266,24 @@ def finish(prepared: Prepared, trainer: Any, *, method: str, extra: dict[str, An
     return summary
 
 
-def warm_up_plots(run_dir: RunDir) -> None:
-    """Import matplotlib in a thread while training runs (the main process draws)."""
-    if run_dir.is_main:
-        from train.plots import warm_up
-
-        threading.Thread(target=warm_up, name="import matplotlib", daemon=True).start()
-
-
 @contextmanager
-def plots_drawn(prepared: Prepared, rows: list[dict[str, Any]], method: str) -> Iterator[None]:
-    """Draw the curves in a thread during the block (the main process only); an error in
-    drawing is raised after the block."""
-    if not prepared.run_dir.is_main:
-        yield
-        return
-    failure: list[BaseException] = []
+def plotter(prepared: Prepared) -> Iterator[Any]:
+    """A `train.plots.Plotter` for the run (drawing in the main process only), stopped when
+    the block ends."""
+    from train.plots import Plotter
 
-    def draw() -> None:
-        try:
-            plot_curves(prepared, rows, method)
-        except BaseException as error:
-            failure.append(error)
-
-    thread = threading.Thread(target=draw, name="plots")
-    thread.start()
+    plots = Plotter(enabled=prepared.run_dir.is_main)
     try:
-        yield
+        yield plots
     finally:
-        thread.join()
-    if failure:
-        raise failure[0]
+        plots.close()
+
+
+def curves_drawn(plots: Any, prepared: Prepared, rows: list[dict[str, Any]],
+                 method: str) -> Any:
+    """`plots.drawing(...)` for this run's folder and title."""
+    return plots.drawing(rows, prepared.run_dir.path, method,
+                         f"train {prepared.command}: {prepared.run_dir.path.name}")
 
 
 def publish(prepared: Prepared, summary: dict[str, Any]) -> None:

@@ -215,3 +215,25 @@ def test_ranking_text_round_trips_and_copeland_ties_what_is_undecided():
     assert parse_ranking("B > A = C", 3, letters=True) == [2, 1, 2]
     # 0 beats 2 and 1 beats 2; 0 vs 1 undecided: 0 and 1 tie at the top.
     assert ranks_from_pairs(3, [(0, 1, "tie", 0), (0, 2, "a", 1), (1, 2, "a", 1)]) == [1, 1, 2]
+
+
+@pytest.mark.parametrize("flags", [["unsafe", "refusal", "hallucination"],
+                                   ["unsafe", "refusal", "helpful"]])  # a criterion's name too
+def test_flag_shares_count_every_raised_flag(tmp_path, flags):
+    """Two items of 3 responses rated by two labelers: 12 rated responses. Hand count:
+    unsafe 3, refusal 1, the third flag 2."""
+    base = ratings_project()
+    project = base.model_copy(update={"flags": flags})
+    third = flags[2]
+    raised = {"u0": {"q0": [["unsafe"], [], ["unsafe", "refusal"]], "q1": [[], [third], []]},
+              "u1": {"q0": [[], [third], []], "q1": [["unsafe"], [], []]}}
+
+    def vote(user, item):
+        return lambda assignment: {
+            "scores": {c.name: [4] * 3 for c in project.criteria},
+            "flags": [raised[user][item][i] for i in assignment.order]}
+
+    votes = {user: {item: vote(user, item) for item in ("q0", "q1")} for user in raised}
+    store = _store(tmp_path, project, _items(2, k=3), votes)
+    assert database_summary(store)["flags"] == {"unsafe": 3 / 12, "refusal": 1 / 12,
+                                                third: 2 / 12}

@@ -152,3 +152,28 @@ def test_held_out_pairs_from_a_file_and_the_label_strength_note(toy_dir, tmp_pat
                                                  .read_text().splitlines())} for p in held)
     assert data["eval_prompts_in_train"] == shared > 0
     assert any("share a prompt with training records" in note for note in summary["warnings"])
+
+
+def test_pairs_measured_in_a_batch_are_tokenised_as_one_by_one(tiny_tokenizer_for_batch):
+    """The batched path (one tokenizer call per side) gives the ids of the per-pair path, on
+    English, Chinese, emoji and an empty answer."""
+    from train.dpo import measure, measure_many
+
+    tokenizer = tiny_tokenizer_for_batch
+    texts = ["What is 2 + 2?", "请用中文解释量子纠缠。", "🙂🙂 emoji only", ""]
+    rows = [{"prompt": [{"role": "user", "content": q}],
+             "chosen": [{"role": "assistant", "content": a}],
+             "rejected": [{"role": "assistant", "content": b}]}
+            for q in texts for a, b in (("Four.", "5"), ("量子纠缠是……", ""))]
+    many = measure_many(tokenizer, rows)
+    one = [measure(tokenizer, row) for row in rows]
+    assert [(m.prompt, m.total, m.row) for m in many] == [(m.prompt, m.total, m.row) for m in one]
+    assert all(m.row["chosen_ids"] for m in many)
+
+
+@pytest.fixture(scope="module")
+def tiny_tokenizer_for_batch():
+    from train.tiny import build_tiny_tokenizer
+
+    return build_tiny_tokenizer(["What is two plus two? Four.", "量子纠缠是一种量子现象。"] * 50,
+                                vocab_size=600)
