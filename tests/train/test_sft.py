@@ -191,3 +191,23 @@ def test_tokenising_once_trains_what_trl_tokenising_itself_trains(toy_dir, tmp_p
 
     assert losses(trainer) == losses(peer) and len(losses(peer)) == 5
     assert ours.metrics["train_loss"] == pytest.approx(theirs.metrics["train_loss"])
+
+
+def test_conversations_measured_in_a_batch_are_tokenised_as_one_by_one():
+    """The batched path (one template-and-tokenizer call) gives the ids and assistant masks
+    of the per-record path: English, Chinese, emoji, an empty assistant turn, two turns."""
+    from train.sft import measure, measure_many
+    from train.tiny import build_tiny_tokenizer
+
+    tokenizer = build_tiny_tokenizer(["What is two plus two? Four.", "量子纠缠是一种量子现象。"] * 50,
+                                     vocab_size=600)
+    rows = [{"messages": [user("What is 2 + 2?"), assistant("Four.")]},
+            {"messages": [user("请解释量子纠缠。"), assistant("量子纠缠是……")]},
+            {"messages": [user("🙂"), assistant("")]},
+            {"messages": [user("a"), assistant("b"), user("c"), assistant("d")]}]
+    for assistant_only in (True, False):
+        many = measure_many(tokenizer, rows, assistant_only)
+        one = [measure(tokenizer, row, assistant_only) for row in rows]
+        assert [(m.prompt, m.total, m.row) for m in many] == \
+            [(m.prompt, m.total, m.row) for m in one]
+    assert many[0].prompt < many[0].total
