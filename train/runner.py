@@ -263,7 +263,18 @@ def finish(prepared: Prepared, trainer: Any, *, method: str, extra: dict[str, An
                             {"train_cpu_s": round(train_cpu_s, 2), **saved, **(extra or {})},
                             evaluation_extra or {})
     publish(prepared, summary)
+    end_process_group()
     return summary
+
+
+def end_process_group() -> None:
+    """Leave the distributed run (torchrun, accelerate launch) cleanly: a process that exits
+    with its process group alive can abort in teardown ("terminate called without an active
+    exception"), failing a run that finished. Nothing to do in a single process."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 @contextmanager
