@@ -31,7 +31,6 @@ from labeling_app.project import Project
 _VOTES = {"item": pl.String, "user": pl.String, "choice": pl.String, "value": pl.String,
           "shown_order": pl.String, "seconds": pl.Float64, "simulated": pl.Boolean}
 _WINNER = ("a", "b", "tie")
-_SIDES = pl.Enum(["a", "b", "tie", "both_bad"])
 EPSILON = 1e-9
 """Keys closer than this are equal (an overall score is a mean of fractions)."""
 
@@ -140,9 +139,7 @@ def pair_frame(mv: MultiVotes, rule: Rule = Rule()) -> pl.DataFrame:
         key = keys(group, mv.project, k, rule)
         shown = positions(group["shown_order"], k)
         group = group.drop("value", "parsed", "k").join(mv.facts, on="item", how="left",
-                                                          maintain_order="left").with_columns(
-            *(pl.col(name).cast(pl.Categorical) for name in ("item", "user", "kind")),
-            pl.col("sources").cast(pl.List(pl.Categorical)))  # see the end
+                                                          maintain_order="left")
         for i, j in itertools.combinations(range(k), 2):
             diff = key[:, i, :] - key[:, j, :]
             nonzero = np.abs(diff) > EPSILON
@@ -165,21 +162,12 @@ def pair_frame(mv: MultiVotes, rule: Rule = Rule()) -> pl.DataFrame:
                 pl.when(gold_i < gold_j).then(pl.lit("a")).when(gold_i > gold_j)
                 .then(pl.lit("b")).when(gold_i == gold_j).then(pl.lit("tie")).alias("gold")))
     if not chunks:  # no votes: the same columns, no rows
-        frame = pl.DataFrame(schema=FRAME_SCHEMA).with_columns(
+        return judgments_frame_from(pl.DataFrame(schema=FRAME_SCHEMA)).with_columns(
             pl.Series("i", [], pl.Int64), pl.Series("j", [], pl.Int64))
-    else:
-        frame = pl.concat(chunks).with_columns(
-            pl.col("winner").replace_strict(dict(enumerate(_WINNER)), return_dtype=pl.String),
-            pl.col("left").replace_strict({0: "a", 1: "b"}, default=None,
-                                          return_dtype=pl.String))
-    # Repeated values as categories (cast before a vote becomes C(K,2) rows where it can):
-    # the A/B metrics compare, group and join these columns of 600k rows dozens of times,
-    # on integer codes that way (40% faster than on strings).
-    return judgments_frame_from(frame).with_columns(
-        *(pl.col(name).cast(_SIDES) for name in ("winner", "left", "gold")),
-        *(pl.col(name).cast(pl.Categorical)
-          for name in ("item_id", "item", "user", "source_a", "source_b", "kind")),
-        frame["i"], frame["j"])
+    frame = pl.concat(chunks).with_columns(
+        pl.col("winner").replace_strict(dict(enumerate(_WINNER)), return_dtype=pl.String),
+        pl.col("left").replace_strict({0: "a", 1: "b"}, default=None, return_dtype=pl.String))
+    return judgments_frame_from(frame).with_columns(frame["i"], frame["j"])
 
 
 # -- agreement of rankings and ratings ------------------------------------------------------
