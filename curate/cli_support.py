@@ -54,8 +54,15 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     raise typer.Exit(code)
 
 
-def cli_errors(function: F) -> F:
-    """Turn expected failures (bad input, bad options, missing files) into a clear message and exit 1."""
+INTERRUPTED = "interrupted: nothing was committed (outputs are as they were before this run)"
+
+
+def cli_errors(function: F | None = None, *, interrupted: str = INTERRUPTED) -> Any:
+    """Turn expected failures (bad input, bad options, missing files) into a clear message and
+    exit 1; Ctrl-C into `interrupted` and exit 130. `@cli_errors` or
+    `@cli_errors(interrupted=...)`."""
+    if function is None:
+        return functools.partial(cli_errors, interrupted=interrupted)
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -66,8 +73,7 @@ def cli_errors(function: F) -> F:
         except OSError as exc:
             fail(os_error(exc))
         except KeyboardInterrupt:
-            typer.secho("interrupted: nothing was committed (outputs are as they were before "
-                        "this run)", err=True)
+            typer.secho(interrupted, err=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]

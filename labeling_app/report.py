@@ -12,7 +12,8 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from curate.io import Rejects, atomic_path, write_json, write_records
+from curate.io import Rejects, write_records
+from curate.io.outputs import OutputError, OutputSet, check_collisions, previous_set
 from curate.progress import Phases
 from labeling_app.judge_bias import judges_table
 from labeling_app.metrics import SMALL_CURVE
@@ -294,6 +295,29 @@ def _cell_html(value: str | None) -> str:
         else f"<td>{html.escape(value)}</td>"
 
 
+def write_report(output: Path, source: Path, summary: dict[str, Any], png: bytes,
+                 rejects: Rejects) -> None:
+    """OUT (HTML), OUT.png, OUT.json (the summary, naming the set) and, when skipping bad
+    lines, OUT.rejects.jsonl, committed as one unit (`curate.io.outputs.OutputSet`): none of
+    them may be the input, and an existing file is replaced only if a report wrote it."""
+    summary_path = output.with_suffix(".json")
+    check_collisions([summary_path], [source])
+    if summary_path.exists() and summary_path not in previous_set(output, summary_path):
+        raise OutputError(f"{summary_path}: an existing file that `label report` did not write "
+                          "(the report's JSON goes there); choose another -o or move it away")
+    out = OutputSet(output, inputs=[source], sharded=False, fmt="html", stats_path=summary_path)
+    curve = out.add("length_curve", output.with_suffix(".png"))  # members first: checked on
+    bad_lines = out.add("rejects", output.with_suffix(".rejects.jsonl")) \
+        if rejects.mode == "skip" else None                      # entering the set
+    with out:
+        out.staged("data").write_text(render_html(summary, source=str(source), curve_png=png),
+                                      encoding="utf-8")
+        curve.write_bytes(png)
+        if bad_lines is not None:
+            write_records(bad_lines, rejects.records)
+        out.commit(summary)
+
+
 def run_report(source: str, options: ReportOptions, *, output: Path | None,
                rejects: Rejects, quiet: bool = False) -> tuple[dict[str, Any], str]:
     """Run `label report`: the summary dict, files under `output` if given, and the
@@ -326,14 +350,7 @@ def run_report(source: str, options: ReportOptions, *, output: Path | None,
     simulated = summary["simulated"]
     if output is not None:
         png = plots.png_bytes(plots.length_curve_figure(summary["length_curve"]))
-        with atomic_path(output) as temp:
-            temp.write_text(render_html(summary, source=str(source), curve_png=png),
-                            encoding="utf-8")
-        with atomic_path(output.with_suffix(".png")) as temp:
-            temp.write_bytes(png)
-        write_json(output.with_suffix(".json"), summary)
-        if rejects.mode == "skip":
-            write_records(output.with_suffix(".rejects.jsonl"), rejects.records)
+        write_report(Path(output), Path(source), summary, png, rejects)
     seconds = time.perf_counter() - started
     left = _pct(summary["p_left_wins"]) if summary["p_left_wins"] is not None else "n/a"
     alpha = (summary["agreement"] or {}).get("krippendorff_alpha_nominal")

@@ -116,6 +116,10 @@ def simulate(store: Store, *, labelers: int, policy: str, rng: random.Random,
     """
     if policy not in POLICIES:
         raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, not {policy!r}")
+    if store.task != "pairwise":  # checked before a user or a lease is written
+        raise ValueError(f"{store.path}: a {store.task} project; simulated labelers vote on "
+                         "pairwise (A/B) items only. `label judge` casts AI votes on rankings "
+                         "and ratings")
     names = simulated_users(store, labelers)
     votes = dict.fromkeys(names, 0)
     active = list(names)

@@ -21,6 +21,12 @@ from train.options import (
     SFTOptions,
 )
 
+# A training command interrupted leaves its run directory unfinished (no summary.json), for
+# --resume: it is not "as before the run" as curate's commands leave their outputs.
+run_errors = cli_errors(interrupted="interrupted: the run is not finished (no summary.json); "
+                        "rerun with --resume to continue from its last checkpoint, or with "
+                        "--overwrite to start again")
+
 app = typer.Typer(
     name="train",
     help="Train on curated data: sft, rm, dpo (TRL-backed), ppo (our own), grpo (verifiable "
@@ -41,7 +47,7 @@ def main() -> None:
 
 
 @app.command("sft")
-@cli_errors
+@run_errors
 @options_command(SFTOptions, ("data", "model", "output", "packing"), common=COMMON)
 def sft(options: SFTOptions) -> None:
     """Supervised fine-tuning, with loss only on assistant tokens (and their end-of-turn token).
@@ -58,7 +64,7 @@ def sft(options: SFTOptions) -> None:
 
 
 @app.command("rm")
-@cli_errors
+@run_errors
 @options_command(RMOptions, ("data", "model", "output", "center_rewards_coefficient",
                              "margin_scale"), common=COMMON)
 def rm(options: RMOptions) -> None:
@@ -77,7 +83,7 @@ def rm(options: RMOptions) -> None:
 
 
 @app.command("dpo")
-@cli_errors
+@run_errors
 @options_command(DPOOptions, ("data", "model", "output", "loss", "beta", "ld_alpha",
                               "precompute_ref", "simpo_gamma", "label_smoothing"), common=COMMON)
 def dpo(options: DPOOptions) -> None:
@@ -96,7 +102,7 @@ def dpo(options: DPOOptions) -> None:
 
 
 @app.command("ppo")
-@cli_errors
+@run_errors
 @options_command(PPOOptions, ("prompts", "policy", "reward_model", "reward_fn", "value_model",
                               "output", "kl_coef", "kl_estimator", "num_ppo_epochs",
                               "num_mini_batches", "response_length", "temperature", "cliprange",
@@ -120,7 +126,7 @@ def ppo(options: PPOOptions) -> None:
 
 
 @app.command("grpo")
-@cli_errors
+@run_errors
 @options_command(GRPOOptions, ("prompts", "model", "output", "rewards", "reward_weights",
                                "reward_model", "reward_fn", "prompt_field", "answer_field",
                                "prompt_template", "num_generations", "max_completion_length",

@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,22 +44,27 @@ REWARD_PANELS: dict[str, list[tuple[str, list[str]]]] = {
 
 class Plotter:
     """The curves of a run, drawn by a child process that warms up while training runs.
-    `enabled=False` (processes other than the main one) draws nothing."""
+    `enabled=False` (processes other than the main one) draws nothing. The curves are a
+    side output: when drawing fails (the child crashed or was killed), `on_failure` gets one
+    line and the run goes on to its summary."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    COMMAND = (sys.executable, "-m", "train.plots")
+
+    def __init__(self, enabled: bool, on_failure: Callable[[str], None]) -> None:
+        self.on_failure = on_failure
         self.process: subprocess.Popen | None = None
         if enabled:
             root = str(Path(__file__).resolve().parent.parent)
             path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "train.plots"], stdin=subprocess.PIPE,
+                list(self.COMMAND), stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": path, "MPLBACKEND": "Agg"})
 
     @contextmanager
     def drawing(self, rows: Sequence[dict[str, Any]], folder: Path, method: str,
                 title: str) -> Iterator[None]:
-        """Draw `rows` into `folder` during the block; a failure is raised after it."""
+        """Draw `rows` into `folder` during the block; a failure is reported after it."""
         if self.process is None:
             yield
             return
@@ -73,9 +78,12 @@ class Plotter:
             yield
         finally:
             thread.join()
-        if self.process.returncode:
+        code = self.process.returncode
+        if code:
             lines = b"".join(errors).decode(errors="replace").strip().splitlines()
-            raise RuntimeError(f"drawing the curves failed: {lines[-1] if lines else 'killed'}")
+            why = lines[-1] if lines else (f"the drawing process was killed (signal {-code})"
+                                           if code < 0 else f"the drawing process exited {code}")
+            self.on_failure(f"the curves (loss.png) were not drawn: {why}")
 
     def close(self) -> None:
         """Stop the child if it is still waiting (training failed)."""

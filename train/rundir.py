@@ -71,6 +71,10 @@ class RunDir:
             return
         existing = self.path.exists() and any(self.path.iterdir())
         if resume:
+            if existing and not self.marker.is_file():
+                raise ValueError(f"{self.path}: not a run directory written by `train` (no "
+                                 f"{MARKER}); refusing to resume into it (it would replace its "
+                                 "files), choose another -o")
             if self.last_checkpoint() is None:
                 raise FileNotFoundError(f"{self.path}: no checkpoint to resume from "
                                         f"(looked in {self.checkpoints})")

@@ -283,7 +283,7 @@ def plotter(prepared: Prepared) -> Iterator[Any]:
     the block ends."""
     from train.plots import Plotter
 
-    plots = Plotter(enabled=prepared.run_dir.is_main)
+    plots = Plotter(enabled=prepared.run_dir.is_main, on_failure=prepared.warn)
     try:
         yield plots
     finally:

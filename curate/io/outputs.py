@@ -124,7 +124,7 @@ class OutputSet:
             if member.final.exists() and member.final not in previous and \
                     not _ours(member.final):
                 kind = "directory" if member.final.is_dir() else "file"
-                raise OutputError(f"{member.final}: an existing {kind} that curate did not write "
+                raise OutputError(f"{member.final}: an existing {kind} that prefkit did not write "
                                   "(no stats or manifest of ours names it); choose another output "
                                   "or move it away first")
 

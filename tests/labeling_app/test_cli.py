@@ -87,6 +87,31 @@ def test_report_audits_an_ai_judge_file(shared_data):
     assert "P(longer wins)=" in result.stderr
 
 
+def test_report_never_replaces_the_input_or_files_it_did_not_write(shared_data, tmp_path):
+    """Found by an outsider: `label report ann.json -o ann.html` wrote the report's JSON over
+    the 2 MB annotations it read, and `-o notes.html` replaced an unrelated notes.png."""
+    source = tmp_path / "ann.json"
+    source.write_bytes((shared_data / "alpaca_eval/"
+                        "llama-2-7b-chat-hf_vs_davinci003_gpt4_annotations.json").read_bytes())
+    original = source.read_bytes()
+    result = runner.invoke(app, ["report", str(source), "-o", str(tmp_path / "ann.html")])
+    assert result.exit_code == 1 and "is also an input" in " ".join(result.output.split())
+    assert source.read_bytes() == original and not (tmp_path / "ann.html").exists()
+    for mine, text in (("notes.png", "my picture"), ("notes.json", '{"mine": 1}')):
+        (tmp_path / mine).write_text(text)
+        result = runner.invoke(app, ["report", str(source), "-o", str(tmp_path / "notes.html")])
+        assert result.exit_code == 1 and "did not write" in " ".join(result.output.split())
+        assert (tmp_path / mine).read_text() == text and not (tmp_path / "notes.html").exists()
+        (tmp_path / mine).unlink()
+    html = tmp_path / "report.html"
+    for _ in range(2):  # a report's own files are replaced by the next report
+        _ok(runner.invoke(app, ["report", str(source), "-o", str(html)]))
+        assert json.loads(html.with_suffix(".json").read_text())["n_pairs"] == 805
+        assert html.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        ["ann.json", "report.html", "report.json", "report.png"]
+
+
 def test_blind_relabel_recovers_the_original_preferences(shared_data, tmp_path):
     """curate convert -> curate pairs --from-preference -> perfect simulated labelers ->
     export: every chosen side comes back, whatever side it was shown on."""

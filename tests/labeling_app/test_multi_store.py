@@ -200,3 +200,18 @@ def test_a_project_keeps_its_task_and_items_their_kind(ranking, tmp_path):
     fresh.set_project(other)  # criteria may change before anyone judged
     assert fresh.project() == other
     fresh.close()
+
+
+@pytest.mark.parametrize("project", ["ranking", "ratings"])
+def test_simulated_labelers_refuse_a_k_way_project_before_writing(project, request):
+    """Found by an outsider: `label simulate` on a ranking database ended in a traceback and
+    left users sim-01.. and a live lease behind."""
+    from labeling_app.simulate import simulate, streams
+
+    store = request.getfixturevalue(project)
+    users_before = {u["name"] for u in store.users()}
+    with pytest.raises(ValueError, match=f"a {project} project; simulated labelers vote on "
+                                         "pairwise"):
+        simulate(store, labelers=3, policy="quality", rng=streams(0)[1])
+    assert {u["name"] for u in store.users()} == users_before
+    assert store._conn().execute("SELECT count(*) FROM leases").fetchone()[0] == 0

@@ -252,3 +252,20 @@ def test_a_trl_1_12_ppo_config_moves_across(tmp_path):
         (3e-6, 8, 2, 1000)  # the flag (batch_size=8) overrides the file
     assert options.rollout_batch_size == 8 * 2 * 2
     assert (options.kl_estimator, options.stop_token, options.whiten_rewards) == ("k3", "eos", True)
+
+
+def test_an_interrupted_run_says_how_to_go_on(tmp_path, monkeypatch):
+    """Found by an outsider: Ctrl-C in `train sft` said "nothing was committed (outputs are
+    as they were before this run)", while the run directory stays, unfinished, for --resume."""
+    import train.sft
+
+    def interrupted(options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train.sft, "train_sft", interrupted)
+    data = write_jsonl(tmp_path / "sft.jsonl", sum_conversations(4))
+    result = run("sft", "--data", data, "-o", tmp_path / "run")
+    assert result.exit_code == 130
+    assert "interrupted: the run is not finished (no summary.json); rerun with --resume" in \
+        " ".join(result.output.split())
+    assert "nothing was committed" not in result.output

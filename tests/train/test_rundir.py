@@ -4,6 +4,7 @@ the same data, and a run's log is readable outside a terminal."""
 from __future__ import annotations
 
 import json
+import shutil
 
 from typer.testing import CliRunner
 
@@ -90,6 +91,29 @@ def test_resume_refuses_other_data_unless_forced(tmp_path):
     assert json.loads((run_dir / "summary.json").read_text())["steps"] == 4
 
 
+def test_resume_refuses_a_directory_train_did_not_write(tmp_path):
+    """Found by an outsider: --resume into a user's folder holding a copied checkpoint
+    replaced its README.md, config.yaml, metrics.jsonl and removed.jsonl."""
+    data = write_jsonl(tmp_path / "sft.jsonl", sum_conversations(16, filler=False))
+    run_dir = tmp_path / "run"
+    train_sft(SFTOptions(data=data, output=run_dir, max_steps=2, save_steps=1, eval_split=0))
+    mine = tmp_path / "mine"
+    (mine / "checkpoints").mkdir(parents=True)
+    shutil.copytree(run_dir / "checkpoints" / "checkpoint-2", mine / "checkpoints" / "checkpoint-2")
+    notes = {"README.md": "my notes", "config.yaml": "my: config\n",
+             "metrics.jsonl": '{"my": "metrics"}\n', "removed.jsonl": '{"mine": 1}\n'}
+    for name, text in notes.items():
+        (mine / name).write_text(text)
+    for extra in ((), ("--force",)):
+        result = run("sft", "--data", data, "-o", mine, "--resume", "--max-steps", "3",
+                     "--eval-split", "0", *extra)
+        assert result.exit_code == 1
+        assert "not a run directory written by `train`" in message(result)
+        assert "refusing to resume into it" in message(result)
+    assert {name: (mine / name).read_text() for name in notes} == notes
+    assert sorted(p.name for p in mine.iterdir()) == sorted([*notes, "checkpoints"])
+
+
 def test_zero_steps_is_an_error_not_one_step(tmp_path):
     data = write_jsonl(tmp_path / "sft.jsonl", sum_conversations(4))
     result = run("sft", "--data", data, "-o", tmp_path / "run", "--max-steps", "0")
@@ -126,3 +150,34 @@ def test_warnings_reach_stderr_and_the_summary(tmp_path):
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["data"]["empty_assistant_turns"] == 1
     assert summary["warnings"][0].startswith("1 records have an empty assistant turn")
+
+
+def test_a_run_whose_curves_fail_still_ends_with_its_summary(tmp_path, monkeypatch):
+    """Found by an outsider: killing the drawing child (`python -m train.plots`) made a run
+    that had trained and saved its model end in a traceback, without summary.json."""
+    import sys
+
+    from train.plots import Plotter
+
+    suicide = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    monkeypatch.setattr(Plotter, "COMMAND", (sys.executable, "-c", suicide))
+    data = write_jsonl(tmp_path / "sft.jsonl", sum_conversations(8, filler=False))
+    run_dir = tmp_path / "run"
+    summary = train_sft(SFTOptions(data=data, output=run_dir, max_steps=2, eval_split=0))
+    warning = "the curves (loss.png) were not drawn: the drawing process was killed (signal 9)"
+    assert warning in summary["warnings"]
+    assert json.loads((run_dir / "summary.json").read_text())["steps"] == 2
+    assert (run_dir / "model.safetensors").exists() and not (run_dir / "loss.png").exists()
+
+
+def test_curves_are_drawn_by_the_child(tmp_path):
+    from train.plots import Plotter
+
+    failures = []
+    plots = Plotter(enabled=True, on_failure=failures.append)
+    rows = [{"step": s, "loss": 2.0 / s} for s in range(1, 6)]
+    with plots.drawing(rows, tmp_path, "sft", "a title"):
+        pass
+    plots.close()
+    assert failures == []
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
