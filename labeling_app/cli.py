@@ -430,7 +430,8 @@ def simulate_command(
         help="Seed of the votes and of the left/right sides (default: 0).")] = None,
     policy: Annotated[Policy | None, typer.Option(
         help="quality: the known better side (gold or meta.truth) with --accuracy; length: the "
-        "longer one; left: always left; random (default: quality).")] = None,
+        "longer one; left: always left; random (default: quality). On rankings and ratings: "
+        "the gold ranking, longer first, screen order, or a random order.")] = None,
     accuracy: Annotated[float | None, typer.Option(
         help="How often the quality policy is right (default: 0.85).")] = None,
     config: Config = None,

@@ -9,6 +9,12 @@ Policies decide from what a labeler sees (`Screen`):
 * `length`: the longer response ("much better" when twice as long);
 * `left`: always the left response;
 * `random`: any of the five scale buttons.
+
+On rankings and ratings of K responses the same policies rank what is shown (`decide_ranks`):
+`quality` gives the item's gold ranking with probability `accuracy` (else, or without gold,
+a random order), `length` ranks longer responses higher, `left` ranks in screen order, and
+`random` draws an order. Ratings give every criterion the score of that rank, spread evenly
+from the top of the scale (rank 1) to its bottom (rank K).
 """
 
 from __future__ import annotations
@@ -16,12 +22,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from labeling_app.project import Project
 from labeling_app.store import Assignment, Store
+from schemas.labeling import as_text
 
 Policy = Literal["quality", "length", "left", "random"]
 POLICIES: tuple[str, ...] = ("quality", "length", "left", "random")
@@ -82,6 +90,35 @@ def decide(policy: str, screen: Screen, rng: random.Random, *, accuracy: float =
     raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, not {policy!r}")
 
 
+def decide_ranks(policy: str, assignment: Assignment, rng: random.Random, *,
+                 accuracy: float = 0.85) -> list[int]:
+    """The ranks (1 = best, ties share the better rank) a simulated labeler with `policy`
+    gives the responses of a K-way item, in screen order."""
+    shown = [as_text(r) for r in assignment.shown_responses]
+    k = len(shown)
+    order = list(assignment.order or range(k))
+    if policy == "left":
+        return list(range(1, k + 1))
+    if policy == "length":
+        return [1 + sum(len(other) > len(text) for other in shown) for text in shown]
+    if policy == "quality" and assignment.item.gold and rng.random() < accuracy:
+        return [assignment.item.gold[index] for index in order]  # item order -> screen order
+    if policy in POLICIES:
+        ranks = list(range(1, k + 1))
+        rng.shuffle(ranks)
+        return ranks
+    raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, not {policy!r}")
+
+
+def ratings_of(ranks: list[int], project: Project) -> dict[str, Any]:
+    """Ratings that agree with `ranks`: per criterion, rank 1 at the top of its scale and rank
+    K at the bottom, evenly between; no flags."""
+    k = len(ranks)
+    scores = {c.name: [round(c.high - (rank - 1) * (c.high - c.low) / max(k - 1, 1))
+                       for rank in ranks] for c in project.criteria}
+    return {"scores": scores, "flags": [[] for _ in ranks]}
+
+
 def streams(seed: int) -> tuple[random.Random, random.Random]:
     """Two independent random streams from one seed: which side is shown on the left (the
     store's), and what the simulated labelers click. Two `random.Random(seed)` would run in
@@ -116,10 +153,7 @@ def simulate(store: Store, *, labelers: int, policy: str, rng: random.Random,
     """
     if policy not in POLICIES:
         raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, not {policy!r}")
-    if store.task != "pairwise":  # checked before a user or a lease is written
-        raise ValueError(f"{store.path}: a {store.task} project; simulated labelers vote on "
-                         "pairwise (A/B) items only. `label judge` casts AI votes on rankings "
-                         "and ratings")
+    project = store.project()
     names = simulated_users(store, labelers)
     votes = dict.fromkeys(names, 0)
     active = list(names)
@@ -129,9 +163,15 @@ def simulate(store: Store, *, labelers: int, policy: str, rng: random.Random,
             if assignment is None:
                 active.remove(name)
                 continue
-            store.submit(name, assignment.lease_id, decide(policy, screen_of(assignment), rng,
-                                                           accuracy=accuracy),
-                         guideline_version=guideline_version)
+            if assignment.order is None:
+                store.submit(name, assignment.lease_id,
+                             decide(policy, screen_of(assignment), rng, accuracy=accuracy),
+                             guideline_version=guideline_version)
+            else:
+                ranks = decide_ranks(policy, assignment, rng, accuracy=accuracy)
+                store.submit_multi(name, assignment.lease_id, ranks if project.task == "ranking"
+                                   else ratings_of(ranks, project),
+                                   guideline_version=guideline_version)
             votes[name] += 1
             if on_vote:
                 on_vote()

@@ -202,16 +202,40 @@ def test_a_project_keeps_its_task_and_items_their_kind(ranking, tmp_path):
     fresh.close()
 
 
-@pytest.mark.parametrize("project", ["ranking", "ratings"])
-def test_simulated_labelers_refuse_a_k_way_project_before_writing(project, request):
-    """Found by an outsider: `label simulate` on a ranking database ended in a traceback and
-    left users sim-01.. and a live lease behind."""
+
+def test_simulated_labelers_rank_and_rate_k_way_items(ranking, ratings):
+    """Found by an outsider: `label simulate` on a ranking database ended in a traceback (it
+    knew A/B items only) and left its users and a live lease behind. Expected values by hand:
+    `multi_items` makes response i longer than response i-1, so by length the item-order
+    ranking of 4 responses is [4, 3, 2, 1], and on a 1-7 scale 3 responses score [1, 4, 7]."""
     from labeling_app.simulate import simulate, streams
 
-    store = request.getfixturevalue(project)
-    users_before = {u["name"] for u in store.users()}
-    with pytest.raises(ValueError, match=f"a {project} project; simulated labelers vote on "
-                                         "pairwise"):
-        simulate(store, labelers=3, policy="quality", rng=streams(0)[1])
-    assert {u["name"] for u in store.users()} == users_before
-    assert store._conn().execute("SELECT count(*) FROM leases").fetchone()[0] == 0
+    votes = simulate(ranking, labelers=3, policy="length", rng=streams(0)[1])
+    assert sum(votes.values()) == 6 * 2  # every item, to its overlap of 2
+    stored = [j for j in ranking.judgments_of() if j["user"].startswith("sim-")]
+    assert len(stored) == 12 and all(j["simulated"] for j in stored)
+    assert all(j["value"] == [4, 3, 2, 1] for j in stored)
+    votes = simulate(ratings, labelers=2, policy="length", rng=streams(0)[1])
+    stored = ratings.judgments_of()
+    assert sum(votes.values()) == len(stored) == 3
+    assert all(j["value"]["scores"] == {c: [1, 4, 7] for c in j["value"]["scores"]}
+               for j in stored)
+
+
+def test_simulated_labelers_rank_as_the_gold_says_or_as_shown(tmp_path, clock):
+    store = Store(tmp_path / "gold.sqlite", create=True, rng=random.Random(5), clock=clock)
+    items = [item.model_copy(update={"gold": [2, 1, 4, 3]}) for item in multi_items(5)]
+    store.add_items(items, overlap=1, project=Project(task="ranking"))
+    from labeling_app.simulate import simulate, streams
+
+    simulate(store, labelers=1, policy="quality", accuracy=1.0, rng=streams(1)[1])
+    assert [j["value"] for j in store.judgments_of()] == [[2, 1, 4, 3]] * 5
+    store.close()
+    store = Store(tmp_path / "left.sqlite", create=True, rng=random.Random(6), clock=clock)
+    store.add_items(multi_items(5), overlap=1, project=Project(task="ranking"))
+    simulate(store, labelers=1, policy="left", rng=streams(1)[1])
+    for judgment in store.judgments_of():  # rank p+1 for the response shown at p
+        shown = judgment["shown_order"]
+        assert [judgment["value"][index] for index in shown] == [1, 2, 3, 4]
+    assert len({tuple(j["shown_order"]) for j in store.judgments_of()}) > 1
+    store.close()
