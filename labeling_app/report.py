@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 import time
 from pathlib import Path
@@ -301,14 +302,17 @@ def write_report(output: Path, source: Path, summary: dict[str, Any], png: bytes
     lines, OUT.rejects.jsonl, committed as one unit (`curate.io.outputs.OutputSet`): none of
     them may be the input, and an existing file is replaced only if a report wrote it."""
     summary_path = output.with_suffix(".json")
+    curve_path, rejects_path = output.with_suffix(".png"), output.with_suffix(".rejects.jsonl")
     check_collisions([summary_path], [source])
-    if summary_path.exists() and summary_path not in previous_set(output, summary_path):
+    adopted = {output, curve_path, rejects_path, summary_path} \
+        if _is_earlier_report(summary_path) else set()
+    if summary_path.exists() and summary_path not in previous_set(output, summary_path) | adopted:
         raise OutputError(f"{summary_path}: an existing file that `label report` did not write "
                           "(the report's JSON goes there); choose another -o or move it away")
-    out = OutputSet(output, inputs=[source], sharded=False, fmt="html", stats_path=summary_path)
-    curve = out.add("length_curve", output.with_suffix(".png"))  # members first: checked on
-    bad_lines = out.add("rejects", output.with_suffix(".rejects.jsonl")) \
-        if rejects.mode == "skip" else None                      # entering the set
+    out = OutputSet(output, inputs=[source], sharded=False, fmt="html", stats_path=summary_path,
+                    adopted=adopted)
+    curve = out.add("length_curve", curve_path)  # members first: checked on entering the set
+    bad_lines = out.add("rejects", rejects_path) if rejects.mode == "skip" else None
     with out:
         out.staged("data").write_text(render_html(summary, source=str(source), curve_png=png),
                                       encoding="utf-8")
@@ -316,6 +320,17 @@ def write_report(output: Path, source: Path, summary: dict[str, Any], png: bytes
         if bad_lines is not None:
             write_records(bad_lines, rejects.records)
         out.commit(summary)
+
+
+def _is_earlier_report(path: Path) -> bool:
+    """A report's JSON written before reports were output sets (it names no set): the summary
+    object with its own keys."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(data, dict) and "output_set" not in data and \
+        {"source", "n_pairs", "p_longer_wins", "length_curve", "agreement"} <= data.keys()
 
 
 def run_report(source: str, options: ReportOptions, *, output: Path | None,

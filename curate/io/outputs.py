@@ -76,7 +76,8 @@ class OutputSet:
 
     def __init__(self, out: str | Path, *, inputs: list[Path] | None = None,
                  sharded: bool | None = None, fmt: str | None = None,
-                 stats_path: Path | None = None, data: bool = True) -> None:
+                 stats_path: Path | None = None, data: bool = True,
+                 adopted: set[Path] | None = None) -> None:
         self.sharded = is_sharded_path(out) if sharded is None else sharded
         self.out = Path(str(out).rstrip("/" + os.sep) or ".")
         self.format = fmt or (_shard_format(self.out) if self.sharded else format_of(self.out))
@@ -87,6 +88,7 @@ class OutputSet:
         self.journal = parent / f".{self.out.name}{JOURNAL_SUFFIX}"
         self.members: dict[str, Member] = {}
         self.stats_path = stats_path or sidecar(self.out, "stats.json")
+        self.adopted = adopted or set()  # files of ours from before output sets, per the caller
         self._committed = False
         recover(self.out)
         _check_kind(self.out, self.sharded)
@@ -119,7 +121,7 @@ class OutputSet:
         """Refuse a set whose paths collide with an input or with each other, or that would
         replace a file we did not write."""
         check_collisions(self.finals(), self.inputs)
-        previous = previous_set(self.out, self.stats_path)
+        previous = previous_set(self.out, self.stats_path) | self.adopted
         for member in self.members.values():
             if member.final.exists() and member.final not in previous and \
                     not _ours(member.final):

@@ -110,6 +110,11 @@ def test_report_never_replaces_the_input_or_files_it_did_not_write(shared_data, 
         assert html.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == \
         ["ann.json", "report.html", "report.json", "report.png"]
+    summary = json.loads(html.with_suffix(".json").read_text())  # as reports were before sets
+    html.with_suffix(".json").write_text(json.dumps({k: v for k, v in summary.items()
+                                                     if k != "output_set"}))
+    _ok(runner.invoke(app, ["report", str(source), "-o", str(html)]))
+    assert "output_set" in json.loads(html.with_suffix(".json").read_text())
 
 
 def test_blind_relabel_recovers_the_original_preferences(shared_data, tmp_path):
