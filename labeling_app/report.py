@@ -14,7 +14,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.io import Rejects, write_records
-from curate.io.outputs import OutputError, OutputSet, check_collisions, previous_set
+from curate.io.outputs import OutputSet
 from curate.progress import Phases
 from labeling_app.judge_bias import judges_table
 from labeling_app.metrics import SMALL_CURVE
@@ -303,12 +303,8 @@ def write_report(output: Path, source: Path, summary: dict[str, Any], png: bytes
     them may be the input, and an existing file is replaced only if a report wrote it."""
     summary_path = output.with_suffix(".json")
     curve_path, rejects_path = output.with_suffix(".png"), output.with_suffix(".rejects.jsonl")
-    check_collisions([summary_path], [source])
     adopted = {output, curve_path, rejects_path, summary_path} \
         if _is_earlier_report(summary_path) else set()
-    if summary_path.exists() and summary_path not in previous_set(output, summary_path) | adopted:
-        raise OutputError(f"{summary_path}: an existing file that `label report` did not write "
-                          "(the report's JSON goes there); choose another -o or move it away")
     out = OutputSet(output, inputs=[source], sharded=False, fmt="html", stats_path=summary_path,
                     adopted=adopted)
     curve = out.add("length_curve", curve_path)  # members first: checked on entering the set

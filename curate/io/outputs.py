@@ -120,13 +120,13 @@ class OutputSet:
     def check_paths(self) -> None:
         """Refuse a set whose paths collide with an input or with each other, or that would
         replace a file we did not write."""
-        check_collisions(self.finals(), self.inputs)
+        finals = [*self.finals(), self.stats_path]  # the stats file is written too
+        check_collisions(finals, self.inputs)
         previous = previous_set(self.out, self.stats_path) | self.adopted
-        for member in self.members.values():
-            if member.final.exists() and member.final not in previous and \
-                    not _ours(member.final):
-                kind = "directory" if member.final.is_dir() else "file"
-                raise OutputError(f"{member.final}: an existing {kind} that prefkit did not write "
+        for final in finals:
+            if final.exists() and final not in previous and not _ours(final):
+                kind = "directory" if final.is_dir() else "file"
+                raise OutputError(f"{final}: an existing {kind} that prefkit did not write "
                                   "(no stats or manifest of ours names it); choose another output "
                                   "or move it away first")
 
