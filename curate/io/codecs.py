@@ -119,6 +119,14 @@ class _Guarded(io.RawIOBase):
         target[:len(data)] = data
         return len(data)
 
+    def readall(self) -> bytes:
+        # RawIOBase.readall calls self.read, which is the buffer's, which calls readall:
+        # a reentrant read (a whole .json.gz read at once raised RuntimeError). Read raw here.
+        chunks, chunk = [], bytearray(1 << 20)
+        while count := self.readinto(chunk):
+            chunks.append(bytes(chunk[:count]))
+        return b"".join(chunks)
+
     def __iter__(self):  # type: ignore[override]
         return iter(self._buffer)
 

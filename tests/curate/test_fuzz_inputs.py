@@ -71,6 +71,9 @@ def make_inputs(folder: Path) -> dict[str, Path]:
     files["truncated.jsonl.gz"] = stream[:len(stream) // 2]
     files["corrupt.jsonl.gz"] = stream[:30] + b"\x00" * 40 + stream[70:]
     files["not_gzip.jsonl.gz"] = ("\n".join(LINES) + "\n").encode()
+    # A whole JSON array, gzipped and cut: read at once, which once raised "reentrant call".
+    array = gzip.compress(json.dumps(GOOD * 300).encode())
+    files["truncated_array.json.gz"] = array[:len(array) // 2]
     paths = {}
     for name, data in files.items():
         (folder / name).write_bytes(data)
