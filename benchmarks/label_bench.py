@@ -752,6 +752,7 @@ def multi_http_benchmark(labeler_counts: list[int], votes_each: int, folder: Pat
 def multi_database(folder: Path, task: str, n_judgments: int, seed: int = 0) -> Path:
     """`n_judgments` rankings or ratings of K = 4 responses (50 labelers, overlap 3), written
     straight into a database of the current schema."""
+    from labeling_app.kway import value_numbers
     from labeling_app.project import Project, ratings_project
 
     rng = np.random.default_rng(seed)
@@ -786,10 +787,10 @@ def multi_database(folder: Path, task: str, n_judgments: int, seed: int = 0) -> 
                              "flags": [["unsafe"] if rng.random() < 0.05 else [] for _ in range(K)]}
                 rows.append((f"i{i}", f"u{user:02d}", "ranked" if task == "ranking" else "rated",
                              float(rng.gamma(4, 5)), "1", "", 0, 0.0, json.dumps(value),
-                             json.dumps(order)))
+                             json.dumps(order), value_numbers(value, project)))
         conn.executemany("INSERT INTO judgments (item_id, user, choice, seconds, "
-                         "guideline_version, rationale, simulated, created_at, value, shown_order)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                         "guideline_version, rationale, simulated, created_at, value, shown_order,"
+                         " numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.execute("COMMIT")
     return db
 

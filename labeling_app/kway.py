@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from labeling_app.project import Project
 
 
@@ -89,6 +91,22 @@ def check_ratings(scores: dict[str, Sequence[Any]], flags: Sequence[Sequence[str
             raise BadSubmission(f"unknown flags: {', '.join(sorted(bad))}")
         clean.append(sorted(set(response_flags or [])))
     return {"scores": out, "flags": clean}
+
+
+def value_numbers(value: Any, project: Project) -> bytes:
+    """A stored K-way value as the numbers the metrics read, as little-endian float64 in item
+    order: the K ranks (ranking); or each criterion's K scores, criterion after criterion,
+    then per flag K indicators (1: raised on that response), flag after flag, both in the
+    project's order (ratings). Stored beside the JSON value: decoding 100k ratings from JSON
+    took 0.6 s of a 3.4 s dashboard; these bytes take milliseconds."""
+    if project.task == "ranking":
+        numbers = value
+    else:
+        numbers = [score for criterion in project.criteria
+                   for score in value["scores"][criterion.name]]
+        numbers += [float(flag in raised) for flag in project.flags
+                    for raised in value["flags"]]
+    return np.asarray(numbers, dtype="<f8").tobytes()
 
 
 def ratings_to_item_order(value: dict[str, Any], order: Sequence[int]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ agreement and half a win in win rates, the middle of the 5-point scale.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,12 +66,35 @@ def _share(successes: int, trials: int, seed: int) -> dict[str, Any]:
 # -- agreement ------------------------------------------------------------------------------
 
 def judgment_pairs(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every pair of votes by two labelers on the same item (`user < user_2`)."""
-    votes = frame.select(pl.col("item_id").cast(pl.Categorical).alias("key"), "item_id", "user",
-                         pl.col("winner").replace_strict(_CLASS3).alias("cls"), "ordinal")
-    # Joined on the categorical's integer codes: a self-join on 600k strings takes 2x longer.
-    return (votes.join(votes.drop("item_id"), on="key", suffix="_2")
-            .filter(pl.col("user") < pl.col("user_2")).drop("key"))
+    """Every pair of votes by two labelers on the same item (`user < user_2`), in no
+    particular order.
+
+    Hand-written with numpy instead of a polars self-join on the item: rows are sorted by
+    unit once and each row is paired with the next 1, 2, ... rows of its unit (an item has
+    a handful of voters), then gathered: 5x faster than the join on 600k pair votes.
+    """
+    columns = ["item_id", "unit", "user", "cls", "ordinal"]
+    votes = frame.select("item_id", "unit", "user", pl.col("winner").replace_strict(_CLASS3)
+                         .alias("cls"), "ordinal")
+    key = votes["unit"].to_numpy()
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) \
+        else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, len(key)])
+    group_end = np.repeat(starts + sizes, sizes)  # per sorted row: where its unit ends
+    first, second = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for step in range(1, int(sizes.max(initial=1))):
+        rows = np.flatnonzero(np.arange(len(key)) + step < group_end)
+        first.append(order[rows])
+        second.append(order[rows + step])
+    first, second = np.concatenate(first), np.concatenate(second)
+    users = votes["user"]
+    rank = users.unique().sort().search_sorted(users).to_numpy()  # users in string order
+    swap, keep = rank[first] > rank[second], rank[first] != rank[second]
+    first, second = np.where(swap, second, first)[keep], np.where(swap, first, second)[keep]
+    two = votes[second].select(columns[2:]).rename({c: f"{c}_2" for c in columns[2:]})
+    return pl.concat([votes[first], two], how="horizontal")
 
 
 def krippendorff_alpha(units: np.ndarray, values: np.ndarray, *, n_values: int,
@@ -137,22 +161,17 @@ def agreement(frame: pl.DataFrame, *, min_shared: int = 5,
     ordinal = frame.filter(pl.col("ordinal").is_not_null())
     return {
         "n_pairs": pairs.height,
-        "n_items": pairs["item_id"].n_unique(),
+        "n_items": pairs["unit"].n_unique(),
         "percent": float(pairs.select(same.mean()).item()),
         "percent_without_ties": float(decisive.select(same.mean()).item())
         if decisive.height else None,
         "krippendorff_alpha_nominal": krippendorff_alpha(
-            _codes(frame["item_id"]), classes, n_values=3),
+            frame["unit"].to_numpy(), classes, n_values=3),
         "krippendorff_alpha_ordinal": krippendorff_alpha(
-            _codes(ordinal["item_id"]), ordinal["ordinal"].to_numpy(),
+            ordinal["unit"].to_numpy(), ordinal["ordinal"].to_numpy(),
             n_values=5, level="ordinal") if ordinal.height else None,
         "cohen_kappa": cohen_kappa_pairs(pairs, min_shared=min_shared),
     }
-
-
-def _codes(ids: pl.Series) -> np.ndarray:
-    """One integer per distinct id (hashed, not sorted: units only need to be told apart)."""
-    return ids.cast(pl.Categorical).to_physical().to_numpy()
 
 
 def cohen_kappa_pairs(pairs: pl.DataFrame, *, min_shared: int = 5) -> list[dict[str, Any]]:
@@ -415,14 +434,22 @@ def _flags(out: dict[str, Any], counts: dict[str, Any], limits: Thresholds) -> l
 
 def summarize(frame: pl.DataFrame, *, min_diff: int = 30, seed: int = 0,
               thresholds: Thresholds = Thresholds()) -> dict[str, Any]:
-    """Every metric in one JSON-ready dict (the `label report --json` object)."""
-    longer = length_bias(frame, min_diff=min_diff, seed=seed)
-    model = length_model(frame)
-    left = position_bias(frame, seed=seed)
-    pairs = judgment_pairs(frame)
+    """Every metric in one JSON-ready dict (the `label report --json` object). The length
+    model and curve are computed in a second thread meanwhile (numpy and polars release the
+    GIL: on 2 cores, 100k K-way judgments' summary takes a third less time)."""
+    with ThreadPoolExecutor(1) as pool:
+        fitted = pool.submit(length_model, frame)
+        curve = pool.submit(length_curve, frame, seed=seed)
+        longer = length_bias(frame, min_diff=min_diff, seed=seed)
+        left = position_bias(frame, seed=seed)
+        pairs = judgment_pairs(frame)
+        agreed = agreement(frame, pairs=pairs)
+        labelers = per_labeler(frame, min_diff=min_diff, seed=seed, thresholds=thresholds,
+                               pairs=pairs)
+        model = fitted.result()
     return {
         "n_pairs": frame.height,
-        "n_items": frame["item_id"].n_unique(),
+        "n_items": frame["unit"].n_unique(),
         "n_labelers": frame["user"].n_unique(),
         "winners": {k: int(v) for k, v in frame["winner"].value_counts().iter_rows()},
         "p_longer_wins": longer["p"],
@@ -434,9 +461,8 @@ def summarize(frame: pl.DataFrame, *, min_diff: int = 30, seed: int = 0,
         "lc_win_rate": model["lc_win_rate"],
         "p_left_wins": left["p"] if left else None,
         "p_left_wins_ci": left["ci"] if left else None,
-        "agreement": agreement(frame, pairs=pairs),
+        "agreement": agreed,
         "gold": gold_accuracy(frame),
-        "length_curve": length_curve(frame, seed=seed),
-        "labelers": per_labeler(frame, min_diff=min_diff, seed=seed, thresholds=thresholds,
-                                pairs=pairs),
+        "length_curve": curve.result(),
+        "labelers": labelers,
     }

@@ -146,7 +146,7 @@ def ratings_records(items: Iterable[tuple[MultiItem, int, int]], mv: MultiVotes,
         if group.is_empty():
             continue
         by_criterion = scores(group, mv.project, k)
-        raised = flags(group, k).to_list()
+        raised = flags(group, mv.project, k)
         for n, (item, user, kind) in enumerate(group.select("item", "user", "kind").iter_rows()):
             per_item[item].append({"user": user, "kind": kind,
                                    "scores": {name: array[n].tolist()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +26,12 @@ from scipy.stats import rankdata
 
 from labeling_app import metrics
 from labeling_app.judgments import FRAME_SCHEMA, judgments_frame_from
-from labeling_app.kway import Rule
+from labeling_app.kway import Rule, value_numbers
 from labeling_app.project import Project
 
 _VOTES = {"item": pl.String, "user": pl.String, "choice": pl.String, "value": pl.String,
-          "shown_order": pl.String, "seconds": pl.Float64, "simulated": pl.Boolean}
+          "shown_order": pl.String, "seconds": pl.Float64, "simulated": pl.Boolean,
+          "numbers": pl.Binary}
 _WINNER = ("a", "b", "tie")
 EPSILON = 1e-9
 """Keys closer than this are equal (an overall score is a mean of fractions)."""
@@ -39,8 +41,9 @@ EPSILON = 1e-9
 class MultiVotes:
     """The K-way judgments of a database (no skips) and its items' facts."""
 
-    votes: pl.DataFrame  # item, user, choice, value, shown_order, seconds, simulated, kind,
-    #                      parsed (the value decoded once: a list of ranks, or a struct)
+    votes: pl.DataFrame  # item, user, choice, value (JSON, only where numbers is missing),
+    #                      shown_order, seconds, simulated, kind, numbers (the value as
+    #                      float64 bytes: `kway.value_numbers`)
     facts: pl.DataFrame  # item, lengths, sources, gold (lists), k
     project: Project
 
@@ -51,9 +54,12 @@ class MultiVotes:
 def load_multi(store: Any) -> MultiVotes:
     votes = pl.DataFrame(store.multi_vote_rows(), orient="row", schema=_VOTES)
     project = store.project()
+    if votes["numbers"].null_count():  # a judgment written into the database by hand
+        votes = votes.with_columns(pl.Series("numbers", [
+            numbers if numbers is not None else value_numbers(json.loads(value), project)
+            for value, numbers in votes.select("value", "numbers").iter_rows()], pl.Binary))
     votes = votes.with_columns(pl.col("user").replace_strict(
-        store.user_kinds(), default="human", return_dtype=pl.String).alias("kind"),
-        pl.col("value").str.json_decode(_value_dtype(project)).alias("parsed"))
+        store.user_kinds(), default="human", return_dtype=pl.String).alias("kind"))
     facts = pl.DataFrame(store.multi_item_facts(), orient="row",
                          schema={"item": pl.String, "lengths": pl.String, "sources": pl.String,
                                  "gold": pl.String})
@@ -62,15 +68,6 @@ def load_multi(store: Any) -> MultiVotes:
                                pl.col("gold").str.json_decode(pl.List(pl.Float64)))
     facts = facts.with_columns(pl.col("lengths").list.len().alias("k"))
     return MultiVotes(votes, facts, project)
-
-
-def _value_dtype(project: Project) -> pl.DataType:
-    """A vote's value as polars reads it: the ranks, or the scores per criterion (flags are
-    read when asked for: decoding them too doubles the time)."""
-    if project.task != "ratings":
-        return pl.List(pl.Float64)
-    return pl.Struct({"scores": pl.Struct({c.name: pl.List(pl.Float64)
-                                           for c in project.criteria})})
 
 
 # -- votes as keys: higher is better ---------------------------------------------------------
@@ -83,26 +80,50 @@ def _groups(mv: MultiVotes) -> list[tuple[int, pl.DataFrame]]:
             if k is not None]
 
 
+def _dense_index(ids: pl.Series) -> tuple[int, np.ndarray]:
+    """The number of distinct ids and each one's index 0..n-1 (in sorted order; 5x faster
+    than np.unique on Python strings)."""
+    index = ids.rank("dense").to_numpy().astype(np.int64) - 1
+    return int(index.max(initial=-1)) + 1, index
+
+
 def _array(values: pl.Series, k: int) -> np.ndarray:
     return values.str.json_decode(pl.List(pl.Float64)).list.to_array(k).to_numpy()
 
 
+def _numbers(votes: pl.DataFrame, *shape: int) -> np.ndarray:
+    """The votes' numbers as one (votes, *shape) array."""
+    flat = np.frombuffer(b"".join(votes["numbers"].to_list()), dtype="<f8")
+    return flat.reshape(len(votes), *shape)
+
+
 def scores(votes: pl.DataFrame, project: Project, k: int) -> dict[str, np.ndarray]:
     """Ratings votes (all of K responses) as one (votes, K) array per criterion."""
-    decoded = votes["parsed"].struct.field("scores")
-    return {c.name: decoded.struct.field(c.name).list.to_array(k).to_numpy()
-            for c in project.criteria}
+    by_criterion = _ratings_numbers(votes, project, k)[:, :len(project.criteria)]
+    return {c.name: by_criterion[:, n, :] for n, c in enumerate(project.criteria)}
 
 
-def flags(votes: pl.DataFrame, k: int) -> pl.Series:
-    """Ratings votes' flags: per vote, per response, the flags raised."""
-    dtype = pl.Struct({"flags": pl.List(pl.List(pl.String))})
-    return votes["value"].str.json_decode(dtype).struct.field("flags")
+def raised(votes: pl.DataFrame, project: Project, k: int) -> np.ndarray:
+    """Ratings votes' flags as a (votes, flags, K) array: 1 where the flag (in the project's
+    order) was raised on the response."""
+    return _ratings_numbers(votes, project, k)[:, len(project.criteria):]
+
+
+def flags(votes: pl.DataFrame, project: Project, k: int) -> list[list[list[str]]]:
+    """Ratings votes' flags: per vote, per response, the names of the flags raised (sorted,
+    as stored)."""
+    names = project.flags
+    return [[sorted(names[f] for f in np.flatnonzero(response)) for response in vote.T]
+            for vote in raised(votes, project, k)]
+
+
+def _ratings_numbers(votes: pl.DataFrame, project: Project, k: int) -> np.ndarray:
+    return _numbers(votes, len(project.criteria) + len(project.flags), k)
 
 
 def ranks(votes: pl.DataFrame, k: int) -> np.ndarray:
     """Ranking votes (all of K responses) as a (votes, K) array of ranks (1 = best)."""
-    return votes["parsed"].list.to_array(k).to_numpy()
+    return _numbers(votes, k)
 
 
 def keys(votes: pl.DataFrame, project: Project, k: int, rule: Rule) -> np.ndarray:
@@ -135,10 +156,13 @@ def pair_frame(mv: MultiVotes, rule: Rule = Rule()) -> pl.DataFrame:
     """Every vote as its C(K,2) pair votes, in the A/B metrics frame (see module docstring).
     Each vote meets its item's facts once, before it becomes C(K,2) rows."""
     chunks = []
+    item_index = _dense_index(mv.votes["item"])[1]
+    most = int(mv.facts["k"].max() or 0)  # unit: (item, i, j) as one number
     for k, group in _groups(mv):
         key = keys(group, mv.project, k, rule)
+        units = item_index[group["row"].to_numpy()] * most * most
         shown = positions(group["shown_order"], k)
-        group = group.drop("value", "parsed", "k").join(mv.facts, on="item", how="left",
+        group = group.drop("value", "numbers", "k").join(mv.facts, on="item", how="left",
                                                           maintain_order="left")
         for i, j in itertools.combinations(range(k), 2):
             diff = key[:, i, :] - key[:, j, :]
@@ -151,6 +175,7 @@ def pair_frame(mv: MultiVotes, rule: Rule = Rule()) -> pl.DataFrame:
             gold_i, gold_j = pl.col("gold").list.get(i), pl.col("gold").list.get(j)
             chunks.append(group.select(
                 pl.concat_str([pl.col("item"), pl.lit(f"|{i}-{j}")]).alias("item_id"),
+                pl.Series("unit", units + i * most + j),
                 "item", "user", pl.Series("winner", code), pl.Series("strength",
                                                                      np.abs(first) * decided),
                 pl.Series("left", left), "seconds", "simulated", "kind",
@@ -179,12 +204,12 @@ def kendall_w(mv: MultiVotes) -> dict[str, Any]:
     values = []
     for k, group in _groups(mv):
         mid = rankdata(ranks(group, k), axis=1)  # ties get their mid-rank
-        items, index = np.unique(group["item"].to_numpy(), return_inverse=True)
-        m = np.bincount(index, minlength=len(items)).astype(float)
-        sums = np.zeros((len(items), k))
+        n_items, index = _dense_index(group["item"])
+        m = np.bincount(index, minlength=n_items).astype(float)
+        sums = np.zeros((n_items, k))
         np.add.at(sums, index, mid)
         equal = (mid[:, :, None] == mid[:, None, :]).sum(axis=2)
-        ties = np.bincount(index, weights=(equal ** 2 - 1).sum(axis=1), minlength=len(items))
+        ties = np.bincount(index, weights=(equal ** 2 - 1).sum(axis=1), minlength=n_items)
         spread = ((sums - (m * (k + 1) / 2)[:, None]) ** 2).sum(axis=1)
         denominator = m ** 2 * (k ** 3 - k) - m * ties
         usable = (m >= 2) & (denominator > 0)
@@ -202,9 +227,9 @@ def criteria_summary(mv: MultiVotes) -> dict[str, dict[str, Any]]:
     units: list[np.ndarray] = []
     offset = 0
     for k, group in _groups(mv):
-        items, index = np.unique(group["item"].to_numpy(), return_inverse=True)
+        n_items, index = _dense_index(group["item"])
         units.append((offset + index[:, None] * k + np.arange(k)[None, :]).ravel())
-        offset += len(items) * k  # units are numbered 0..U-1 across groups
+        offset += n_items * k  # units are numbered 0..U-1 across groups
         for name, array in scores(group, mv.project, k).items():
             columns[name].append(array.ravel())
     out = {}
@@ -228,25 +253,13 @@ def criteria_summary(mv: MultiVotes) -> dict[str, dict[str, Any]]:
 
 def flag_shares(mv: MultiVotes) -> dict[str, float | None]:
     """Share of rated responses each flag was raised on."""
-    names = list(mv.project.flags)
-    counts = dict.fromkeys(names, 0)
+    counts = np.zeros(len(mv.project.flags))
     rated = 0
-    # Flag names are plain (`[a-z0-9_]+`), so `"name"` occurs in a vote's value only among
-    # its flags unless a criterion or key has that name; then counting it in the text is
-    # exact, and 10x faster than decoding.
-    textual = not {"scores", "flags", *(c.name for c in mv.project.criteria)} & set(names)
     for k, group in _groups(mv):
         rated += len(group) * k
-        if textual:
-            for name in names:
-                counts[name] += int(group["value"].str.count_matches(
-                    json.dumps(name), literal=True).sum())
-            continue
-        raised = flags(group, k).explode().explode().drop_nulls().value_counts()
-        for name, count in raised.iter_rows():
-            counts[name] = counts.get(name, 0) + count
-    return {name: (count / rated if rated else None) for name, count in counts.items()}
-
+        counts += raised(group, mv.project, k).sum(axis=(0, 2))
+    return {name: (float(count) / rated if rated else None)
+            for name, count in zip(mv.project.flags, counts, strict=True)}
 
 # -- the whole summary ----------------------------------------------------------------------
 
@@ -256,7 +269,10 @@ def summarize_multi(mv: MultiVotes, *, rule: Rule = Rule(), min_diff: int = 30,
     with counts of judgments and items rather than pair votes. `pairs`: `pair_frame(mv,
     rule)` when the caller has it already (it is most of the cost)."""
     frame = pair_frame(mv, rule) if pairs is None else pairs
-    summary = metrics.summarize(frame, min_diff=min_diff, seed=seed)
+    with ThreadPoolExecutor(1) as pool:  # the task's own agreement meanwhile
+        own = pool.submit(_task_agreement, mv)
+        summary = metrics.summarize(frame, min_diff=min_diff, seed=seed)
+        summary.update(own.result())
     judged = mv.votes.group_by("user").len()
     judgments = dict(judged.iter_rows())
     for row in summary["labelers"]:
@@ -264,9 +280,10 @@ def summarize_multi(mv: MultiVotes, *, rule: Rule = Rule(), min_diff: int = 30,
     summary.update({"task": mv.project.task, "n_pairs": frame.height,
                     "n_judgments": mv.votes.height, "n_items": mv.votes["item"].n_unique(),
                     "n_labelers": mv.votes["user"].n_unique(), "rule": str(rule)})
-    if mv.project.task == "ranking":
-        summary["kendall_w"] = kendall_w(mv)
-    else:
-        summary["criteria"] = criteria_summary(mv)
-        summary["flags"] = flag_shares(mv)
     return summary
+
+
+def _task_agreement(mv: MultiVotes) -> dict[str, Any]:
+    if mv.project.task == "ranking":
+        return {"kendall_w": kendall_w(mv)}
+    return {"criteria": criteria_summary(mv), "flags": flag_shares(mv)}

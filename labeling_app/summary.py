@@ -26,7 +26,7 @@ def simulated_filter(frame: pl.DataFrame, include: bool) -> tuple[pl.DataFrame, 
     """The frame without simulated votes unless `include`, and what was done (for the
     `simulated` line of every report)."""
     count = int(frame["simulated"].sum()) if frame.height else 0
-    kept = frame if include else frame.filter(~pl.col("simulated"))
+    kept = frame if include or not count else frame.filter(~pl.col("simulated"))
     return kept, {"votes": count, "included": bool(include and count)}
 
 
@@ -34,8 +34,9 @@ def voters_filter(frame: pl.DataFrame, voters: str) -> tuple[pl.DataFrame, dict[
     """The votes of `voters` (human, ai or all), and how many of the others were left out."""
     if voters not in VOTERS:
         raise ValueError(f"voters: one of {', '.join(VOTERS)}, not {voters!r}")
-    counted = frame if voters == "all" else frame.filter(pl.col("kind") == voters)
     ai = int((frame["kind"] == "ai").sum()) if frame.height else 0
+    theirs = {"all": frame.height, "ai": ai, "human": frame.height - ai}[voters]
+    counted = frame if theirs == frame.height else frame.filter(pl.col("kind") == voters)
     return counted, {"counted": voters, "ai_votes": ai, "human_votes": frame.height - ai,
                      "left_out": frame.height - counted.height}
 

@@ -6,11 +6,12 @@ import itertools
 
 import krippendorff
 import numpy as np
+import polars as pl
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from labeling_app import metrics
-from labeling_app.judgments import judgments_frame
+from labeling_app.judgments import judgments_frame, judgments_frame_from
 
 OTHER = {"a": "b", "b": "a"}
 
@@ -292,3 +293,26 @@ def test_the_logistic_fit_is_scikit_learns_optimum(separation):
     reference = LogisticRegression(C=1.0, fit_intercept=False, tol=1e-12, max_iter=10_000)
     reference.fit(x, y, sample_weight=weight)
     assert metrics.logistic_fit(x, y, weight) == pytest.approx(reference.coef_[0], abs=1e-5)
+
+
+def test_judgment_pairs_are_every_pair_of_labelers_on_an_item():
+    """Against a brute-force pairing: items with 1 to 6 voters, users in any order."""
+    rng = np.random.default_rng(3)
+    rows = []
+    choices = ["a_much", "a", "tie", "b", "b_much"]
+    for i in range(60):
+        for user in rng.choice(40, rng.integers(1, 7), replace=False):
+            rows.append({"item_id": f"i{i}", "user": f"u{user}",
+                         "choice": choices[int(rng.integers(0, 5))]})
+    rng.shuffle(rows)
+    cls = {"a_much": 0, "a": 0, "tie": 1, "b": 2, "b_much": 2}
+    ordinal = {"a_much": 0, "a": 1, "tie": 2, "b": 3, "b_much": 4}
+    expected = sorted((x["item_id"], x["user"], cls[x["choice"]], ordinal[x["choice"]],
+                       y["user"], cls[y["choice"]], ordinal[y["choice"]])
+                      for x, y in itertools.permutations(rows, 2)
+                      if x["item_id"] == y["item_id"] and x["user"] < y["user"])
+    frame = judgments_frame_from(pl.DataFrame(rows))
+    pairs = metrics.judgment_pairs(frame)
+    assert sorted(pairs.select("item_id", "user", "cls", "ordinal", "user_2", "cls_2",
+                               "ordinal_2").rows()) == expected
+    assert len(expected) > 250

@@ -237,3 +237,53 @@ def test_flag_shares_count_every_raised_flag(tmp_path, flags):
     store = _store(tmp_path, project, _items(2, k=3), votes)
     assert database_summary(store)["flags"] == {"unsafe": 3 / 12, "refusal": 1 / 12,
                                                 third: 2 / 12}
+
+
+# -- the numbers beside each value --------------------------------------------------------
+
+def _two_raters(tmp_path):
+    """One item of 2 responses rated by two labelers (scores in item order, hand-written)."""
+    project = ratings_project()  # helpful, truthful, harmless; unsafe, hallucination, refusal
+    given = {"u0": {"helpful": [1, 7], "truthful": [2, 6], "harmless": [3, 5.5],
+                    "flags": [["unsafe"], ["refusal", "unsafe"]]},
+             "u1": {"helpful": [4, 4], "truthful": [4, 4], "harmless": [4, 4],
+                    "flags": [[], ["hallucination"]]}}
+
+    def vote(user):
+        return lambda assignment: {
+            "scores": {name: [given[user][name][i] for i in assignment.order]
+                       for name in ("helpful", "truthful", "harmless")},
+            "flags": [given[user]["flags"][i] for i in assignment.order]}
+
+    return _store(tmp_path, project, _items(1, k=2), {u: {"q0": vote(u)} for u in given})
+
+
+def test_a_ratings_vote_is_stored_with_its_numbers_in_item_and_project_order(tmp_path):
+    store = _two_raters(tmp_path)
+    blob = store._conn().execute("SELECT numbers FROM judgments WHERE user = 'u0'").fetchone()[0]
+    # helpful, truthful, harmless (2 responses each), then unsafe, hallucination, refusal.
+    assert np.frombuffer(blob, "<f8").tolist() == [1, 7, 2, 6, 3, 5.5, 1, 1, 0, 0, 0, 1]
+
+
+def test_a_version_4_database_gets_numbers_and_reads_the_same(tmp_path):
+    """The migration to version 5 fills in the numbers from the JSON values; a judgment
+    written by hand without numbers is read from its JSON. Hand-worked: helpful mean
+    (1 + 7 + 4 + 4) / 4 = 4, harmless (3 + 5.5 + 4 + 4) / 4 = 4.125; unsafe on 2 of 4 rated
+    responses, hallucination and refusal on 1."""
+    store = _two_raters(tmp_path)
+    path = store.path
+    expected = {"helpful": 4.0, "truthful": 4.0, "harmless": 4.125}
+    flags = {"unsafe": 0.5, "hallucination": 0.25, "refusal": 0.25}
+    before = database_summary(store, min_diff=0)
+    store._conn().executescript("ALTER TABLE judgments DROP COLUMN numbers; "
+                                "PRAGMA user_version = 4;")
+    store.close()
+    with Store(path) as migrated:
+        rows = migrated._conn().execute("SELECT numbers FROM judgments").fetchall()
+        assert all(row[0] for row in rows)
+        migrated._conn().execute("UPDATE judgments SET numbers = NULL WHERE user = 'u1'")
+        after = database_summary(migrated, min_diff=0)
+    for summary in (before, after):
+        assert {n: c["mean"] for n, c in summary["criteria"].items()} == expected
+        assert summary["flags"] == flags
+    assert after["criteria"] == before["criteria"]
