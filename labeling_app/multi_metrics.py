@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -29,9 +29,8 @@ from labeling_app.judgments import FRAME_SCHEMA, judgments_frame_from
 from labeling_app.kway import Rule, value_numbers
 from labeling_app.project import Project
 
-_VOTES = {"item": pl.String, "user": pl.String, "choice": pl.String, "value": pl.String,
-          "shown_order": pl.String, "seconds": pl.Float64, "simulated": pl.Boolean,
-          "numbers": pl.Binary}
+_VOTES = {"item": pl.String, "user": pl.String, "value": pl.String, "shown_order": pl.String,
+          "seconds": pl.Float64, "simulated": pl.Boolean, "numbers": pl.Binary}
 _WINNER = ("a", "b", "tie")
 EPSILON = 1e-9
 """Keys closer than this are equal (an overall score is a mean of fractions)."""
@@ -41,7 +40,7 @@ EPSILON = 1e-9
 class MultiVotes:
     """The K-way judgments of a database (no skips) and its items' facts."""
 
-    votes: pl.DataFrame  # item, user, choice, value (JSON, only where numbers is missing),
+    votes: pl.DataFrame  # item, user, value (JSON, only where numbers is missing),
     #                      shown_order, seconds, simulated, kind, numbers (the value as
     #                      float64 bytes: `kway.value_numbers`)
     facts: pl.DataFrame  # item, lengths, sources, gold (lists), k
@@ -49,6 +48,14 @@ class MultiVotes:
 
     def where(self, mask: pl.Expr) -> MultiVotes:
         return MultiVotes(self.votes.filter(mask), self.facts, self.project)
+
+    @cached_property
+    def groups(self) -> list[tuple[int, pl.DataFrame]]:
+        """The votes by K (the item's number of responses), each with its row number."""
+        votes = self.votes.with_row_index("row").join(
+            self.facts.select("item", "k"), on="item", how="left", maintain_order="left")
+        return [(int(k), group) for (k,), group in votes.group_by("k", maintain_order=True)
+                if k is not None]
 
 
 def load_multi(store: Any) -> MultiVotes:
@@ -71,14 +78,6 @@ def load_multi(store: Any) -> MultiVotes:
 
 
 # -- votes as keys: higher is better ---------------------------------------------------------
-
-def _groups(mv: MultiVotes) -> list[tuple[int, pl.DataFrame]]:
-    """The votes by K (the item's number of responses), each with its row number."""
-    votes = mv.votes.with_row_index("row").join(mv.facts.select("item", "k"), on="item",
-                                                 how="left", maintain_order="left")
-    return [(int(k), group) for (k,), group in votes.group_by("k", maintain_order=True)
-            if k is not None]
-
 
 def _dense_index(ids: pl.Series) -> tuple[int, np.ndarray]:
     """The number of distinct ids and each one's index 0..n-1 (in sorted order; 5x faster
@@ -158,7 +157,7 @@ def pair_frame(mv: MultiVotes, rule: Rule = Rule()) -> pl.DataFrame:
     chunks = []
     item_index = _dense_index(mv.votes["item"])[1]
     most = int(mv.facts["k"].max() or 0)  # unit: (item, i, j) as one number
-    for k, group in _groups(mv):
+    for k, group in mv.groups:
         key = keys(group, mv.project, k, rule)
         units = item_index[group["row"].to_numpy()] * most * most
         shown = positions(group["shown_order"], k)
@@ -202,7 +201,7 @@ def kendall_w(mv: MultiVotes) -> dict[str, Any]:
     W = 12 S / (m^2 (n^3 - n) - m sum T), with mid-ranks and T = sum over tie groups of
     t^3 - t. 1 is full agreement, 0 none. Summarised over items (mean, median, n)."""
     values = []
-    for k, group in _groups(mv):
+    for k, group in mv.groups:
         mid = rankdata(ranks(group, k), axis=1)  # ties get their mid-rank
         n_items, index = _dense_index(group["item"])
         m = np.bincount(index, minlength=n_items).astype(float)
@@ -226,7 +225,7 @@ def criteria_summary(mv: MultiVotes) -> dict[str, dict[str, Any]]:
     columns: dict[str, list[np.ndarray]] = {c.name: [] for c in mv.project.criteria}
     units: list[np.ndarray] = []
     offset = 0
-    for k, group in _groups(mv):
+    for k, group in mv.groups:
         n_items, index = _dense_index(group["item"])
         units.append((offset + index[:, None] * k + np.arange(k)[None, :]).ravel())
         offset += n_items * k  # units are numbered 0..U-1 across groups
@@ -240,7 +239,12 @@ def criteria_summary(mv: MultiVotes) -> dict[str, dict[str, Any]]:
             continue
         unit = np.concatenate(units)
         value = np.concatenate(columns[criterion.name])
-        distinct, index = np.unique(value, return_inverse=True)
+        index = value.astype(np.int64) - criterion.low  # whole points: no sort needed
+        if np.array_equal(index + criterion.low, value) and \
+                0 <= index.min(initial=0) <= index.max(initial=0) <= criterion.high - criterion.low:
+            distinct = np.arange(criterion.low, criterion.high + 1, dtype=float)
+        else:
+            distinct, index = np.unique(value, return_inverse=True)
         alpha = {level: metrics.krippendorff_alpha(unit, index, n_values=len(distinct),
                                                    level=level, scale=distinct,
                                                    dense_units=True)  # numbered above
@@ -255,7 +259,7 @@ def flag_shares(mv: MultiVotes) -> dict[str, float | None]:
     """Share of rated responses each flag was raised on."""
     counts = np.zeros(len(mv.project.flags))
     rated = 0
-    for k, group in _groups(mv):
+    for k, group in mv.groups:
         rated += len(group) * k
         counts += raised(group, mv.project, k).sum(axis=(0, 2))
     return {name: (float(count) / rated if rated else None)
@@ -265,14 +269,12 @@ def flag_shares(mv: MultiVotes) -> dict[str, float | None]:
 
 def summarize_multi(mv: MultiVotes, *, rule: Rule = Rule(), min_diff: int = 30,
                     seed: int = 0, pairs: pl.DataFrame | None = None) -> dict[str, Any]:
-    """The A/B summary of the pair votes (`metrics.summarize`) plus the task's own agreement,
-    with counts of judgments and items rather than pair votes. `pairs`: `pair_frame(mv,
-    rule)` when the caller has it already (it is most of the cost)."""
+    """The A/B summary of the pair votes (`metrics.summarize`) with counts of judgments and
+    items rather than pair votes; the task's own agreement (`task_agreement`) is added by
+    the caller. `pairs`: `pair_frame(mv, rule)` when the caller has it already (it is most
+    of the cost)."""
     frame = pair_frame(mv, rule) if pairs is None else pairs
-    with ThreadPoolExecutor(1) as pool:  # the task's own agreement meanwhile
-        own = pool.submit(_task_agreement, mv)
-        summary = metrics.summarize(frame, min_diff=min_diff, seed=seed)
-        summary.update(own.result())
+    summary = metrics.summarize(frame, min_diff=min_diff, seed=seed)
     judged = mv.votes.group_by("user").len()
     judgments = dict(judged.iter_rows())
     for row in summary["labelers"]:
@@ -283,7 +285,8 @@ def summarize_multi(mv: MultiVotes, *, rule: Rule = Rule(), min_diff: int = 30,
     return summary
 
 
-def _task_agreement(mv: MultiVotes) -> dict[str, Any]:
+def task_agreement(mv: MultiVotes) -> dict[str, Any]:
+    """Kendall's W (rankings), or per criterion alpha and the flag shares (ratings)."""
     if mv.project.task == "ranking":
         return {"kendall_w": kendall_w(mv)}
     return {"criteria": criteria_summary(mv), "flags": flag_shares(mv)}

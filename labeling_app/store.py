@@ -857,8 +857,8 @@ class Store:
                 for (item_id, user, choice, shown, left, seconds, version, rationale, simulated,
                      created, len_a, len_b, source_a, source_b, gold) in rows]
 
-    MULTI_VOTE_COLUMNS = ("item_id", "user", "choice", "value", "shown_order", "seconds",
-                          "simulated", "numbers")
+    MULTI_VOTE_COLUMNS = ("item_id", "user", "value", "shown_order", "seconds", "simulated",
+                          "numbers")
     MULTI_FACT_COLUMNS = ("item_id", "lengths", "sources", "gold_ranking")
 
     def multi_vote_rows(self) -> list[tuple]:
@@ -868,9 +868,9 @@ class Store:
         reading every value's text took a tenth of the dashboard's time)."""
         cursor = self._conn().cursor()
         cursor.row_factory = None
-        return cursor.execute("SELECT item_id, user, choice, CASE WHEN numbers IS NULL THEN "
-                              "value END, shown_order, seconds, simulated != 0, numbers "
-                              "FROM judgments WHERE choice != 'skip' ORDER BY id").fetchall()
+        return cursor.execute("SELECT item_id, user, CASE WHEN numbers IS NULL THEN value END, "
+                              "shown_order, seconds, simulated != 0, numbers FROM judgments "
+                              "WHERE choice != 'skip' ORDER BY id").fetchall()
 
     def multi_item_facts(self) -> list[tuple]:
         """Each K-way item's `MULTI_FACT_COLUMNS` (JSON text), without its texts."""

@@ -312,7 +312,8 @@ def test_judgment_pairs_are_every_pair_of_labelers_on_an_item():
                       for x, y in itertools.permutations(rows, 2)
                       if x["item_id"] == y["item_id"] and x["user"] < y["user"])
     frame = judgments_frame_from(pl.DataFrame(rows))
-    pairs = metrics.judgment_pairs(frame)
+    pairs = metrics.judgment_pairs(frame).join(frame.select("unit", "item_id").unique(),
+                                               on="unit")
     assert sorted(pairs.select("item_id", "user", "cls", "ordinal", "user_2", "cls_2",
                                "ordinal_2").rows()) == expected
     assert len(expected) > 250
