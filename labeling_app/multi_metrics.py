@@ -91,7 +91,14 @@ def _array(values: pl.Series, k: int) -> np.ndarray:
 
 
 def _numbers(votes: pl.DataFrame, *shape: int) -> np.ndarray:
-    """The votes' numbers as one (votes, *shape) array."""
+    """The votes' numbers as one (votes, *shape) array; an error naming the first judgment
+    whose numbers do not fit."""
+    expected = 8 * int(np.prod(shape))
+    wrong = votes.filter(pl.col("numbers").bin.size() != expected)
+    if wrong.height:
+        item, user, size = wrong.select("item", "user", pl.col("numbers").bin.size()).row(0)
+        raise ValueError(f"judgments: item {item!r}, user {user!r}: numbers: {size} bytes, "
+                         f"expected {expected} (written outside prefkit?)")
     flat = np.frombuffer(b"".join(votes["numbers"].to_list()), dtype="<f8")
     return flat.reshape(len(votes), *shape)
 

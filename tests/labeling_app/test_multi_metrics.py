@@ -287,3 +287,12 @@ def test_a_version_4_database_gets_numbers_and_reads_the_same(tmp_path):
         assert {n: c["mean"] for n, c in summary["criteria"].items()} == expected
         assert summary["flags"] == flags
     assert after["criteria"] == before["criteria"]
+
+
+def test_numbers_of_the_wrong_size_are_named_not_misread(tmp_path):
+    store = _two_raters(tmp_path)
+    store._conn().execute("UPDATE judgments SET numbers = substr(numbers, 1, 10) "
+                          "WHERE user = 'u1'")
+    with pytest.raises(ValueError, match=r"item 'q0', user 'u1': numbers: 10 bytes, "
+                                         r"expected 96"):
+        database_summary(store)
