@@ -341,8 +341,8 @@ class Store:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             conn.executescript(f"BEGIN IMMEDIATE;\n{_MIGRATIONS[target - 1]}")
             try:  # the script leaves its transaction open for a backfill in Python
-                if target == 5:
-                    _fill_numbers(conn)
+                if target in _BACKFILLS:
+                    _BACKFILLS[target](conn)
                 conn.execute(f"PRAGMA user_version = {target}")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -932,6 +932,10 @@ def _fill_numbers(conn: sqlite3.Connection) -> None:
     conn.executemany("UPDATE judgments SET numbers = ? WHERE id = ?",
                      [(kway.value_numbers(json.loads(row["value"]), project), row["id"])
                       for row in rows])
+
+
+_BACKFILLS = {5: _fill_numbers}
+"""Migrations with a step in Python, run inside the script's transaction."""
 
 
 def _project(conn: sqlite3.Connection) -> Project | None:
