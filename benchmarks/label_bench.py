@@ -719,7 +719,7 @@ async def run_multi_labelers(url: str, users: list[str], votes_each: int, seed: 
 
 
 def multi_http_benchmark(labeler_counts: list[int], votes_each: int, folder: Path,
-                         think: tuple[float, float]) -> None:
+                         think: tuple[float, float], tasks: list[str]) -> None:
     from labeling_app.project import Project, ratings_project
 
     most = max(labeler_counts)
@@ -730,7 +730,9 @@ def multi_http_benchmark(labeler_counts: list[int], votes_each: int, folder: Pat
     print(f"{'task':>8} {'N':>3} {'votes':>6} {'p50 ms':>8} {'p95 ms':>8} {'votes/s':>8} "
           f"{'lost':>5} {'dup':>4} {'over':>5} | {'floor p50':>9} {'floor p95':>9} | "
           f"{'p50 x':>6} {'p95 x':>6}")
-    for task, project in (("ranking", Project(task="ranking")), ("ratings", ratings_project())):
+    projects = {"ranking": Project(task="ranking"), "ratings": ratings_project()}
+    for task in tasks:
+        project = projects[task]
         for n in labeler_counts:
             users = [f"labeler-{i:02d}" for i in range(n)]
             db = folder / f"{task}-{n}-{secrets.token_hex(3)}.sqlite"
@@ -887,6 +889,8 @@ def main() -> None:
     parser.add_argument("--flood-connections", type=int, default=48)
     parser.add_argument("--sections", nargs="+", default=SECTIONS, choices=SECTIONS,
                         help="Which parts to run (default: all).")
+    parser.add_argument("--tasks", nargs="+", default=["ranking", "ratings"],
+                        choices=["ranking", "ratings"], help="K-way tasks over HTTP.")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="label-bench-") as folder:
@@ -901,7 +905,8 @@ def main() -> None:
         if "metrics" in args.sections:
             metrics_benchmark(args.judgments, Path(folder))
         if "multi-http" in args.sections:
-            multi_http_benchmark(args.labelers, args.votes, Path(folder), tuple(args.think))
+            multi_http_benchmark(args.labelers, args.votes, Path(folder), tuple(args.think),
+                                 args.tasks)
         if "multi-metrics" in args.sections:
             multi_metrics_benchmark(args.judgments, Path(folder))
 

@@ -10,7 +10,9 @@ starts Ray on this machine.
   function of its descriptor that writes its files under a temporary name and renames them
   when done, so a task that Ray retries after a worker dies writes the same bytes.
 * Dedup's LSH buckets form by Ray's hash shuffle: each sketch task's band keys become rows
-  `(band, key, doc)`, grouped by band with `groupby(...).map_groups`, one band per group.
+  `(group, key, doc)`, grouped with `groupby(...).map_groups`. A group is one band, split
+  by key into `ceil(documents / GROUP_ROWS)` parts, so no group outgrows a worker whatever
+  the input's size; a bucket (one key in one band) never straddles two groups.
 
 The run directory must be on storage every node sees (NFS, a mounted bucket): tasks on any
 node read the inputs and write the parts there.
@@ -31,6 +33,10 @@ from curate.progress import progress
 T = TypeVar("T")
 R = TypeVar("R")
 TASK_RETRIES = 3
+GROUP_ROWS = 2_000_000  # band-key rows per shuffle group at most (20 bytes each)
+# Ray's shuffle map coalesces its input up to 1 GiB by default before partitioning it: one
+# worker held 3.25 GB at 3M documents. 64 MiB bounds it (0.68 GB at 1M, from 1.62 GB).
+SHUFFLE_INPUT_BYTES = 64 << 20
 
 
 def ray_data() -> Any:
@@ -46,6 +52,7 @@ def ray_data() -> Any:
         logging.getLogger(name).setLevel(logging.ERROR)  # else several lines per dataset
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
+    context.shuffle_input_batch_bytes = SHUFFLE_INPUT_BYTES
     context.enable_progress_bars = False
     return ray.data
 
@@ -121,50 +128,51 @@ class RayExecutor(Executor):
 # --- dedup's buckets by Ray's shuffle -----------------------------------------------------------
 
 def _band_rows(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """One sketch task's band keys as rows (band, key, doc) of its active documents."""
+    """One sketch task's band keys as rows (group, key, doc) of its active documents."""
     from curate.dedup.stages import inactive_mask
 
-    keys, bands, docs = [], [], []
+    keys, groups, docs = [], [], []
     for blob in batch["task"]:
-        plan, layout, number = pickle.loads(blob)
+        plan, layout, number, parts = pickle.loads(blob)
         doc = np.arange(layout.offsets[number], layout.offsets[number + 1])
         active = ~inactive_mask(plan, layout)[doc]
         for band in range(plan.bands):
-            keys.append(plan.band_keys_of(number, band)[active].astype(np.int64))
-            bands.append(np.full(int(active.sum()), band, np.int32))
+            key = plan.band_keys_of(number, band)[active].astype(np.uint32)
+            keys.append(key)
+            groups.append(band * parts + (key % parts).astype(np.int64))
             docs.append(doc[active])
     if not keys:
-        return {"band": np.zeros(0, np.int32), "key": np.zeros(0, np.int64),
+        return {"group": np.zeros(0, np.int64), "key": np.zeros(0, np.uint32),
                 "doc": np.zeros(0, np.int64)}
-    return {"band": np.concatenate(bands), "key": np.concatenate(keys),
+    return {"group": np.concatenate(groups), "key": np.concatenate(keys),
             "doc": np.concatenate(docs)}
 
 
-def _bucket_group(plan: Any) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
+def _bucket_group(plan: Any, parts: int) -> Callable[[dict[str, np.ndarray]],
+                                                     dict[str, np.ndarray]]:
     def bucket(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from curate.dedup.stages import buckets_of, save_buckets
 
-        band = int(group["band"][0])
-        members, sizes = buckets_of(group["key"].astype(np.uint32), group["doc"])
-        save_buckets(plan, band, members, sizes)
-        return {"band": np.array([band]), "buckets": np.array([len(sizes)])}
+        number = int(group["group"][0])
+        members, sizes = buckets_of(group["key"], group["doc"])
+        save_buckets(plan, number // parts, members, sizes, part=number % parts)
+        return {"group": np.array([number]), "buckets": np.array([len(sizes)])}
 
     return bucket
 
 
 def ray_buckets(plan: Any, layout: Any) -> list[dict[str, Any]]:
-    """The buckets of every band, through Ray's shuffle (same files as `bucket_task`)."""
+    """The buckets of every band, through Ray's shuffle (the same buckets as `bucket_task`'s,
+    in one file per group)."""
     data = ray_data()
-    tasks = [{"task": pickle.dumps((plan, layout, number))}
+    parts = max(1, -(-layout.offsets[-1] // GROUP_ROWS))
+    tasks = [{"task": pickle.dumps((plan, layout, number, parts))}
              for number in range(len(layout.offsets) - 1)]
     rows = data.from_items(tasks, override_num_blocks=max(1, len(tasks))) \
         .map_batches(_band_rows, batch_size=1, batch_format="numpy")
-    grouped = rows.groupby("band").map_groups(_bucket_group(plan), batch_format="numpy")
-    done = {int(row["band"]): int(row["buckets"]) for row in grouped.iter_rows()}
-    from curate.dedup.stages import save_buckets
-
-    for band in range(plan.bands):  # a band where no document is active has no group
-        if band not in done:
-            save_buckets(plan, band, np.zeros(0, np.int64), np.zeros(0, np.int64))
-            done[band] = 0
-    return [{"buckets": done[band], "members": 0} for band in range(plan.bands)]
+    grouped = rows.groupby("group", num_partitions=max(200, plan.bands * parts)) \
+        .map_groups(_bucket_group(plan, parts), batch_format="numpy")
+    buckets = [0] * plan.bands  # a group where no document is active has no file
+    for row in grouped.iter_rows():
+        buckets[int(row["group"]) // parts] += int(row["buckets"])
+    return [{"buckets": n, "members": 0} for n in buckets]

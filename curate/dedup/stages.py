@@ -322,9 +322,11 @@ def bucket_task(task: BucketTask) -> dict[str, Any]:
     return {"buckets": len(sizes), "members": len(members)}
 
 
-def save_buckets(plan: DedupPlan, band: int, members: np.ndarray, sizes: np.ndarray) -> None:
-    np.savez(plan.work / f"buckets-b{band:04d}.npz", members=members.astype(np.int64),
-             sizes=sizes.astype(np.int64))
+def save_buckets(plan: DedupPlan, band: int, members: np.ndarray, sizes: np.ndarray, *,
+                 part: int = 0) -> None:
+    """One band's buckets (or one part of them, split by key: see `curate.on_ray`)."""
+    np.savez(plan.work / f"buckets-b{band:04d}-p{part:04d}.npz",
+             members=members.astype(np.int64), sizes=sizes.astype(np.int64))
 
 
 def load_buckets(plan: DedupPlan) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -108,6 +108,17 @@ def test_ray_dedup_finds_the_same_clusters_on_real_text(cluster, shared_data: Pa
     assert remote.result.removed == local.result.removed
     assert remote.clusters == local.clusters
     assert len(local.clusters) > 150  # many clusters: most planted 3% copies are caught
+    # Each band's keys split over 8 shuffle groups (as a corpus 8x GROUP_ROWS would be):
+    # buckets never straddle groups, so the clusters stay the same.
+    from curate import on_ray
+
+    monkeypatch.setattr(on_ray, "GROUP_ROWS", len(records) // 8 + 1)
+    split = run_dedup(records, options, engine=EngineOptions(engine="ray"))
+    assert (split.result.kept, split.clusters) == (local.result.kept, local.clusters)
+    import ray.data
+
+    shuffle_input = ray.data.DataContext.get_current().shuffle_input_batch_bytes
+    assert shuffle_input == on_ray.SHUFFLE_INPUT_BYTES == 64 << 20  # not Ray's 1 GiB
 
 
 def test_ray_read_rejects_bad_lines_like_the_local_reader(cluster, tmp_path: Path) -> None:
