@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -111,8 +112,12 @@ class RayExecutor(Executor):
             return []
         blobs = [{"task": pickle.dumps((function, item))} for item in items]
         dataset = self.data.from_items(blobs, override_num_blocks=len(blobs))
-        mapped = dataset.map_batches(_run_pickled, batch_size=1, batch_format="numpy",
-                                     num_cpus=1, max_retries=TASK_RETRIES)
+        with warnings.catch_warnings():  # Ray 2.60 deprecates `max_retries` here, yet has
+            # no named parameter for it; without it a task whose worker keeps dying is retried
+            # forever
+            warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+            mapped = dataset.map_batches(_run_pickled, batch_size=1, batch_format="numpy",
+                                         num_cpus=1, max_retries=TASK_RETRIES)
         out: list[R] = []
         with progress(prefix, label, len(items), unit="tasks", quiet=len(items) < 2) as advance:
             for row in mapped.iter_rows():
