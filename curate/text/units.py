@@ -64,21 +64,34 @@ def units(text: str, mode: Mode = "auto", *, fold_digits: bool = False,
 
 _SPACED_WORD = regex.compile(SPACED_WORD, regex.V1)
 _SAMPLE = 4000  # characters: enough to tell how a text is written
+# The first UTF-8 bytes of every character `_UNSPACED` can match (a test enumerates all of
+# Unicode): U+02BC, U+0800-1FFF (Thai, Lao, Myanmar, Khmer), U+3000-AFFF (kana, CJK), U+F000-
+# FFFF and U+10000-3FFFF. Hand-written because the exact pattern's script properties cost
+# about 70 ns a character, 130 us for a 1.9 kB English text with curly quotes (13% of the
+# Gopher signals' time); deleting every other byte of its UTF-8 takes 6 us and leaves nothing.
+_UNSPACED_LEADS = {0xCA, 0xE0, 0xE1, *range(0xE3, 0xEB), 0xEF, 0xF0}
+_OTHER_BYTES = bytes(byte for byte in range(256) if byte not in _UNSPACED_LEADS)
+
+
+def _maybe_unspaced(text: str) -> bool:
+    """False when the text cannot hold a character of a script without spaces."""
+    return not text.isascii() and \
+        bool(text.encode("utf-8", "surrogatepass").translate(None, _OTHER_BYTES))
 
 
 def writes_without_spaces(text: str) -> bool:
     """True when at least half the units of (the start of) a text are characters of a script
     without spaces: Chinese, Japanese, Thai, ... (`uses_characters`); fast for ASCII text."""
-    if text.isascii():
-        return False
     sample = text[:_SAMPLE]
+    if not _maybe_unspaced(sample):
+        return False
     unspaced = len(_UNSPACED.findall(sample))
     return unspaced > 0 and unspaced >= len(_SPACED_WORD.findall(sample))
 
 
 def has_unspaced(text: str) -> bool:
     """True when the text has any character of a script without spaces."""
-    return not text.isascii() and _UNSPACED.search(text) is not None
+    return _maybe_unspaced(text) and _UNSPACED.search(text) is not None
 
 
 def count_units(text: str) -> int:

@@ -7,6 +7,7 @@ and polars implementations are checked against each other on real text of six sc
 
 from __future__ import annotations
 
+import importlib
 import json
 import unicodedata
 from pathlib import Path
@@ -75,3 +76,27 @@ def test_the_script_of_real_text():
     assert dominant_script("The quick brown fox") == "Latn"
     assert dominant_script("Съешь же ещё этих мягких булок") == "Cyrl"
     assert dominant_script("12 + 30 = 42 !") == "Zyyy"
+
+
+def test_the_quick_check_for_unspaced_scripts_misses_no_character():
+    """`writes_without_spaces` skips its exact pattern when a quick byte check finds nothing:
+    every character the exact pattern matches must pass that check."""
+    module = importlib.import_module("curate.text.units")  # `units` is also a function
+    missed = [hex(point) for point in range(0x110000)
+              if module._UNSPACED.match(chr(point)) and not module._maybe_unspaced(chr(point))]
+    assert missed == []
+
+
+@pytest.mark.parametrize(("text", "unspaced"), [
+    ("It’s a “quoted” English sentence, with é and ° and 🚀.", False),
+    ("这是一个用中文写的句子，没有空格。", True),
+    ("ภาษาไทยไม่มีการเว้นวรรคระหว่างคำ", True),
+    ("日本語の文章です。スペースはありません。", True),
+    ("Mostly English words here with one 字 inside the sentence", False),
+    ("Ünïcödé Lätin wörds ärë späcëd", False),
+])
+def test_which_texts_are_written_without_spaces(text, unspaced):
+    from curate.text.units import has_unspaced, writes_without_spaces
+
+    assert writes_without_spaces(text) is unspaced
+    assert has_unspaced(text) is (unspaced or "字" in text)
