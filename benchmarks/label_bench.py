@@ -147,6 +147,8 @@ def _serve_noop(texts: tuple[str, str, str], users: list[str], pipe) -> None:
     """Gradio with the same endpoints and payloads, and handlers that do nothing."""
     import gradio as gr
 
+    from labeling_app.app import LabelingApp
+
     def view(*_):  # the same outputs as prefkit's handlers return, with no work behind them
         return (None, *texts, "counter", "Saved.", "", *(gr.update(interactive=True)
                                                          for _ in range(7)))
@@ -160,7 +162,7 @@ def _serve_noop(texts: tuple[str, str, str], users: list[str], pipe) -> None:
         blocks.load(view, None, outputs, api_name="load", queue=False)
         for shown, button in zip(SCALE, buttons, strict=False):
             button.click(view, [lease, rationale], outputs, api_name=f"vote_{shown}",
-                         queue=False)
+                         queue=False, **LabelingApp.RAW_VALUES)
     blocks.queue(default_concurrency_limit=2)
     _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True, ssr_mode=False,
                               auth=[(user, PASSWORD) for user in users])
@@ -633,17 +635,18 @@ def _serve_prefkit_multi(db: str, task: str, pipe) -> None:
 
 
 def _serve_noop_multi(texts: list[str], task: str, users: list[str], pipe) -> None:
-    """The K-way tab's submit endpoint (same inputs and outputs) with a handler that does
-    nothing."""
+    """The K-way tab's submit endpoint (same inputs and outputs, and the same skipped
+    pre- and postprocessing) with a handler that does nothing."""
     import gradio as gr
 
+    from labeling_app.app import LabelingApp
     from labeling_app.project import ratings_project
 
     criteria = ratings_project().criteria if task == "ratings" else []
-    per_pane = len(criteria) + 1 if criteria else 1
+    empty = [None] * len(criteria) + [[]] if criteria else [None]  # as `MultiView._cleared`
 
     def view(*_):  # plain values, as the K-way tab returns while the page's shape holds
-        panes = [x for text in texts[1:] for x in (text, *([None] * per_pane))]
+        panes = [x for text in texts[1:] for x in (text, *empty)]
         return (None, texts[0], *panes, "counter", "Saved.", "", "submit", "skip", (K, True))
 
     with gr.Blocks() as blocks:
@@ -665,7 +668,7 @@ def _serve_noop_multi(texts: list[str], task: str, users: list[str], pipe) -> No
         outputs += [counter, message, rationale, *buttons, shape]
         blocks.load(view, None, outputs, api_name="load", queue=False)
         buttons[0].click(view, [lease, shape, rationale, *controls], outputs, api_name="submit",
-                         queue=False)
+                         queue=False, **LabelingApp.RAW_VALUES)
     blocks.queue(default_concurrency_limit=2)
     _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True, ssr_mode=False,
                               auth=[(user, PASSWORD) for user in users])

@@ -16,6 +16,7 @@ Vocabulary:
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,23 @@ def to_screen_order(values: Sequence[Any], order: Sequence[int]) -> list[Any]:
     return [values[index] for index in order]
 
 
+def _whole(value: Any) -> int:
+    """An int, or a string of one ("3"); an error for anything else (2.5, True, [3])."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(value)
+    return int(value)
+
+
+def _number(value: Any) -> float:
+    """A real number, or a string of one; an error for anything else (True, [3], "nan")."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
 def check_ranking(ranks: Sequence[Any], k: int) -> list[int]:
     """A ranking of k responses as ints 1..k; `BadSubmission` naming what is missing."""
     if len(ranks) != k:
@@ -51,7 +69,7 @@ def check_ranking(ranks: Sequence[Any], k: int) -> list[int]:
     if missing:
         raise BadSubmission(f"rank every response (missing: response {', '.join(missing)})")
     try:
-        out = [int(rank) for rank in ranks]
+        out = [_whole(rank) for rank in ranks]
     except (TypeError, ValueError):
         raise BadSubmission("ranks must be whole numbers") from None
     if not all(1 <= rank <= k for rank in out):
@@ -71,7 +89,7 @@ def check_ratings(scores: dict[str, Sequence[Any]], flags: Sequence[Sequence[str
             raise BadSubmission(f"rate every response on {criterion.name!r} (missing: "
                                 f"response {', '.join(unrated)})")
         try:
-            values = [float(score) for score in given]
+            values = [_number(score) for score in given]
         except (TypeError, ValueError):
             raise BadSubmission(f"{criterion.name}: scores must be numbers") from None
         if not all(criterion.low <= v <= criterion.high for v in values):
@@ -86,6 +104,9 @@ def check_ratings(scores: dict[str, Sequence[Any]], flags: Sequence[Sequence[str
     allowed = set(project.flags)
     clean = []
     for response_flags in flags:
+        if not isinstance(response_flags or [], list | tuple) or \
+                not all(isinstance(flag, str) for flag in response_flags or []):
+            raise BadSubmission("flags: a list of flag names per response")
         bad = set(response_flags or []) - allowed
         if bad:
             raise BadSubmission(f"unknown flags: {', '.join(sorted(bad))}")

@@ -108,6 +108,13 @@ class MultiView:
     def _initial_shape(self) -> tuple[int, bool]:
         return (self.k, False)  # as built: every rank choice, buttons disabled
 
+    def _cleared(self) -> list[Any]:
+        """One pane's controls, emptied, as the page takes them (the handlers skip Gradio's
+        postprocessing: a rank or score is None, the flags an empty list)."""
+        if not self.ratings:
+            return [None]
+        return [None] * len(self.project.criteria) + ([[]] if self.project.flags else [])
+
     @property
     def outputs(self) -> list[Any]:
         """What `view` returns, in order."""
@@ -138,8 +145,8 @@ class MultiView:
         for button, handler, inputs, name in (
                 (self.buttons[0], submit, [*state, *self.values], "submit"),
                 (self.buttons[1], skip, state, "skip")):
-            button.click(handler, inputs, outputs, api_name=name, queue=False
-                         ).then(None, js=app.idle_js, queue=False)
+            button.click(handler, inputs, outputs, api_name=name, queue=False,
+                         **app.RAW_VALUES).then(None, js=app.idle_js, queue=False)
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -167,15 +174,28 @@ class MultiView:
 
     def _value(self, values: list[Any], shown_k: int) -> Any:
         """The controls' values of the `shown_k` panes in use, per screen position, as the
-        store takes them."""
+        store takes them. The values arrive as sent (see `LabelingApp.RAW_VALUES`): each must
+        be one of its control's choices, or empty, as Gradio's own check would demand."""
         if not self.ratings:
-            return values[:shown_k]
+            ranks = values[:shown_k]
+            _check_choices(ranks, [str(r) for r in range(1, shown_k + 1)], "a rank")
+            return ranks
         per_pane = len(self.controls[0])
-        names = [c.name for c in self.project.criteria]
+        criteria = self.project.criteria
         panes = [values[p * per_pane:(p + 1) * per_pane] for p in range(shown_k)]
-        flags = [pane[len(names)] or [] for pane in panes] if self.project.flags else None
-        return {"scores": {name: [pane[c] for pane in panes] for c, name in enumerate(names)},
-                "flags": flags or [[] for _ in panes]}
+        for c, criterion in enumerate(criteria):
+            _check_choices([pane[c] for pane in panes], [str(v) for v in criterion.points],
+                           f"a {criterion.name} score")
+        flags = [[] for _ in panes]
+        if self.project.flags:
+            flags = [pane[len(criteria)] or [] for pane in panes]
+            for chosen in flags:
+                if not isinstance(chosen, list):
+                    raise VoteRejected("the flags of a response are a list")
+                _check_choices(chosen, self.project.flags, "a flag")
+        return {"scores": {criterion.name: [pane[c] for pane in panes]
+                           for c, criterion in enumerate(criteria)},
+                "flags": flags}
 
     def view(self, user: str, assignment: Assignment | None, message: str,
              shape: tuple[int, bool] | None = None) -> tuple[Any, ...]:
@@ -184,7 +204,6 @@ class MultiView:
         the shape changes (see `_UNUSED`)."""
         shown_k, enabled = tuple(shape) if shape else self._initial_shape
         counter = self.app.counter(user)
-        per_pane = len(self.controls[0])
         if assignment is not None and len(assignment.item.responses) > self.k:
             message = (f"**This item has {len(assignment.item.responses)} responses; the page "
                        f"shows {self.k}.** Ask an admin to restart `label serve`.")
@@ -194,7 +213,7 @@ class MultiView:
         k = shown_k if k == 0 else k  # an idle screen keeps the rank choices
 
         def controls() -> list[Any]:  # new dicts for each pane: Gradio pops from an update
-            return [None] * per_pane if same else \
+            return self._cleared() if same else \
                 [gr.update(value=None, choices=[str(r) for r in range(1, k + 1)])]
         buttons = ([b.value for b in self.buttons] if (assignment is not None) == enabled else
                    [gr.update(interactive=assignment is not None) for _ in self.buttons])
@@ -225,3 +244,10 @@ class MultiView:
         out[len(out) - len(self.buttons) - 2] = gr.skip()  # the rationale
         return tuple(out)
 
+
+
+def _check_choices(values: list[Any], choices: list[str], what: str) -> None:
+    """`VoteRejected` unless every value is one of `choices` or empty (None or "")."""
+    for value in values:
+        if value not in (None, "") and not (isinstance(value, str) and value in choices):
+            raise VoteRejected(f"{what} is one of {', '.join(choices)}; got {value!r:.40}")

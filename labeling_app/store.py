@@ -904,6 +904,8 @@ class Store:
 
 
 def _check_rationale(rationale: str, required: bool, label: str) -> str:
+    if rationale is not None and not isinstance(rationale, str):
+        raise VoteRejected("the rationale is text")
     rationale = (rationale or "").strip()
     if len(rationale) > MAX_RATIONALE:
         raise VoteRejected(f"the rationale has {len(rationale):,} characters; at most "

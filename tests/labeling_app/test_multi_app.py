@@ -11,6 +11,7 @@ import random
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
@@ -219,3 +220,53 @@ def test_ratings_with_flags_through_the_api(tmp_path):
         assert rated["value"]["scores"]["helpful"][index] == position + 1
         assert rated["value"]["flags"][index] == (["refusal"] if position == 2 else [])
     assert rated["value"]["scores"]["harmless"] == [7, 7, 7]
+
+
+def test_values_sent_raw_are_checked_like_the_page_controls_would(tmp_path):
+    """Votes skip Gradio's own checks of each control (`LabelingApp.RAW_VALUES`): a value no
+    control offers (a fraction, a bool, a list for a rank, a dict of flags, a rationale that
+    is not text) is refused with the item kept, or answered 4xx; never saved, never a 500."""
+    store = Store(tmp_path / "labels.sqlite", create=True)
+    project = ratings_project()  # helpful, truthful, harmless 1-7; unsafe, hallucination, refusal
+    store.add_items(multi_items(2, k=3), overlap=1, project=project)
+    store.add_user("ann", password=PASSWORD)
+    running = _serve(store, "ratings")
+    per_pane = 1 + len(project.criteria) + 1
+    good = ["5", "4", "7", []] * 3
+    junk = [((0,), "5.5"), ((1,), 4), ((2,), True), ((3,), ["unsafe", 3]), ((4,), "8"),
+            ((7,), {"unsafe": 1}), ((7,), "unsafe"), ((11,), ["rude"]), ((0, 5, 10), ["5"])]
+    try:
+        with httpx.Client(timeout=120) as http:
+            http.post(f"{running.url}login", data={"username": "ann", "password": PASSWORD})
+            config = http.get(f"{running.url}config").json()
+            ids = {d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
+
+            def call(endpoint: str, data: list) -> httpx.Response:  # `data` has the states too
+                return http.post(f"{running.url}gradio_api/run/{endpoint}", json={
+                    "data": data, "session_hash": "raw", "event_data": None,
+                    "fn_index": ids[endpoint], "trigger_id": None})
+
+            shown = _shown(call("load", []).json()["data"][1:], per_pane, 3)
+            for where, value in junk:
+                values = list(good)
+                for index in where:
+                    values[index] = value
+                response = call("submit", [None, None, "", *values])
+                assert response.status_code == 200, (where, value, response.text[:300])
+                out = response.json()["data"][1:]
+                assert "Not saved" in _message(out, per_pane, 3), (where, value)
+                assert _shown(out, per_pane, 3) == shown
+            for rationale in (7, ["why"], {"a": 1}):
+                response = call("submit", [None, None, rationale, *good])
+                assert response.status_code < 500, response.text[:300]
+                if response.status_code == 200:
+                    assert "the rationale is text" in \
+                        _message(response.json()["data"][1:], per_pane, 3)
+            assert store.judgments_of() == []
+            saved = call("submit", [None, None, "fine", *good]).json()["data"][1:]
+            assert _message(saved, per_pane, 3) == "Saved."
+    finally:
+        running.close()
+    (row,) = store.judgments_of()
+    assert row["value"]["scores"] == {"helpful": [5] * 3, "truthful": [4] * 3,
+                                      "harmless": [7] * 3}

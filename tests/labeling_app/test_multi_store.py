@@ -81,6 +81,8 @@ def test_ratings_are_stored_in_item_order_with_flags(ratings):
     ([1, 2, 3], "a rank for each of the 4"),
     ([1, 2, 3, 9], "ranks go from 1 (best) to 4"),
     (["x", 1, 1, 1], "whole numbers"),
+    ([2.5, 1, 1, 1], "whole numbers"),  # not cut to 2
+    ([True, 1, 1, 1], "whole numbers"),  # not taken for 1
     ({"scores": {}}, "a rank for each of the 4"),
     (7, "a ranking is a list of ranks"),
 ])
@@ -100,6 +102,12 @@ def test_incomplete_or_foreign_rankings_are_refused_and_nothing_is_written(ranki
       "flags": [[], [], []]}, "helpful: scores go from 1 to 7"),
     ({"scores": {"helpful": [1, 2, 3], "truthful": [1, 2, 3], "harmless": [1, 1, 1]},
       "flags": [["rude"], [], []]}, "unknown flags: rude"),
+    ({"scores": {"helpful": [1, 2, True], "truthful": [1, 2, 3], "harmless": [1, 1, 1]},
+      "flags": [[], [], []]}, "helpful: scores must be numbers"),
+    ({"scores": {"helpful": [1, 2, "nan"], "truthful": [1, 2, 3], "harmless": [1, 1, 1]},
+      "flags": [[], [], []]}, "helpful: scores must be numbers"),
+    ({"scores": {"helpful": [1, 2, 3], "truthful": [1, 2, 3], "harmless": [1, 1, 1]},
+      "flags": [{"unsafe": 1}, [], []]}, "flags: a list of flag names per response"),
     ({"scores": {"helpful": [1, 2, 3], "truthful": [1, 2, 3], "harmless": [1, 1, 1],
                  "funny": [1, 1, 1]}, "flags": [[], [], []]}, "unknown criteria: funny"),
 ])

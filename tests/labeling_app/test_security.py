@@ -711,6 +711,23 @@ def test_unknown_endpoints_and_malformed_calls_answer_4xx_not_500(server):
             assert 400 <= response.status_code < 500, (path, body, response.status_code)
 
 
+def test_a_vote_whose_rationale_is_not_text_is_refused_not_a_500(server):
+    """Votes take their values as sent (`LabelingApp.RAW_VALUES`), so the store checks the
+    rationale's type itself."""
+    url, store, _ = server
+    before = len(store.judgments_of())
+    with httpx.Client(**HTTP) as http:
+        _login(http, url, "ann").raise_for_status()
+        for rationale in (7, ["why"], {"a": 1}):
+            body = _vote_body(http, url, "vote_left", "")
+            body["data"][1] = rationale
+            response = http.post(f"{url}gradio_api/run/vote_left", json=body)
+            assert response.status_code == 200, response.text[:300]
+            assert any("the rationale is text" in str(value)
+                       for value in response.json()["data"]), response.text[:300]
+    assert len(store.judgments_of()) == before
+
+
 def test_the_login_page_lists_no_api(server):
     url, _, _ = server
     with httpx.Client(**HTTP) as http:
