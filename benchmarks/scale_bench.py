@@ -215,16 +215,18 @@ class Sampler:
         return dict(self.peaks)
 
 
-def run_command(command: list[str], env: dict[str, str] | None = None) -> dict:
+def run_command(command: list[str], log: Path, env: dict[str, str] | None = None) -> dict:
+    """Run a command, its progress lines to `log` (to follow a run of hours as it goes)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env={**os.environ, **(env or {}),
-                                             "PYTHONPATH": str(ROOT)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    sampler = Sampler(process.pid)
-    _, stderr = process.communicate()
+    with open(log, "w") as handle:
+        process = subprocess.Popen(command, env={**os.environ, **(env or {}),
+                                                 "PYTHONPATH": str(ROOT)},
+                                   stdout=subprocess.DEVNULL, stderr=handle)
+        sampler = Sampler(process.pid)
+        process.wait()
     peaks = sampler.stop()
     if process.returncode:
-        raise SystemExit(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
+        raise SystemExit(f"{' '.join(command)} failed:\n{log.read_text()[-3000:]}")
     workers = [v for k, v in peaks.items() if k.startswith("worker")]
     return {"seconds": time.perf_counter() - started, "driver_rss": peaks.get("driver", 0),
             "worker_rss_max": max(workers, default=0), "workers_seen": len(workers)}
@@ -314,8 +316,9 @@ def peer(count: int, corpus: Path) -> None:
     recipe = folder / "recipe.yaml"
     recipe.write_text(RECIPE % {"input": source})
     ours = run_command([sys.executable, "-m", "curate.cli", "run", str(recipe), "-o",
-                        str(folder / "run"), "--workers", "2"])
-    theirs = run_command([sys.executable, str(script), str(source), str(folder / "dt")])
+                        str(folder / "run"), "--workers", "2"], folder / "ours.log")
+    theirs = run_command([sys.executable, str(script), str(source), str(folder / "dt")],
+                         folder / "datatrove.log")
     print(f"\npeer, {count:,} documents ({megabytes:.0f} MB), 2 CPUs each, whole commands:")
     for label, result in (("prefkit curate run (--workers 2)", ours),
                           ("datatrove LocalPipelineExecutor (workers=2)", theirs)):
@@ -343,7 +346,7 @@ def run_size(count: int, engines: list[str]) -> list[dict]:
         recipe.write_text(RECIPE % {"input": corpus})
         command = [sys.executable, "-m", "curate.cli", "run", str(recipe), "-o", str(run_dir),
                    "--workers", "2", "--engine", engine]
-        result = run_command(command)
+        result = run_command(command, WORK / f"run-{count}-{engine}.log")
         result.update(accuracy(run_dir, truth), engine=engine, documents=count,
                       megabytes=megabytes, steps=json.loads((run_dir / "run.json").read_text())["steps"])
         rows.append(result)
