@@ -110,7 +110,8 @@ def test_ranking_by_keyboard_and_by_mouse(page_of):
 
 def test_ratings_with_buttons_and_flags(page_of):
     project = ratings_project()
-    page, store = page_of(project, multi_items(1, k=3))
+    page, store = page_of(project, multi_items(2, k=3))
+    first = page.locator("#prompt").inner_text()
     shown = _shown(page, 3)
     scores = {"helpful": [7, 2, 5], "truthful": [6, 3, 4], "harmless": [7, 1, 7]}
     for position in range(3):
@@ -123,6 +124,9 @@ def test_ratings_with_buttons_and_flags(page_of):
     page.screenshot(path=ARTIFACTS / "label_ratings.png", full_page=True)
     page.locator("#vote-submit").click()
     expect(page.locator("#message")).to_have_text("Saved.")
+    # the next item comes with every score and flag cleared (the handler's raw values)
+    expect(page.locator("#prompt")).not_to_have_text(first)
+    expect(page.locator(".kcolumn input:checked")).to_have_count(0)
     [row] = store.judgments_of()
     flags = [[], ["hallucination", "unsafe"], ["refusal"]]
     for position, index in enumerate(shown):
