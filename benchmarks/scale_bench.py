@@ -330,7 +330,9 @@ def peer(count: int, corpus: Path) -> None:
 
 # --- the runs -------------------------------------------------------------------------------------
 
-def run_size(count: int, engines: list[str]) -> list[dict]:
+def run_size(count: int, engines: list[str], results: list[dict]) -> None:
+    """Run the recipe on `count` documents with each engine, adding each run's figures to
+    `results` and to WORK/results.json as soon as it ends (a run of hours may be cut short)."""
     corpus = WORK / f"corpus-{count}" / "in"
     if not (corpus.parent / "truth.json").exists():
         begun = time.perf_counter()
@@ -338,7 +340,6 @@ def run_size(count: int, engines: list[str]) -> list[dict]:
         print(f"generated {count:,} documents in {time.perf_counter() - begun:.0f} s")
     truth = json.loads((corpus.parent / "truth.json").read_text())
     megabytes = truth["bytes"] / 1e6
-    rows = []
     for engine in engines:
         run_dir = WORK / f"run-{count}-{engine}"
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -349,13 +350,13 @@ def run_size(count: int, engines: list[str]) -> list[dict]:
         result = run_command(command, WORK / f"run-{count}-{engine}.log")
         result.update(accuracy(run_dir, truth), engine=engine, documents=count,
                       megabytes=megabytes, steps=json.loads((run_dir / "run.json").read_text())["steps"])
-        rows.append(result)
+        results.append(result)
+        (WORK / "results.json").write_text(json.dumps(results, indent=1))
         print(f"{count:>11,} {engine:6s} {result['seconds']:9.1f} s {count / result['seconds']:9,.0f} "
               f"docs/s {megabytes / result['seconds']:7.2f} MB/s  driver {result['driver_rss'] / 1e9:5.2f} GB"
               f"  worker max {result['worker_rss_max'] / 1e9:5.2f} GB  precision "
               f"{result['precision']:.4f} recall {result['recall']:.4f}", flush=True)
         shutil.rmtree(run_dir, ignore_errors=True)
-    return rows
 
 
 def main() -> None:
@@ -368,9 +369,9 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; work dir {WORK}")
     print(f"{'documents':>11s} {'engine':6s} {'wall':>11s} {'':>16s}")
-    results = []
+    results: list[dict] = []
     for count in sizes:
-        results += run_size(count, args.engines.split(","))
+        run_size(count, args.engines.split(","), results)
     if args.peer:
         peer(args.peer, WORK / f"corpus-{sizes[0]}" / "in")
     by = {(r["documents"], r["engine"]): r for r in results}
@@ -386,9 +387,7 @@ def main() -> None:
         if (count, "local") in by and (count, "ray") in by:
             print(f"ray / local at {count:,}: "
                   f"{by[(count, 'local')]['seconds'] / by[(count, 'ray')]['seconds']:.2f}x")
-    out = WORK / "results.json"
-    out.write_text(json.dumps(results, indent=1))
-    print(f"results: {out}")
+    print(f"results: {WORK / 'results.json'}")
 
 
 if __name__ == "__main__":
