@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from scipy.stats import rankdata
 
 from labeling_app import metrics
@@ -59,7 +60,11 @@ class MultiVotes:
 
 
 def load_multi(store: Any) -> MultiVotes:
-    votes = pl.DataFrame(store.multi_vote_rows(), orient="row", schema=_VOTES)
+    votes = pl.from_arrow(store.multi_vote_table())
+    votes.columns = list(_VOTES)
+    votes = votes.with_columns(  # a column NULL in every row came untyped
+        pl.lit(None, dtype).alias(name) for name, dtype in _VOTES.items()
+        if votes[name].null_count() == votes.height).cast(_VOTES)
     project = store.project()
     if votes["numbers"].null_count():  # a judgment written into the database by hand
         votes = votes.with_columns(pl.Series("numbers", [
@@ -99,8 +104,13 @@ def _numbers(votes: pl.DataFrame, *shape: int) -> np.ndarray:
         item, user, size = wrong.select("item", "user", pl.col("numbers").bin.size()).row(0)
         raise ValueError(f"judgments: item {item!r}, user {user!r}: numbers: {size} bytes, "
                          f"expected {expected} (written outside prefkit?)")
-    flat = np.frombuffer(b"".join(votes["numbers"].to_list()), dtype="<f8")
-    return flat.reshape(len(votes), *shape)
+    if not votes.height:
+        return np.empty((0, *shape))
+    # The Arrow column's one data buffer, not a bytes object per vote joined (3x slower).
+    column = votes["numbers"].to_arrow().cast(pa.large_binary())
+    offsets = np.frombuffer(column.buffers()[1], np.int64)[column.offset:][:len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    return data.view("<f8").reshape(len(votes), *shape)
 
 
 def scores(votes: pl.DataFrame, project: Project, k: int) -> dict[str, np.ndarray]:

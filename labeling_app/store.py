@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from labeling_app import kway
 from labeling_app.passwords import (
@@ -60,6 +60,9 @@ from schemas.labeling import (
     MultiItem,
     as_text,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = 5
 MULTI_CHOICES = ("ranked", "rated")
@@ -861,16 +864,27 @@ class Store:
                           "numbers")
     MULTI_FACT_COLUMNS = ("item_id", "lengths", "sources", "gold_ranking")
 
-    def multi_vote_rows(self) -> list[tuple]:
-        """K-way judgments other than skips as tuples of `MULTI_VOTE_COLUMNS`, in vote
-        order: the order shown as JSON text, the value as its numbers (`kway.value_numbers`);
-        the value's JSON text only for a judgment without numbers (none that prefkit wrote:
-        reading every value's text took a tenth of the dashboard's time)."""
-        cursor = self._conn().cursor()
-        cursor.row_factory = None
-        return cursor.execute("SELECT item_id, user, CASE WHEN numbers IS NULL THEN value END, "
-                              "shown_order, seconds, simulated != 0, numbers FROM judgments "
-                              "WHERE choice != 'skip' ORDER BY id").fetchall()
+    def multi_vote_table(self) -> pa.Table:
+        """K-way judgments other than skips as an Arrow table of `MULTI_VOTE_COLUMNS`, in
+        vote order: the order shown as JSON text, the value as its numbers
+        (`kway.value_numbers`); the value's JSON text only for a judgment without numbers
+        (none that prefkit wrote: reading every value's text took a tenth of the dashboard's
+        time). A column that is NULL in every row comes typed as int64.
+
+        Read by ADBC's SQLite driver straight into columns, on a read-only connection of its
+        own: the sqlite3 module's 100k row tuples, and a polars frame made from them, took
+        0.45-0.65 s of a 2.1 s dashboard; this takes 0.2 s. The driver types each column
+        from the rows it has read, so it reads them all in one batch (`batch_rows`)."""
+        import adbc_driver_sqlite.dbapi
+
+        uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+        with adbc_driver_sqlite.dbapi.connect(uri) as conn, conn.cursor() as cursor:
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(10**9)})
+            cursor.execute("SELECT item_id, user, CASE WHEN numbers IS NULL THEN value END, "
+                           "shown_order, seconds, simulated != 0, numbers FROM judgments "
+                           "WHERE choice != 'skip' ORDER BY id")
+            table = cursor.fetch_arrow_table()
+        return table.rename_columns(list(self.MULTI_VOTE_COLUMNS))
 
     def multi_item_facts(self) -> list[tuple]:
         """Each K-way item's `MULTI_FACT_COLUMNS` (JSON text), without its texts."""

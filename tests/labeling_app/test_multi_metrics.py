@@ -8,9 +8,10 @@ import random
 
 import krippendorff
 import numpy as np
+import polars as pl
 import pytest
 
-from labeling_app import metrics
+from labeling_app import metrics, multi_metrics
 from labeling_app.kway import Rule, parse_ranking, ranking_text, ranks_from_pairs
 from labeling_app.multi_metrics import kendall_w, load_multi, pair_frame
 from labeling_app.project import Project, ratings_project
@@ -296,3 +297,37 @@ def test_numbers_of_the_wrong_size_are_named_not_misread(tmp_path):
     with pytest.raises(ValueError, match=r"item 'q0', user 'u1': numbers: 10 bytes, "
                                          r"expected 96"):
         database_summary(store)
+
+
+def test_votes_are_read_in_columns_from_any_path_with_or_without_numbers(tmp_path):
+    """The dashboard reads the judgments through ADBC on a URI of the database's path: a
+    folder name with a space, `#` and `?` must not cut it. With every judgment's numbers
+    removed (all written by hand), the values are read from their JSON, and the ranks are
+    the hand-given ones in item order."""
+    given = {"ann": [1, 2, 3], "bea": [3, 1, 2]}
+    folder = tmp_path / "a b#c?d"
+    folder.mkdir()
+    store = _store(folder, Project(task="ranking"), _items(1, k=3),
+                   {user: {"q0": _in_screen_order(ranks)} for user, ranks in given.items()})
+    for strip in (False, True):
+        if strip:
+            store._conn().execute("UPDATE judgments SET numbers = NULL")
+        votes = load_multi(store).votes
+        assert votes["user"].to_list() == ["ann", "bea"]
+        assert database_summary(store)["n_judgments"] == 2
+        [(k, group)] = load_multi(store).groups
+        assert multi_metrics.ranks(group, k).tolist() == [given["ann"], given["bea"]]
+    store.close()
+
+
+def test_the_numbers_of_a_slice_of_votes_are_its_own():
+    """`_numbers` reads the Arrow buffer of the numbers column: a slice (an offset into that
+    buffer) must give its own votes' numbers, hand-written here."""
+    ranks = [[1, 2, 3], [3, 1, 2], [2, 3, 1], [1, 1, 2]]
+    votes = pl.DataFrame({"item": ["q"] * 4, "user": list("abcd"),
+                          "numbers": [np.asarray(r, "<f8").tobytes() for r in ranks]})
+    assert multi_metrics.ranks(votes, 3).tolist() == ranks
+    assert multi_metrics.ranks(votes.slice(1, 2), 3).tolist() == ranks[1:3]
+    assert multi_metrics.ranks(votes.filter(pl.col("user") != "b"), 3).tolist() == \
+        [ranks[0], ranks[2], ranks[3]]
+    assert multi_metrics.ranks(votes.head(0), 3).shape == (0, 3)
