@@ -245,7 +245,6 @@ class MultiView:
         return tuple(out)
 
 
-
 def _check_choices(values: list[Any], choices: list[str], what: str) -> None:
     """`VoteRejected` unless every value is one of `choices` or empty (None or "")."""
     for value in values:
