@@ -174,28 +174,21 @@ class MultiView:
 
     def _value(self, values: list[Any], shown_k: int) -> Any:
         """The controls' values of the `shown_k` panes in use, per screen position, as the
-        store takes them. The values arrive as sent (see `LabelingApp.RAW_VALUES`): each must
-        be one of its control's choices, or empty, as Gradio's own check would demand."""
+        store takes them. The values arrive as sent (see `LabelingApp.RAW_VALUES`); the store
+        checks ranks and flags, and a score must also be one of its control's points here
+        (the store takes fractions from other callers)."""
         if not self.ratings:
-            ranks = values[:shown_k]
-            _check_choices(ranks, [str(r) for r in range(1, shown_k + 1)], "a rank")
-            return ranks
+            return values[:shown_k]
         per_pane = len(self.controls[0])
         criteria = self.project.criteria
         panes = [values[p * per_pane:(p + 1) * per_pane] for p in range(shown_k)]
         for c, criterion in enumerate(criteria):
             _check_choices([pane[c] for pane in panes], [str(v) for v in criterion.points],
                            f"a {criterion.name} score")
-        flags = [[] for _ in panes]
-        if self.project.flags:
-            flags = [pane[len(criteria)] or [] for pane in panes]
-            for chosen in flags:
-                if not isinstance(chosen, list):
-                    raise VoteRejected("the flags of a response are a list")
-                _check_choices(chosen, self.project.flags, "a flag")
+        flags = [pane[len(criteria)] or [] for pane in panes] if self.project.flags else None
         return {"scores": {criterion.name: [pane[c] for pane in panes]
                            for c, criterion in enumerate(criteria)},
-                "flags": flags}
+                "flags": flags or [[] for _ in panes]}
 
     def view(self, user: str, assignment: Assignment | None, message: str,
              shape: tuple[int, bool] | None = None) -> tuple[Any, ...]:

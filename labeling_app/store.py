@@ -880,11 +880,10 @@ class Store:
         uri = Path(self.path).resolve().as_uri() + "?mode=ro"
         with adbc_driver_sqlite.dbapi.connect(uri) as conn, conn.cursor() as cursor:
             cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(10**9)})
-            cursor.execute("SELECT item_id, user, CASE WHEN numbers IS NULL THEN value END, "
-                           "shown_order, seconds, simulated != 0, numbers FROM judgments "
-                           "WHERE choice != 'skip' ORDER BY id")
-            table = cursor.fetch_arrow_table()
-        return table.rename_columns(list(self.MULTI_VOTE_COLUMNS))
+            cursor.execute("SELECT item_id, user, CASE WHEN numbers IS NULL THEN value END AS "
+                           "value, shown_order, seconds, simulated != 0 AS simulated, numbers "
+                           "FROM judgments WHERE choice != 'skip' ORDER BY id")
+            return cursor.fetch_arrow_table()
 
     def multi_item_facts(self) -> list[tuple]:
         """Each K-way item's `MULTI_FACT_COLUMNS` (JSON text), without its texts."""
